@@ -1,0 +1,29 @@
+import { CliUsageError, parseCliArgs } from '../args';
+import { checkGolden } from '../golden/check';
+import { formatComparison } from '../golden/compare';
+import { loadGoldenCase } from '../golden/golden-case';
+import { cpuGoldenEngine } from '../golden/cpu-engine';
+import type { GoldenEngine } from '../golden/golden-engine';
+
+const ENGINES: Record<string, () => Promise<GoldenEngine>> = {
+  cpu: async () => cpuGoldenEngine,
+};
+
+/** `golden <dir> [--engine cpu|gpu]`: exit 0 when every tensor is within the golden tolerances. */
+export async function runGolden(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCliArgs(argv, { engine: { type: 'string', default: 'cpu' } }, 1);
+  const makeEngine = ENGINES[values.engine!];
+  if (!makeEngine) throw new CliUsageError(`unknown engine "${values.engine}" (choose ${Object.keys(ENGINES).join(' or ')})`);
+  const c = await loadGoldenCase(positionals[0]);
+  const engine = await makeEngine();
+  const started = performance.now();
+  const result = await engine.run(c);
+  const comparisons = await checkGolden(c, result);
+  for (const cmp of comparisons) console.log(formatComparison(cmp));
+  const failed = comparisons.filter((x) => !x.ok).length;
+  console.log(
+    `\n${engine.name} engine, B=${c.B} T=${c.T}, ${comparisons.length} tensors checked in ${((performance.now() - started) / 1000).toFixed(2)} s: ` +
+      (failed ? `${failed} FAILED` : 'all within tolerance'),
+  );
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,32 @@
+import { loraScaling } from '../../model/lora-config';
+import { adamwStep, forward, lossAndGrads, type LoraWeights, type RefModel } from '../../reference';
+import { adapterKey, type GoldenCase } from './golden-case';
+import type { GoldenEngine, GoldenResult } from './golden-engine';
+
+/** The golden case on the CPU reference: forward, backward, one AdamW step, forward again. */
+export const cpuGoldenEngine: GoldenEngine = {
+  name: 'cpu',
+  async run(c: GoldenCase): Promise<GoldenResult> {
+    const model: RefModel = { config: c.config, weights: c.weights };
+    const lora: LoraWeights = new Map();
+    for (const t of c.adapter.tensors) {
+      lora.set(t.path, { A: t.A.slice(), B: t.B.slice(), r: t.r, scale: loraScaling(t.r, t.alpha, c.adapter.config.useRslora) });
+    }
+    const { loss, logits, grads } = lossAndGrads(model, lora, c.tokens, c.targets, c.B, c.T);
+
+    const gradByKey = new Map<string, Float32Array>();
+    const after = new Map<string, Float32Array>();
+    const hp = { lr: c.adamw.lr, beta1: c.adamw.betas[0], beta2: c.adamw.betas[1], eps: c.adamw.eps, weightDecay: c.adamw.weightDecay };
+    for (const [path, g] of grads) {
+      const m = lora.get(path)!;
+      gradByKey.set(adapterKey(path, 'A'), Float32Array.from(g.dA));
+      gradByKey.set(adapterKey(path, 'B'), Float32Array.from(g.dB));
+      for (const [which, p, dp] of [['A', m.A, g.dA], ['B', m.B, g.dB]] as const) {
+        adamwStep(p, dp, new Float32Array(p.length), new Float32Array(p.length), 1, hp);
+        after.set(adapterKey(path, which), Float32Array.from(p));
+      }
+    }
+    const second = forward(model, lora, c.tokens, c.targets, c.B, c.T);
+    return { logits: Float32Array.from(logits), loss, grads: gradByKey, afterAdamw: after, lossAfterAdamw: second.loss };
+  },
+};

@@ -1,0 +1,49 @@
+// `npm run cli -- <command> ...`: headless checks and runs in Node.
+import { runCount } from './commands/count';
+import { CliUsageError } from './args';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = {
+  golden: { run: async () => (await import('./commands/golden')).runGolden, help: 'golden <dir> [--engine cpu|gpu]   check logits, loss, LoRA gradients and one AdamW step against a PyTorch golden case' },
+  count: { run: async () => runCount, help: 'count --config <config.json> --r <n> --targets <query,key,value,projection,mlp,head> [--rank-pattern <json>]' },
+};
+
+function usage(): string {
+  return ['usage: npm run cli -- <command> [options]', '', ...Object.values(COMMANDS).map((c) => `  ${c.help}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await (await command.run())(rest);
+  } catch (e) {
+    if (e instanceof CliUsageError) {
+      console.error(`${e.message}\n\n  ${command.help}`);
+      return 2;
+    }
+    // Known, typed errors (bad files, bad configs) get their message; anything else its stack.
+    if (e instanceof Error && e.name !== 'Error') {
+      console.error(`${e.name}: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

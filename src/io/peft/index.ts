@@ -1,0 +1,5 @@
+export type { LoraTensor, PeftAdapter } from './types';
+export { exportPeftAdapter } from './export';
+export { importPeftAdapter } from './import';
+export { parseAdapterConfig, serializeAdapterConfig, CONFIG_FILE, type ParsedAdapterConfig } from './adapter-config';
+export { loraKey, parseAdapterKey, parseModulePath, PEFT_PREFIX } from './keys';

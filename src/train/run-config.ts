@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { TARGETS } from '../model/lora-targets';
+
+/**
+ * Everything a training run needs to know, in one validated object. The UI form, the worker, the
+ * CLI (`--config run.json`) and the saved run all use this schema; a field's doc comment is the
+ * one-line explanation the Configure panel shows.
+ */
+export const runConfigSchema = z
+  .object({
+    /** LoRA rank r: the width of the low-rank update. 8-16 is typical; higher learns more and costs more. */
+    rank: z.number().int().min(1).max(1024).default(8),
+    /** LoRA alpha: the update is scaled by alpha / r (alpha / sqrt(r) with rsLoRA). alpha = 2 x rank is a good default. */
+    alpha: z.number().positive().default(16),
+    /** Dropout on the LoRA input during training (0 to 0.5). Off at validation. */
+    dropout: z.number().min(0).max(0.9).default(0),
+    /** rsLoRA: scale by alpha / sqrt(r), which keeps high ranks stable. */
+    useRslora: z.boolean().default(false),
+    /** Which projections get a LoRA adapter. "all linear layers" (everything but head) is the strongest common choice. */
+    targets: z.array(z.enum(TARGETS)).min(1, 'choose at least one LoRA target').default(['query', 'value']),
+    /** Per-module rank overrides (PEFT rank_pattern), e.g. {"model.layers.0.self_attn.q_proj": 16}. */
+    rankPattern: z.record(z.string(), z.number().int().min(1).max(1024)).default({}),
+    /** Per-module alpha overrides (PEFT alpha_pattern). */
+    alphaPattern: z.record(z.string(), z.number().positive()).default({}),
+    /** How the frozen base weights are stored on the GPU: NF4 (QLoRA) saves the most memory. */
+    basePrecision: z.enum(['nf4', 'int8', 'f16', 'bf16', 'f32']).default('f32'),
+    /** NF4 only: quantize the per-block absmax too (saves ~0.37 bits per parameter). */
+    doubleQuant: z.boolean().default(false),
+    /** AdamW adapts per-parameter step sizes; SGD with momentum uses less memory. */
+    optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
+    /** Peak learning rate. 1e-4 to 3e-4 is typical for LoRA with AdamW. */
+    learningRate: z.number().positive().max(10).default(2e-4),
+    /** AdamW beta1 and beta2. */
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+    /** AdamW epsilon. */
+    eps: z.number().positive().default(1e-8),
+    /** Decoupled weight decay (AdamW) or L2 penalty (SGD). */
+    weightDecay: z.number().min(0).default(0),
+    /** SGD momentum (0 = plain SGD). */
+    momentum: z.number().min(0).lt(1).default(0.9),
+    /** SGD Nesterov momentum. */
+    nesterov: z.boolean().default(false),
+    /** How the learning rate moves over the run. */
+    schedule: z.enum(['constant', 'cosine', 'warmup-cosine', 'linear']).default('warmup-cosine'),
+    /** Steps of linear warmup from 0 to the peak (warmup-cosine and linear). */
+    warmupSteps: z.number().int().min(0).default(0),
+    /** The cosine schedule ends at learningRate x this ratio. */
+    minLrRatio: z.number().min(0).max(1).default(0),
+    /** Passes over the training set. One epoch usually beats several on a static dataset. */
+    epochs: z.number().positive().default(1),
+    /** Stop after this many optimizer steps (overrides epochs when set). */
+    maxSteps: z.number().int().positive().optional(),
+    /** Sequences per micro-batch: the biggest memory knob after sequence length. */
+    microBatch: z.number().int().min(1).max(1024).default(4),
+    /** Micro-batches summed into one optimizer step: a larger effective batch at no extra memory. */
+    gradAccumulation: z.number().int().min(1).max(1024).default(1),
+    /** Tokens per sequence; longer examples are truncated. */
+    maxSeqLen: z.number().int().min(1).max(131072).default(128),
+    /** Clip the global gradient norm to this value (0 = no clipping). */
+    gradClip: z.number().min(0).default(1),
+    /** One seed drives LoRA init, dropout masks and data order: the same seed gives the same curve. */
+    seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+    /** Compute validation loss every N steps (0 = never). */
+    evalEvery: z.number().int().min(0).default(0),
+    /** Read loss and metrics back from the GPU every N steps. */
+    logEvery: z.number().int().min(1).default(1),
+    /** Tokens of the vocabulary whose logits are computed at once in the LM head (memory vs. passes). */
+    vocabChunk: z.number().int().min(1).default(4096),
+  })
+  .superRefine((c, ctx) => {
+    if (c.schedule === 'constant' && c.warmupSteps > 0) {
+      ctx.addIssue({ code: 'custom', path: ['warmupSteps'], message: 'warmup needs the warmup-cosine or linear schedule' });
+    }
+    if (c.maxSteps !== undefined && c.warmupSteps > c.maxSteps) {
+      ctx.addIssue({ code: 'custom', path: ['warmupSteps'], message: `warmupSteps (${c.warmupSteps}) exceeds maxSteps (${c.maxSteps})` });
+    }
+    if (c.doubleQuant && c.basePrecision !== 'nf4') {
+      ctx.addIssue({ code: 'custom', path: ['doubleQuant'], message: 'double quantization applies to NF4 base weights only' });
+    }
+  });
+
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;
+
+/** Validate a partial config (defaults filled in); the error names the field. */
+export function parseRunConfig(input: unknown): RunConfig {
+  const r = runConfigSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new RunConfigError(`invalid run config — ${issues.join('; ')}`, r.error.issues[0]?.path.join('.') ?? '');
+  }
+  return r.data;
+}
+
+export class RunConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(message: string, readonly field: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,92 @@
+import type { ModelConfig } from '../../src/model/config';
+import { MODULE_NAMES, modulePath, moduleShape } from '../../src/model/lora-targets';
+import type { LoraWeights, RefModel } from '../../src/reference/index';
+import type { FloatArray } from '../../src/reference/types';
+import { randArray, rng } from './helpers';
+
+/** The knobs of a tiny random test model. */
+export interface TinySpec {
+  seed: number;
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  ffn: number;
+  vocab: number;
+  layers: number;
+  tied: boolean;
+  bias: boolean;
+  B: number;
+  T: number;
+}
+
+export function tinyConfig(s: TinySpec): ModelConfig {
+  return {
+    modelType: s.bias ? 'qwen2' : 'llama',
+    vocabSize: s.vocab,
+    hiddenSize: s.hidden,
+    intermediateSize: s.ffn,
+    numLayers: s.layers,
+    numHeads: s.heads,
+    numKvHeads: s.kvHeads,
+    headDim: s.headDim,
+    rmsNormEps: 1e-6,
+    ropeTheta: 10000,
+    maxPositionEmbeddings: 64,
+    tieWordEmbeddings: s.tied,
+    attentionBias: s.bias,
+  };
+}
+
+/**
+ * A random float64 model in Hugging Face names (no lm_head.weight when tied), LoRA on all eight
+ * modules with ranks 1..3 and non-zero B, tokens, and targets with some -100.
+ */
+export function tinyProblem(s: TinySpec): { model: RefModel; lora: LoraWeights; tokens: Int32Array; targets: Int32Array } {
+  const rand = rng(s.seed);
+  const c = tinyConfig(s);
+  const weights = new Map<string, FloatArray>();
+  const put = (name: string, n: number, scale: number, offset = 0) => {
+    const a = randArray(rand, n, scale);
+    for (let i = 0; i < n; i++) a[i] += offset;
+    weights.set(name, a);
+  };
+  put('model.embed_tokens.weight', c.vocabSize * c.hiddenSize, 1);
+  for (let l = 0; l < c.numLayers; l++) {
+    put(`model.layers.${l}.input_layernorm.weight`, c.hiddenSize, 0.2, 1);
+    put(`model.layers.${l}.post_attention_layernorm.weight`, c.hiddenSize, 0.2, 1);
+    for (const m of MODULE_NAMES) {
+      if (m === 'lm_head') continue;
+      const { in: In, out: Out } = moduleShape(m, c);
+      put(`${modulePath(m, l)}.weight`, Out * In, 1.5 / Math.sqrt(In));
+      if (s.bias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) put(`${modulePath(m, l)}.bias`, Out, 0.3);
+    }
+  }
+  put('model.norm.weight', c.hiddenSize, 0.2, 1);
+  if (!s.tied) put('lm_head.weight', c.vocabSize * c.hiddenSize, 1.5 / Math.sqrt(c.hiddenSize));
+
+  const lora: LoraWeights = new Map();
+  let k = 0;
+  for (let l = 0; l < c.numLayers; l++) {
+    for (const m of MODULE_NAMES) {
+      const path = modulePath(m, l);
+      if (lora.has(path)) continue;
+      const { in: In, out: Out } = moduleShape(m, c);
+      const r = 1 + (k++ % 3);
+      const alpha = 2 + r;
+      lora.set(path, { A: randArray(rand, r * In, 1 / Math.sqrt(In)), B: randArray(rand, Out * r, 0.5), r, scale: alpha / r });
+    }
+  }
+  const N = s.B * s.T;
+  const tokens = Int32Array.from({ length: N }, () => Math.floor(rand() * c.vocabSize));
+  const targets = Int32Array.from({ length: N }, (_, i) => (i % 3 === 1 ? -100 : Math.floor(rand() * c.vocabSize)));
+  return { model: { config: c, weights }, lora, tokens, targets };
+}
+
+/** Odd sizes, GQA and MHA, tied and untied, with and without q/k/v bias, T = 1, 3, 4, 5. */
+export const SPECS: TinySpec[] = [
+  { seed: 11, hidden: 12, heads: 4, kvHeads: 2, headDim: 4, ffn: 20, vocab: 17, layers: 2, tied: false, bias: true, B: 2, T: 3 },
+  { seed: 12, hidden: 20, heads: 6, kvHeads: 3, headDim: 2, ffn: 9, vocab: 23, layers: 1, tied: true, bias: false, B: 1, T: 5 },
+  { seed: 13, hidden: 14, heads: 2, kvHeads: 2, headDim: 6, ffn: 11, vocab: 31, layers: 2, tied: true, bias: true, B: 2, T: 1 },
+  { seed: 14, hidden: 10, heads: 4, kvHeads: 1, headDim: 4, ffn: 7, vocab: 19, layers: 2, tied: false, bias: false, B: 2, T: 4 },
+];
