@@ -22,6 +22,8 @@ export default defineConfig({
         '--disable-sync',
         '--disable-quic',
         '--no-first-run',
+        // Same Dawn toggle as src/engine/node-gpu.ts: fast pipeline creation on SwiftShader.
+        '--disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension',
       ],
     },
   },

@@ -6,6 +6,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = {
   golden: { run: async () => (await import('./commands/golden')).runGolden, help: 'golden <dir> [--engine cpu|gpu]   check logits, loss, LoRA gradients and one AdamW step against a PyTorch golden case' },
+  nf4: { run: async () => (await import('./commands/nf4')).runNf4, help: 'nf4 <dir>                          check NF4 codes and absmax bit-exactly against a bitsandbytes golden case' },
   count: { run: async () => runCount, help: 'count --config <config.json> --r <n> --targets <query,key,value,projection,mlp,head> [--rank-pattern <json>]' },
 };
 

@@ -24,6 +24,8 @@
  * so dropout, init and data order never draw the same numbers.
  */
 
+import type { DropoutMask } from '../reference/ops/lora';
+
 // ---------------------------------------------------------------------------------------------
 // Philox-4x32-10
 
@@ -166,7 +168,7 @@ export function dropoutThreshold(p: number): number {
  * The keep flags of a dropout over `n` elements (flat index = counter), in the format of
  * `DropoutMask` in `src/reference/ops/lora.ts`: `{ keep: Uint8Array (n), p }`, 1 = keep.
  */
-export function dropoutMask(p: number, seed: number, stream: number, n: number): { keep: Uint8Array; p: number } {
+export function dropoutMask(p: number, seed: number, stream: number, n: number): DropoutMask {
   const thr = dropoutThreshold(p);
   const u = fillU32(new Uint32Array(n), seed, stream);
   const keep = new Uint8Array(n);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -193,5 +194,14 @@ describe('urlSource', () => {
     await st.readRaw('layer.0.weight');
     expect(seen.length).toBe(4);
     expect(seen.every((h) => h === 'Bearer t')).toBe(true);
+  });
+});
+
+describe('Node Buffers as sources', () => {
+  it('reads f32 tensors from a Node Buffer (whose slice() is a view, not a copy)', async () => {
+    // U8 tensors in this file leave later f32 tensors at offsets that are not multiples of 4.
+    const file = readFileSync('tests/fixtures/golden/nf4/nf4.safetensors');
+    const f = await openSafetensors(bytesSource(file));
+    for (const name of f.names()) expect((await f.readF32(name)).length).toBe(f.info(name).shape.reduce((a, b) => a * b, 1));
   });
 });

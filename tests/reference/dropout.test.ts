@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { forward, lossAndGrads, type LoraGrad } from '../../src/reference/index';
-import { hashDropoutMask, loraStreamId, pcgHash, seededDropout, type DropoutOptions } from '../../src/reference/dropout';
+import { loraModuleId, seededDropout, type DropoutOptions } from '../../src/reference/dropout';
 import { expectGradMatchesFd, rng, sampleIndices } from './helpers';
 import { SPECS, tinyProblem } from './random-model';
 
@@ -60,18 +60,17 @@ describe('LoRA dropout', () => {
     }
   });
 
-  it('the seeded hash is pinned (the GPU RNG must reproduce these values)', () => {
-    expect([0, 1, 12345, 0xffffffff].map(pcgHash)).toEqual([129708002, 2831084092, 4099845390, 3861530882]);
-    expect([...hashDropoutMask(7, 3, 5, 16, 0.25)].join('')).toBe('1010110011111111');
-    expect(loraStreamId('model.layers.2.self_attn.v_proj')).toBe(2 * 8 + 2);
-    expect(loraStreamId('lm_head')).toBe(7);
-    expect(() => loraStreamId('base_model.model.lm_head')).toThrow();
+  it('names each module by (layer, module index), lm_head as layer 0', () => {
+    expect(loraModuleId('model.layers.2.self_attn.v_proj')).toEqual({ layer: 2, moduleIndex: 2 });
+    expect(loraModuleId('lm_head')).toEqual({ layer: 0, moduleIndex: 7 });
+    expect(() => loraModuleId('base_model.model.lm_head')).toThrow();
   });
 
   it('keeps about 1 - p of the elements, independently per module', () => {
     const n = 200_000;
-    const q = hashDropoutMask(1, 1, loraStreamId('model.layers.0.self_attn.q_proj'), n, 0.1);
-    const k = hashDropoutMask(1, 1, loraStreamId('model.layers.0.self_attn.k_proj'), n, 0.1);
+    const d = seededDropout(1, 1, 0.1);
+    const q = d.mask('model.layers.0.self_attn.q_proj', n);
+    const k = d.mask('model.layers.0.self_attn.k_proj', n);
     const kept = q.reduce((s, x) => s + x, 0) / n;
     expect(Math.abs(kept - 0.9)).toBeLessThan(0.005);
     let same = 0;

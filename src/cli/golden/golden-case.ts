@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseModelConfig, type ModelConfig } from '../../model/config';
-import { fileSource } from '../../io/node-file-source';
-import { openSafetensors, type SafetensorsFile } from '../../io/safetensors';
+import { bytesSource, openSafetensors, type SafetensorsFile } from '../../io/safetensors';
 import { importPeftAdapter, type PeftAdapter } from '../../io/peft';
 import { BadFileError } from '../../io/errors';
 
@@ -35,9 +34,17 @@ export function adapterKey(path: string, which: 'A' | 'B'): string {
   return `base_model.model.${path}.lora_${which}.weight`;
 }
 
+/** Golden cases are small: read each file whole (no file handles left open). */
 async function openFile(dir: string, name: string): Promise<SafetensorsFile> {
-  const source = await fileSource(join(dir, name));
-  return openSafetensors(source);
+  return openSafetensors(bytesSource(await readBytes(dir, name), join(dir, name)));
+}
+
+async function readBytes(dir: string, name: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(join(dir, name)));
+  } catch {
+    throw new BadFileError(join(dir, name), 'file is missing or unreadable');
+  }
 }
 
 async function readJson(dir: string, name: string): Promise<unknown> {
@@ -46,12 +53,12 @@ async function readJson(dir: string, name: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new BadFileError(path, 'is missing; a golden case needs config.json, model.safetensors, adapter_config.json, adapter_model.safetensors, expected.json and expected.safetensors');
+    throw new BadFileError(path, 'file is missing; a golden case needs config.json, model.safetensors, adapter_config.json, adapter_model.safetensors, expected.json and expected.safetensors');
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new BadFileError(path, `is not valid JSON (${e instanceof Error ? e.message : e})`);
+    throw new BadFileError(path, `file is not valid JSON (${e instanceof Error ? e.message : e})`);
   }
 }
 
@@ -71,8 +78,9 @@ export async function loadGoldenCase(dir: string): Promise<GoldenCase> {
   const weights = new Map<string, Float32Array>();
   for (const name of modelFile.names()) weights.set(name, await modelFile.readF32(name));
 
-  const adapterConfig = await readFile(join(dir, 'adapter_config.json'), 'utf8');
-  const adapter = await importPeftAdapter(await fileSource(join(dir, 'adapter_model.safetensors')), adapterConfig, config);
+  const adapterConfig = JSON.stringify(await readJson(dir, 'adapter_config.json'));
+  const adapterBytes = bytesSource(await readBytes(dir, 'adapter_model.safetensors'), join(dir, 'adapter_model.safetensors'));
+  const adapter = await importPeftAdapter(adapterBytes, adapterConfig, config);
 
   const expected = await openFile(dir, 'expected.safetensors');
   const shape = expected.info('tokens').shape;

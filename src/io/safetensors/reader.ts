@@ -65,7 +65,11 @@ export async function openSafetensors(source: ByteSource, opts: OpenOptions = {}
       throw new BadFileError(file, `short read of tensor "${name}" (${bytes.byteLength} of ${t.end - t.begin} bytes)`);
     }
     // Own the bytes: sources may return views into shared or oddly aligned memory.
-    return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength ? bytes : bytes.slice();
+    // (A Node Buffer's slice() is a view, so copy explicitly.)
+    if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength && bytes.constructor === Uint8Array) return bytes;
+    const own = new Uint8Array(bytes.byteLength);
+    own.set(bytes);
+    return own;
   };
 
   return {

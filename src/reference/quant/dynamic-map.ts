@@ -30,7 +30,7 @@ function linspaceF32(start: number, end: number, steps: number): number[] {
 let cached: Float32Array | null = null;
 
 /** The 256-entry signed dynamic map, ascending: code[0] = -0.99297, code[127] = 0, code[255] = 1. */
-export function createDynamicMap(): Float32Array {
+export function createDynamicMap(): Float32Array<ArrayBuffer> {
   if (cached) return cached.slice();
   const maxExp = 7;
   const data: number[] = [];
@@ -64,7 +64,7 @@ export interface Blockwise8 {
   /** (n) one code index per value */
   q: Uint8Array;
   /** (ceil(n / blocksize)) */
-  absmax: Float32Array;
+  absmax: Float32Array<ArrayBuffer>;
   blocksize: number;
 }
 
@@ -85,7 +85,7 @@ export function quantizeBlockwise8(x: Float32Array, code: Float32Array, blocksiz
   return { q, absmax, blocksize };
 }
 
-export function dequantizeBlockwise8(b: Blockwise8, code: Float32Array): Float32Array {
+export function dequantizeBlockwise8(b: Blockwise8, code: Float32Array): Float32Array<ArrayBuffer> {
   const out = new Float32Array(b.q.length);
   for (let i = 0; i < out.length; i++) out[i] = code[b.q[i]] * b.absmax[Math.floor(i / b.blocksize)];
   return out;

@@ -15,12 +15,12 @@ export function toHalfBits(x: Float32Array, kind: HalfKind): Uint16Array {
 }
 
 /** ceil(n/2) words. */
-export function packHalf(x: Float32Array, kind: HalfKind): Uint32Array {
+export function packHalf(x: Float32Array, kind: HalfKind): Uint32Array<ArrayBuffer> {
   return packHalves(toHalfBits(x, kind));
 }
 
 /** The first `numel` values of packed words, exactly (every 16-bit value is an f32). */
-export function unpackHalf(words: Uint32Array, numel: number, kind: HalfKind): Float32Array {
+export function unpackHalf(words: Uint32Array, numel: number, kind: HalfKind): Float32Array<ArrayBuffer> {
   const bits = unpackHalves(words, numel);
   const decode = kind === 'f16' ? f16BitsToF32 : bf16BitsToF32;
   const out = new Float32Array(numel);

@@ -13,7 +13,7 @@ export interface Int8Tensor {
   /** (numel) */
   q: Int8Array;
   /** (ceil(numel/64)) */
-  absmax: Float32Array;
+  absmax: Float32Array<ArrayBuffer>;
 }
 
 const f = Math.fround;
@@ -37,7 +37,7 @@ export function quantizeInt8(x: Float32Array): Int8Tensor {
   return { numel: n, q, absmax };
 }
 
-export function dequantizeInt8(t: Int8Tensor): Float32Array {
+export function dequantizeInt8(t: Int8Tensor): Float32Array<ArrayBuffer> {
   const out = new Float32Array(t.numel);
   for (let i = 0; i < t.numel; i++) out[i] = t.q[i] * f(t.absmax[Math.floor(i / INT8_BLOCK)] / 127);
   return out;

@@ -39,16 +39,16 @@ export interface Nf4Tensor {
   /** (ceil(numel/2)) two codes per byte, even element in the high nibble */
   codes: Uint8Array;
   /** (ceil(numel/64)) */
-  absmax: Float32Array;
+  absmax: Float32Array<ArrayBuffer>;
 }
 
 export interface Nf4DoubleQuant {
   /** (ceil(numel/64)) 8-bit index into `code` per block */
   qabsmax: Uint8Array;
   /** (ceil(nblocks/256)) absmax of (absmax - offset) per block of 256 */
-  absmax2: Float32Array;
+  absmax2: Float32Array<ArrayBuffer>;
   /** (256) the signed dynamic map */
-  code: Float32Array;
+  code: Float32Array<ArrayBuffer>;
   /** mean of the original absmax */
   offset: number;
 }
@@ -96,7 +96,9 @@ export function nf4CodeAt(codes: Uint8Array, i: number): number {
   return i & 1 ? byte & 15 : byte >>> 4;
 }
 
-export function dequantizeNf4(t: Nf4Tensor, absmax: Float32Array = t.absmax): Float32Array {
+export function dequantizeNf4(
+  t: { numel: number; codes: Uint8Array; absmax: Float32Array }, absmax: Float32Array = t.absmax,
+): Float32Array<ArrayBuffer> {
   const out = new Float32Array(t.numel);
   for (let i = 0; i < t.numel; i++) out[i] = NF4_CODEBOOK[nf4CodeAt(t.codes, i)] * absmax[Math.floor(i / NF4_BLOCK)];
   return out;
@@ -114,7 +116,7 @@ export function doubleQuantizeAbsmax(absmax: Float32Array): Nf4DoubleQuant {
 }
 
 /** The absmax values double quantization gives back: f32(f32(code[q] * absmax2) + offset). */
-export function dequantizeAbsmax(dq: Nf4DoubleQuant): Float32Array {
+export function dequantizeAbsmax(dq: Nf4DoubleQuant): Float32Array<ArrayBuffer> {
   const out = dequantizeBlockwise8({ q: dq.qabsmax, absmax: dq.absmax2, blocksize: NF4_DQ_BLOCK }, dq.code);
   for (let i = 0; i < out.length; i++) out[i] = out[i] + dq.offset;
   return out;

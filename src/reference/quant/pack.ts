@@ -7,14 +7,14 @@
  */
 
 /** Pack bytes into ceil(n/4) words, little-endian; missing tail bytes are 0. */
-export function packBytes(bytes: Uint8Array): Uint32Array {
+export function packBytes(bytes: Uint8Array): Uint32Array<ArrayBuffer> {
   const words = new Uint32Array(Math.ceil(bytes.length / 4));
   for (let k = 0; k < bytes.length; k++) words[k >>> 2] |= bytes[k] << (8 * (k & 3));
   return words;
 }
 
 /** The first `n` bytes of little-endian packed words. */
-export function unpackBytes(words: Uint32Array, n: number): Uint8Array {
+export function unpackBytes(words: Uint32Array, n: number): Uint8Array<ArrayBuffer> {
   if (n > words.length * 4) throw new RangeError(`unpackBytes: ${n} bytes do not fit in ${words.length} words`);
   const bytes = new Uint8Array(n);
   for (let k = 0; k < n; k++) bytes[k] = (words[k >>> 2] >>> (8 * (k & 3))) & 0xff;
@@ -22,14 +22,14 @@ export function unpackBytes(words: Uint32Array, n: number): Uint8Array {
 }
 
 /** Pack 16-bit values two per word, element 2j in the low half; an odd count pads a 0 high half. */
-export function packHalves(halves: Uint16Array): Uint32Array {
+export function packHalves(halves: Uint16Array): Uint32Array<ArrayBuffer> {
   const words = new Uint32Array(Math.ceil(halves.length / 2));
   for (let j = 0; j < halves.length; j++) words[j >>> 1] |= halves[j] << (16 * (j & 1));
   return words;
 }
 
 /** The first `n` 16-bit values of packed words. */
-export function unpackHalves(words: Uint32Array, n: number): Uint16Array {
+export function unpackHalves(words: Uint32Array, n: number): Uint16Array<ArrayBuffer> {
   if (n > words.length * 2) throw new RangeError(`unpackHalves: ${n} halves do not fit in ${words.length} words`);
   const halves = new Uint16Array(n);
   for (let j = 0; j < n; j++) halves[j] = (words[j >>> 1] >>> (16 * (j & 1))) & 0xffff;

@@ -26,11 +26,11 @@ export interface PackedWeight {
   format: WeightFormat;
   numel: number;
   /** (ceil(numel / ELEMENTS_PER_WORD[format])) */
-  words: Uint32Array;
+  words: Uint32Array<ArrayBuffer>;
   /** (ceil(numel/64)) int8 and nf4 without double quantization */
-  absmax?: Float32Array;
+  absmax?: Float32Array<ArrayBuffer>;
   /** nf4 with double quantization */
-  doubleQuant?: { qabsmax: Uint32Array; dq: Float32Array; state: Nf4DoubleQuant };
+  doubleQuant?: { qabsmax: Uint32Array<ArrayBuffer>; dq: Float32Array<ArrayBuffer>; state: Nf4DoubleQuant };
 }
 
 export function packWeight(x: Float32Array, format: WeightFormat, opts: { doubleQuant?: boolean } = {}): PackedWeight {
@@ -60,7 +60,7 @@ export function packWeight(x: Float32Array, format: WeightFormat, opts: { double
 }
 
 /** The values the GPU kernels compute with (the dequantized weight), as float32. */
-export function unpackWeight(p: PackedWeight): Float32Array {
+export function unpackWeight(p: PackedWeight): Float32Array<ArrayBuffer> {
   const n = p.numel;
   switch (p.format) {
     case 'f32':

@@ -1,0 +1,57 @@
+// Token embedding: gather (forward) and scatter-add (backward).
+// Flat element grids run on a 2D dispatch (x <= 65535 workgroups); the linear workgroup index is
+// wid.y * nwg.x + wid.x, so every kernel guards its tail. Each entry point uses bindings 0..n-1:
+// the uniform, then outputs, then inputs (variables of different entry points may share a number).
+
+override WG: u32 = 256;
+
+struct Params {
+  N: u32,   // tokens
+  C: u32,   // channels
+  V: u32,   // vocabulary rows in the table
+  _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+
+// ---- forward: out[n, c] = table[tokens[n], c]; a token outside [0, V) writes zeros ----
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;   // (N, C)
+@group(0) @binding(2) var<storage, read> table: array<f32>;       // (V, C)
+@group(0) @binding(3) var<storage, read> tokens: array<i32>;      // (N), both entry points
+
+@compute @workgroup_size(WG)
+fn embedding_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                     @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (i >= p.N * p.C) { return; }
+  let n = i / p.C;
+  let c = i - n * p.C;
+  let t = tokens[n];
+  if (t < 0 || u32(t) >= p.V) {
+    out[i] = 0.0;
+  } else {
+    out[i] = table[u32(t) * p.C + c];
+  }
+}
+
+// ---- backward: dtable[v, c] (+)= sum over n with tokens[n] == v of dout[n, c] ----
+// One invocation per (vocab row, channel), looping over all tokens: no float atomics, deterministic,
+// O(V * C * N) — only meant for completeness and tests (the base table is frozen).
+override ACCUMULATE: bool = true;
+
+@group(0) @binding(1) var<storage, read_write> dtable: array<f32>;  // (V, C)
+@group(0) @binding(2) var<storage, read> dout: array<f32>;          // (N, C)
+
+@compute @workgroup_size(WG)
+fn embedding_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+                      @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  if (i >= p.V * p.C) { return; }
+  let v = i / p.C;
+  let c = i - v * p.C;
+  var acc = 0.0;
+  for (var n = 0u; n < p.N; n++) {
+    if (tokens[n] == i32(v)) { acc += dout[n * p.C + c]; }
+  }
+  if (ACCUMULATE) { dtable[i] += acc; } else { dtable[i] = acc; }
+}

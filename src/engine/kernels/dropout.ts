@@ -1,0 +1,87 @@
+/**
+ * Inverted dropout on a LoRA input with the in-shader Philox RNG (shaders/dropout.wgsl):
+ *   out (n) = inp (n) * mask / (1 - p)          forward: xd = dropout(x)
+ *   out (n) += inp (n) * mask / (1 - p)         backward (`accumulate`): dx += dropout'(dxd)
+ *   mask[j] = uniform(seed, stream, j) >= p     j = flat element index (N * K for an (N, K) input)
+ * The mask is never stored: the backward recomputes it from the same (seed, stream). The CPU twin is
+ * `dropoutMask` in src/train/rng.ts; the stream comes from `dropoutStream(step, micro, layer, module)`.
+ *
+ * WGSL has no includes, so the shader is shaders/rng.wgsl followed by shaders/dropout.wgsl: the one
+ * place where the project joins two WGSL sources (the RNG must be the same code wherever it is used).
+ */
+import rngWgsl from '../../../shaders/rng.wgsl?raw';
+import dropoutWgsl from '../../../shaders/dropout.wgsl?raw';
+import type { Engine } from '../context';
+import { layoutSpec } from '../pipelines';
+import { dropoutThreshold, splitU53 } from '../../train/rng';
+import {
+  checkDims, checkNoAlias, flatGrid, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp,
+} from './common';
+
+/** rng.wgsl + dropout.wgsl (see the header). */
+export const DROPOUT_SHADER = `${rngWgsl}\n${dropoutWgsl}`;
+/** Threads per workgroup; each thread handles one Philox block of 4 elements. */
+export const DROPOUT_WG = 64;
+const ELEMENTS_PER_GROUP = 4 * DROPOUT_WG;
+const LAYOUT = layoutSpec(['uniform', 'read', 'rw']);
+
+export interface DropoutArgs {
+  /** (n): written, or added to with `accumulate` */
+  out: BufferRef;
+  /** (n), e.g. the LoRA input x (N, K) flattened, or the gradient of the dropped input */
+  inp: BufferRef;
+  /** Elements (N * K). */
+  n: number;
+  /** Drop probability in [0, 1); 0 copies (or adds) `inp` unchanged. */
+  p: number;
+  /** Run seed, an integer in [0, 2^53). */
+  seed: number;
+  /** Stream, an integer in [0, 2^53); usually `dropoutStream(...)`. Change per step with `setStream`. */
+  stream: number;
+  /** Add onto `out` instead of overwriting it (the backward into an accumulated dx). */
+  accumulate?: boolean;
+  label?: string;
+}
+
+export interface PreparedDropout extends PreparedOp {
+  /**
+   * Rewrite the uniform with a new stream (queue.writeBuffer: it applies to the next submit, so a
+   * trainer submits each micro-batch before switching to the next micro-batch's stream).
+   */
+  setStream(stream: number): void;
+}
+
+export async function prepareDropout(engine: Engine, args: DropoutArgs): Promise<PreparedDropout> {
+  const { n, p } = args;
+  const label = args.label ?? `dropout n=${n} p=${p}${args.accumulate ? ' +=' : ''}`;
+  checkDims(label, { n });
+  if (n >= 2 ** 30) throw new RangeError(`${label}: n = ${n} must be below 2^30`);
+  const threshold = dropoutThreshold(p);
+  const scale = 1 / (1 - p);
+  const [seedLo, seedHi] = splitU53('seed', args.seed);
+  const [inp, out] = resolveBindings(engine, label, [
+    { name: 'inp', ref: args.inp, bytes: 4 * n, shape: `(n) = (${n})` },
+    { name: 'out', ref: args.out, bytes: 4 * n, shape: `(n) = (${n})` },
+  ]);
+  checkNoAlias(label, out, [inp]);
+
+  const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
+    label: 'dropout',
+    code: DROPOUT_SHADER,
+    entryPoint: 'dropout',
+    constants: { ACCUMULATE: !!args.accumulate },
+    layout: LAYOUT,
+  });
+  const workgroups = flatGrid(engine, Math.ceil(n / ELEMENTS_PER_GROUP));
+  const params = (stream: number) => {
+    const [s0, s1] = splitU53('stream', stream);
+    return uniformBlock([
+      ['u', n], ['u', threshold], ['f', scale], ['u', workgroups[0]],
+      ['u', seedLo], ['u', seedHi], ['u', s0], ['u', s1],
+    ]);
+  };
+  const op = await makeOp(engine, {
+    label, pipeline, layout: bindGroupLayout, uniform: params(args.stream), resources: [inp, out], workgroups,
+  });
+  return { ...op, setStream: (stream: number) => op.writeUniform(params(stream)) };
+}

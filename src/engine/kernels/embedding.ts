@@ -1,0 +1,86 @@
+/**
+ * Token embedding (shaders/embedding.wgsl), as src/reference/ops/embedding.ts:
+ *   forward   out (N, C) = table[tokens]        a token outside [0, V) gives a zero row (no
+ *                                                out-of-bounds read); validate tokens on the CPU
+ *   backward  dtable (V, C) (+)= scatter-add of dout (N, C) over tokens
+ * The backward exists for completeness (the base table is frozen): one invocation per (row, channel)
+ * loops over all N tokens, no float atomics, O(V * C * N). It ACCUMULATES by default, like the
+ * reference; `accumulate: false` overwrites every row (rows of unused tokens become 0).
+ */
+import shader from '../../../shaders/embedding.wgsl?raw';
+import type { Engine } from '../context';
+import { checkDims, checkNoAlias, flatGrid, FLAT_WG, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
+import { layoutSpec } from '../pipelines';
+
+const LAYOUT = layoutSpec(['uniform', 'rw', 'read', 'read']);
+
+export interface EmbeddingForwardArgs {
+  /** (N, C) */
+  out: BufferRef;
+  /** (V, C) */
+  table: BufferRef;
+  /** (N) i32 */
+  tokens: BufferRef;
+  N: number;
+  C: number;
+  V: number;
+  label?: string;
+}
+
+export interface EmbeddingBackwardArgs {
+  /** (V, C) */
+  dtable: BufferRef;
+  /** (N, C) */
+  dout: BufferRef;
+  /** (N) i32 */
+  tokens: BufferRef;
+  N: number;
+  C: number;
+  V: number;
+  /** dtable += (default, the reference's convention) or dtable = */
+  accumulate?: boolean;
+  label?: string;
+}
+
+export async function prepareEmbeddingForward(engine: Engine, a: EmbeddingForwardArgs): Promise<PreparedOp> {
+  const { N, C, V } = a;
+  const label = a.label ?? `embedding fwd ${N}x${C} of ${V}`;
+  checkDims(label, { N, C, V });
+  const bindings = resolveBindings(engine, label, [
+    { name: 'out', ref: a.out, bytes: 4 * N * C, shape: `(N, C) = (${N}, ${C})` },
+    { name: 'table', ref: a.table, bytes: 4 * V * C, shape: `(V, C) = (${V}, ${C})` },
+    { name: 'tokens', ref: a.tokens, bytes: 4 * N, shape: `(N) = (${N})` },
+  ]);
+  checkNoAlias(label, bindings[0], bindings.slice(1));
+  const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
+    label: 'embedding', code: shader, entryPoint: 'embedding_forward', layout: LAYOUT,
+  });
+  return makeOp(engine, {
+    label, pipeline, layout: bindGroupLayout,
+    uniform: uniformBlock([['u', N], ['u', C], ['u', V], ['u', 0]]),
+    resources: bindings,
+    workgroups: flatGrid(engine, Math.ceil((N * C) / FLAT_WG)),
+  });
+}
+
+export async function prepareEmbeddingBackward(engine: Engine, a: EmbeddingBackwardArgs): Promise<PreparedOp> {
+  const { N, C, V } = a;
+  const label = a.label ?? `embedding bwd ${N}x${C} of ${V}`;
+  checkDims(label, { N, C, V });
+  const bindings = resolveBindings(engine, label, [
+    { name: 'dtable', ref: a.dtable, bytes: 4 * V * C, shape: `(V, C) = (${V}, ${C})` },
+    { name: 'dout', ref: a.dout, bytes: 4 * N * C, shape: `(N, C) = (${N}, ${C})` },
+    { name: 'tokens', ref: a.tokens, bytes: 4 * N, shape: `(N) = (${N})` },
+  ]);
+  checkNoAlias(label, bindings[0], bindings.slice(1));
+  const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
+    label: 'embedding', code: shader, entryPoint: 'embedding_backward',
+    constants: { ACCUMULATE: a.accumulate ?? true }, layout: LAYOUT,
+  });
+  return makeOp(engine, {
+    label, pipeline, layout: bindGroupLayout,
+    uniform: uniformBlock([['u', N], ['u', C], ['u', V], ['u', 0]]),
+    resources: bindings,
+    workgroups: flatGrid(engine, Math.ceil((V * C) / FLAT_WG)),
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * Products with a frozen base weight W (N, K) in any storage format (shaders/matmul_weight.wgsl):
+ *   forward         out (M, N) = x (M, K) W^T (+ bias (N))         prepareLinearForward
+ *   backward-input  dx  (M, K) (+)= dy (M, N) W                    prepareLinearBackwardInput
+ * W is dequantized inside the tile loads; no dequantized copy of it ever exists.
+ */
+import shader from '../../../shaders/matmul_weight.wgsl?raw';
+import type { Engine } from '../context';
+import { layoutSpec } from '../pipelines';
+import { checkDims, checkNoAlias, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
+import type { GpuWeight } from './weights';
+import { ELEMENTS_PER_WORD } from '../../reference/quant/packed';
+
+const FORMAT_ID = { f32: 0, f16: 1, bf16: 2, int8: 3, nf4: 4 } as const;
+const LAYOUT = layoutSpec(['uniform', 'read', 'read', 'read', 'read', 'read', 'rw']);
+const TILE = 64;
+
+export interface LinearForwardArgs {
+  /** (M, N) */
+  out: BufferRef;
+  /** (M, K) */
+  x: BufferRef;
+  /** (N, K) */
+  weight: GpuWeight;
+  /** (N), optional */
+  bias?: BufferRef;
+  /** rows of x: tokens */
+  M: number;
+  accumulate?: boolean;
+  label?: string;
+}
+
+export interface LinearBackwardInputArgs {
+  /** (M, K) */
+  dx: BufferRef;
+  /** (M, N) */
+  dy: BufferRef;
+  /** (N, K) */
+  weight: GpuWeight;
+  M: number;
+  /** dx += dy W instead of dx = dy W */
+  accumulate?: boolean;
+  label?: string;
+}
+
+export function prepareLinearForward(engine: Engine, a: LinearForwardArgs): Promise<PreparedOp> {
+  const { rows: N, cols: K } = a.weight;
+  return prepareWeightMatmul(engine, {
+    out: a.out, a: a.x, weight: a.weight, bias: a.bias, M: a.M, N, K, transW: true,
+    accumulate: a.accumulate, label: a.label ?? `linear fwd ${a.weight.format} ${a.M}x${N}x${K}`,
+  });
+}
+
+export function prepareLinearBackwardInput(engine: Engine, a: LinearBackwardInputArgs): Promise<PreparedOp> {
+  const { rows: N, cols: K } = a.weight;
+  // In matmul terms the contraction runs over W's rows: C (M, K) = A (M, N) B (N, K) with B = W.
+  return prepareWeightMatmul(engine, {
+    out: a.dx, a: a.dy, weight: a.weight, M: a.M, N: K, K: N, transW: false,
+    accumulate: a.accumulate, label: a.label ?? `linear bwd-input ${a.weight.format} ${a.M}x${K}x${N}`,
+  });
+}
+
+interface WeightMatmulArgs {
+  out: BufferRef; a: BufferRef; weight: GpuWeight; bias?: BufferRef;
+  /** out (M, N) = a (M, K) op(W): op(W) = W^T when transW */
+  M: number; N: number; K: number; transW: boolean;
+  accumulate?: boolean; label: string;
+}
+
+async function prepareWeightMatmul(engine: Engine, p: WeightMatmulArgs): Promise<PreparedOp> {
+  const { M, N, K, label, weight: w } = p;
+  checkDims(label, { M, N, K });
+  const numel = w.rows * w.cols;
+  const nblocks = Math.ceil(numel / 64);
+  const dq = !!w.qabsmax;
+  if ((w.format === 'int8' || w.format === 'nf4') && !(w.absmax || (w.qabsmax && w.dq))) {
+    throw new RangeError(`${label}: ${w.format} weight needs absmax (or qabsmax + dq)`);
+  }
+  const placeholder = await engine.placeholder();
+  const scalesRef = w.qabsmax ?? w.absmax ?? placeholder;
+  const bindings = resolveBindings(engine, label, [
+    { name: 'a', ref: p.a, bytes: 4 * M * K, shape: `(M, K) = (${M}, ${K})` },
+    { name: 'weight', ref: w.words, bytes: 4 * Math.ceil(numel / ELEMENTS_PER_WORD[w.format]), shape: `(${w.rows}, ${w.cols}) ${w.format}` },
+    { name: 'scales', ref: scalesRef, bytes: scalesRef === placeholder ? 16 : dq ? Math.ceil(nblocks / 4) * 4 : 4 * nblocks, shape: `(${nblocks})` },
+    { name: 'dq', ref: w.dq ?? placeholder, bytes: dq ? 4 * (257 + Math.ceil(nblocks / 256)) : 16, shape: 'double quant' },
+    { name: 'bias', ref: p.bias ?? placeholder, bytes: p.bias ? 4 * N : 16, shape: `(N) = (${N})` },
+    { name: 'out', ref: p.out, bytes: 4 * M * N, shape: `(M, N) = (${M}, ${N})` },
+  ]);
+  const out = bindings[5];
+  checkNoAlias(label, out, bindings.slice(0, 5));
+
+  const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
+    label: 'matmul_weight',
+    code: shader,
+    entryPoint: K % 4 === 0 ? 'main_vec4' : 'main',
+    constants: {
+      FORMAT: FORMAT_ID[w.format], TRANS_W: p.transW, W_ALIGNED: w.cols % 4 === 0,
+      DOUBLE_QUANT: dq, HAS_BIAS: !!p.bias,
+    },
+    layout: LAYOUT,
+  });
+  return makeOp(engine, {
+    label, pipeline, layout: bindGroupLayout,
+    uniform: uniformBlock([['u', M], ['u', N], ['u', K], ['u', w.cols], ['f', p.accumulate ? 1 : 0]]),
+    resources: bindings,
+    workgroups: [Math.ceil(N / TILE), Math.ceil(M / TILE), 1],
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * RMSNorm as Hugging Face Llama (shaders/rmsnorm.wgsl), as src/reference/ops/rmsnorm.ts:
+ *   forward          out (N, C) = inp * rstd * weight,  rstd (N) = rsqrt(mean(inp^2) + eps)
+ *   backward         dinp (N, C) (+)= r w dy - x r^3 / C * sum_k dy_k w_k x_k
+ *   backward-weight  dweight (C) (+)= sum over rows of dy * x * r   (optional: the base is frozen)
+ * Row kernels run one workgroup of 256 per row with a workgroup reduction, so any C works (8192 and
+ * beyond); rows beyond 65535 go on a 2D grid.
+ *
+ * The backward ACCUMULATES into dinp by default: the residual stream's gradient arrives from two
+ * places (the skip connection and the normalized branch), so the caller lets the skip gradient sit in
+ * dinp and adds the branch's. Pass `accumulate: false` to overwrite instead.
+ */
+import shader from '../../../shaders/rmsnorm.wgsl?raw';
+import type { Engine } from '../context';
+import { checkDims, checkNoAlias, flatGrid, FLAT_WG, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
+import { layoutSpec } from '../pipelines';
+
+const FORWARD = layoutSpec(['uniform', 'rw', 'rw', 'read', 'read']);
+const BACKWARD = layoutSpec(['uniform', 'rw', 'read', 'read', 'read', 'read']);
+const BACKWARD_WEIGHT = layoutSpec(['uniform', 'rw', 'read', 'read', 'read']);
+
+export interface RmsnormForwardArgs {
+  /** (N, C) */
+  out: BufferRef;
+  /** (N), written for the backward */
+  rstd: BufferRef;
+  /** (N, C) */
+  inp: BufferRef;
+  /** (C) */
+  weight: BufferRef;
+  N: number;
+  C: number;
+  eps: number;
+  label?: string;
+}
+
+export interface RmsnormBackwardArgs {
+  /** (N, C) */
+  dinp: BufferRef;
+  /** (N, C) */
+  dout: BufferRef;
+  /** (N, C), the forward's input */
+  inp: BufferRef;
+  /** (C) */
+  weight: BufferRef;
+  /** (N), from the forward */
+  rstd: BufferRef;
+  N: number;
+  C: number;
+  /** dinp += (default, the reference's convention) or dinp = */
+  accumulate?: boolean;
+  label?: string;
+}
+
+export interface RmsnormBackwardWeightArgs {
+  /** (C) */
+  dweight: BufferRef;
+  /** (N, C) */
+  dout: BufferRef;
+  /** (N, C) */
+  inp: BufferRef;
+  /** (N) */
+  rstd: BufferRef;
+  N: number;
+  C: number;
+  /** dweight += (default) or dweight = */
+  accumulate?: boolean;
+  label?: string;
+}
+
+const rows = (N: number, C: number) => `(N, C) = (${N}, ${C})`;
+
+export async function prepareRmsnormForward(engine: Engine, a: RmsnormForwardArgs): Promise<PreparedOp> {
+  const { N, C } = a;
+  const label = a.label ?? `rmsnorm fwd ${N}x${C}`;
+  checkDims(label, { N, C });
+  if (!(a.eps >= 0)) throw new RangeError(`${label}: eps must be >= 0, got ${a.eps}`);
+  const b = resolveBindings(engine, label, [
+    { name: 'out', ref: a.out, bytes: 4 * N * C, shape: rows(N, C) },
+    { name: 'rstd', ref: a.rstd, bytes: 4 * N, shape: `(N) = (${N})` },
+    { name: 'inp', ref: a.inp, bytes: 4 * N * C, shape: rows(N, C) },
+    { name: 'weight', ref: a.weight, bytes: 4 * C, shape: `(C) = (${C})` },
+  ]);
+  checkNoAlias(label, b[0], b.slice(2));
+  checkNoAlias(label, b[1], b.slice(2));
+  const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
+    label: 'rmsnorm', code: shader, entryPoint: 'rmsnorm_forward', layout: FORWARD,
+  });
+  return makeOp(engine, {
+    label, pipeline, layout: bindGroupLayout,
+    uniform: uniformBlock([['u', N], ['u', C], ['f', a.eps], ['u', 0]]),
+    resources: b, workgroups: flatGrid(engine, N),
+  });
+}
+
+export async function prepareRmsnormBackward(engine: Engine, a: RmsnormBackwardArgs): Promise<PreparedOp> {
+  const { N, C } = a;
+  const label = a.label ?? `rmsnorm bwd ${N}x${C}`;
+  checkDims(label, { N, C });
+  const b = resolveBindings(engine, label, [
+    { name: 'dinp', ref: a.dinp, bytes: 4 * N * C, shape: rows(N, C) },
+    { name: 'dout', ref: a.dout, bytes: 4 * N * C, shape: rows(N, C) },
+    { name: 'inp', ref: a.inp, bytes: 4 * N * C, shape: rows(N, C) },
+    { name: 'weight', ref: a.weight, bytes: 4 * C, shape: `(C) = (${C})` },
+    { name: 'rstd', ref: a.rstd, bytes: 4 * N, shape: `(N) = (${N})` },
+  ]);
+  checkNoAlias(label, b[0], b.slice(1));
+  const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
+    label: 'rmsnorm', code: shader, entryPoint: 'rmsnorm_backward',
+    constants: { ACCUMULATE: a.accumulate ?? true }, layout: BACKWARD,
+  });
+  return makeOp(engine, {
+    label, pipeline, layout: bindGroupLayout,
+    uniform: uniformBlock([['u', N], ['u', C], ['f', 0], ['u', 0]]),
+    resources: b, workgroups: flatGrid(engine, N),
+  });
+}
+
+/** The weight gradient, one invocation per column looping over the rows (deterministic, no atomics). */
+export async function prepareRmsnormBackwardWeight(engine: Engine, a: RmsnormBackwardWeightArgs): Promise<PreparedOp> {
+  const { N, C } = a;
+  const label = a.label ?? `rmsnorm bwd-weight ${N}x${C}`;
+  checkDims(label, { N, C });
+  const b = resolveBindings(engine, label, [
+    { name: 'dweight', ref: a.dweight, bytes: 4 * C, shape: `(C) = (${C})` },
+    { name: 'dout', ref: a.dout, bytes: 4 * N * C, shape: rows(N, C) },
+    { name: 'inp', ref: a.inp, bytes: 4 * N * C, shape: rows(N, C) },
+    { name: 'rstd', ref: a.rstd, bytes: 4 * N, shape: `(N) = (${N})` },
+  ]);
+  checkNoAlias(label, b[0], b.slice(1));
+  const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
+    label: 'rmsnorm', code: shader, entryPoint: 'rmsnorm_backward_weight',
+    constants: { ACCUMULATE: a.accumulate ?? true }, layout: BACKWARD_WEIGHT,
+  });
+  return makeOp(engine, {
+    label, pipeline, layout: bindGroupLayout,
+    uniform: uniformBlock([['u', N], ['u', C], ['f', 0], ['u', 0]]),
+    resources: b, workgroups: flatGrid(engine, Math.ceil(C / FLAT_WG)),
+  });
+}

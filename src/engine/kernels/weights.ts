@@ -1,0 +1,59 @@
+/**
+ * A frozen base weight on the GPU in one of the storage formats of src/reference/quant/packed.ts,
+ * and its upload. The buffers are exactly the packed arrays (no padding beyond the pool's 4-byte
+ * rounding), so `weightBufferBytes` lets a memory plan predict the ledger.
+ */
+import type { Engine } from '../context';
+import { uploadBuffer } from '../upload';
+import { ELEMENTS_PER_WORD, type PackedWeight, type WeightFormat } from '../../reference/quant/packed';
+import { nf4Bytes } from '../../reference/quant/nf4';
+
+export interface GpuWeight {
+  format: WeightFormat;
+  /** N, the output features ([out, in] layout) */
+  rows: number;
+  /** K, the input features */
+  cols: number;
+  /** (ceil(rows*cols / ELEMENTS_PER_WORD[format])) u32 */
+  words: GPUBuffer;
+  /** (ceil(rows*cols / 64)) f32; int8, and nf4 without double quantization */
+  absmax?: GPUBuffer;
+  /** nf4 double quantization: (ceil(nblocks/4)) u32 of u8 indices, and [code (256), offset, absmax2 ...] f32 */
+  qabsmax?: GPUBuffer;
+  dq?: GPUBuffer;
+}
+
+/** Requested bytes of each buffer of a weight (the pool allocates alignedSize of each). */
+export function weightBufferBytes(format: WeightFormat, rows: number, cols: number, opts: { doubleQuant?: boolean } = {}): number[] {
+  const numel = rows * cols;
+  switch (format) {
+    case 'f32': case 'f16': case 'bf16':
+      return [4 * Math.ceil(numel / ELEMENTS_PER_WORD[format])];
+    case 'int8':
+      return [4 * Math.ceil(numel / 4), 4 * Math.ceil(numel / 64)];
+    case 'nf4': {
+      const b = nf4Bytes(numel, !!opts.doubleQuant);
+      const words = 4 * Math.ceil(numel / 8); // codes (ceil(numel/2) bytes) rounded up to whole words
+      return opts.doubleQuant ? [words, 4 * Math.ceil(b.absmax / 4), b.dq] : [words, b.absmax];
+    }
+  }
+}
+
+export async function uploadWeight(engine: Engine, p: PackedWeight, rows: number, cols: number, label: string): Promise<GpuWeight> {
+  if (rows * cols !== p.numel) throw new RangeError(`${label}: ${rows}x${cols} does not match ${p.numel} packed elements`);
+  const up = (data: ArrayBufferView, part: string) => uploadBuffer(engine.pool, data, { category: 'weights', label: `${label}.${part}` });
+  const w: GpuWeight = { format: p.format, rows, cols, words: await up(p.words, p.format) };
+  if (p.absmax) w.absmax = await up(p.absmax, 'absmax');
+  if (p.doubleQuant) {
+    w.qabsmax = await up(p.doubleQuant.qabsmax, 'qabsmax');
+    w.dq = await up(p.doubleQuant.dq, 'dq');
+  }
+  if ((p.format === 'int8' || p.format === 'nf4') && !w.absmax && !w.qabsmax) {
+    throw new RangeError(`${label}: ${p.format} weight without absmax`);
+  }
+  return w;
+}
+
+export function destroyWeight(engine: Engine, w: GpuWeight): void {
+  for (const b of [w.words, w.absmax, w.qabsmax, w.dq]) if (b) engine.pool.destroy(b);
+}

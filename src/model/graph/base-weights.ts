@@ -1,0 +1,115 @@
+/**
+ * The frozen base model on the GPU. Linear layers are stored in the run's base precision (NF4,
+ * int8, f16, bf16 or f32); embeddings and norm weights stay f32 (the gather and the norms read
+ * them directly; they are a small share of a model). When the head is tied, it reads the f32
+ * embedding table.
+ */
+import type { Engine } from '../../engine/context';
+import { BufferUsage } from '../../engine/flags';
+import { weightBufferBytes, type GpuWeight } from '../../engine/kernels/weights';
+import { packWeight, type WeightFormat } from '../../reference/quant/packed';
+import type { ModelConfig } from '../config';
+import { moduleShape, type ModuleName } from '../lora-targets';
+
+export const LAYER_LINEARS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const satisfies readonly ModuleName[];
+export type LayerLinear = (typeof LAYER_LINEARS)[number];
+
+export interface LayerWeights {
+  inputNorm: GPUBuffer; //  (C)
+  postNorm: GPUBuffer; //   (C)
+  linears: Record<LayerLinear, GpuWeight>;
+  /** q/k/v biases, (out) each, when the architecture has them. */
+  bias: Partial<Record<'q_proj' | 'k_proj' | 'v_proj', GPUBuffer>>;
+}
+
+export interface BaseWeights {
+  embed: GPUBuffer; // (V, C) f32
+  layers: LayerWeights[];
+  finalNorm: GPUBuffer; // (C)
+  /** (V, C) in the base precision, or the f32 embedding table when tied. */
+  head: GpuWeight;
+}
+
+/** Loads one tensor of the base model by its Hugging Face name, as f32. */
+export type TensorLoader = (name: string) => Promise<Float32Array<ArrayBuffer>>;
+
+const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST;
+
+function f32Buffer(engine: Engine, label: string, elements: number): Promise<GPUBuffer> {
+  return engine.pool.alloc({ size: 4 * elements, usage: STORAGE, category: 'weights', label });
+}
+
+/** Allocate the buffers of one packed weight (sizes from weightBufferBytes: the plan and the run agree). */
+async function allocWeight(engine: Engine, format: WeightFormat, rows: number, cols: number, doubleQuant: boolean, label: string): Promise<GpuWeight> {
+  const dq = format === 'nf4' && doubleQuant;
+  const sizes = weightBufferBytes(format, rows, cols, { doubleQuant: dq });
+  const alloc = (i: number, part: string) => engine.pool.alloc({ size: sizes[i], usage: STORAGE, category: 'weights', label: `${label}.${part}` });
+  const w: GpuWeight = { format, rows, cols, words: await alloc(0, format) };
+  if (format === 'int8' || (format === 'nf4' && !dq)) w.absmax = await alloc(1, 'absmax');
+  if (dq) {
+    w.qabsmax = await alloc(1, 'qabsmax');
+    w.dq = await alloc(2, 'dq');
+  }
+  return w;
+}
+
+/** Quantize (or pack) a tensor on the CPU and write it into its planned buffers. */
+function writeWeight(engine: Engine, w: GpuWeight, data: Float32Array, doubleQuant: boolean): void {
+  const p = packWeight(data, w.format, { doubleQuant: w.format === 'nf4' && doubleQuant });
+  const q = engine.gpu.device.queue;
+  q.writeBuffer(w.words, 0, p.words);
+  if (w.absmax && p.absmax) q.writeBuffer(w.absmax, 0, p.absmax);
+  if (w.qabsmax && p.doubleQuant) {
+    q.writeBuffer(w.qabsmax, 0, p.doubleQuant.qabsmax);
+    q.writeBuffer(w.dq!, 0, p.doubleQuant.dq);
+  }
+}
+
+/**
+ * Allocate the base model in `format` and, when `load` is given, stream its tensors in one at a
+ * time (each is quantized on the way, so no f32 copy of the whole model is ever held). Without
+ * `load` (the memory plan), only the allocation happens.
+ */
+export async function createBaseWeights(
+  engine: Engine, cfg: ModelConfig, format: WeightFormat, doubleQuant: boolean, load?: TensorLoader,
+): Promise<BaseWeights> {
+  const C = cfg.hiddenSize;
+  const put = async (buffer: GPUBuffer, name: string) => {
+    if (load) engine.gpu.device.queue.writeBuffer(buffer, 0, await load(name));
+  };
+  const embed = await f32Buffer(engine, 'model.embed_tokens.weight', cfg.vocabSize * C);
+  await put(embed, 'model.embed_tokens.weight');
+
+  const layers: LayerWeights[] = [];
+  for (let l = 0; l < cfg.numLayers; l++) {
+    const prefix = `model.layers.${l}`;
+    const inputNorm = await f32Buffer(engine, `${prefix}.input_layernorm.weight`, C);
+    await put(inputNorm, `${prefix}.input_layernorm.weight`);
+    const postNorm = await f32Buffer(engine, `${prefix}.post_attention_layernorm.weight`, C);
+    await put(postNorm, `${prefix}.post_attention_layernorm.weight`);
+    const linears = {} as Record<LayerLinear, GpuWeight>;
+    const bias: LayerWeights['bias'] = {};
+    for (const m of LAYER_LINEARS) {
+      const { out, in: inF } = moduleShape(m, cfg);
+      const name = `${prefix}.${m.endsWith('_proj') && m.startsWith('q') || m === 'k_proj' || m === 'v_proj' || m === 'o_proj' ? 'self_attn' : 'mlp'}.${m}`;
+      linears[m] = await allocWeight(engine, format, out, inF, doubleQuant, `${name}.weight`);
+      if (load) writeWeight(engine, linears[m], await load(`${name}.weight`), doubleQuant);
+      if (cfg.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) {
+        bias[m] = await f32Buffer(engine, `${name}.bias`, out);
+        await put(bias[m]!, `${name}.bias`);
+      }
+    }
+    layers.push({ inputNorm, postNorm, linears, bias });
+  }
+  const finalNorm = await f32Buffer(engine, 'model.norm.weight', C);
+  await put(finalNorm, 'model.norm.weight');
+
+  let head: GpuWeight;
+  if (cfg.tieWordEmbeddings) {
+    head = { format: 'f32', rows: cfg.vocabSize, cols: C, words: embed };
+  } else {
+    head = await allocWeight(engine, format, cfg.vocabSize, C, doubleQuant, 'lm_head.weight');
+    if (load) writeWeight(engine, head, await load('lm_head.weight'), doubleQuant);
+  }
+  return { embed, layers, finalNorm, head };
+}

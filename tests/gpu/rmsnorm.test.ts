@@ -1,0 +1,72 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/engine/context';
+import {
+  prepareRmsnormBackward, prepareRmsnormBackwardWeight, prepareRmsnormForward,
+} from '../../src/engine/kernels/rmsnorm';
+import { rmsnormBackward, rmsnormForward } from '../../src/reference/ops/rmsnorm';
+import { mismatches, rand, read, run, testEngine, upload } from './gpu';
+
+const engine = await testEngine();
+const EPS = 1e-5;
+
+// [N, C]: C = 1 and C = 8192 (32 elements per thread), N = 257 rows.
+const CASES: [number, number][] = [[1, 1], [3, 17], [17, 257], [257, 3], [2, 8192]];
+
+async function check(e: Engine, N: number, C: number, seed: number) {
+  const inp = rand(N * C, seed, 2);
+  const weight = rand(C, seed + 1, 1.5);
+  const dout = rand(N * C, seed + 2);
+  const dinp0 = rand(N * C, seed + 3);
+  const dw0 = rand(C, seed + 4);
+  const [gin, gw, gout, grstd, gdout, gdinp, gdw] = await Promise.all([
+    upload(e, inp, 'inp'), upload(e, weight, 'weight'), upload(e, new Float32Array(N * C), 'out'),
+    upload(e, new Float32Array(N), 'rstd'), upload(e, dout, 'dout'), upload(e, dinp0, 'dinp'), upload(e, dw0, 'dweight'),
+  ]);
+  const out = new Float32Array(N * C);
+  const rstd = new Float32Array(N);
+  rmsnormForward(out, rstd, inp, weight, N, C, EPS);
+  run(e, await prepareRmsnormForward(e, { out: gout, rstd: grstd, inp: gin, weight: gw, N, C, eps: EPS }));
+  expect(mismatches(await read(e, grstd, N), rstd, 1e-6, 1e-5)).toBeNull();
+  expect(mismatches(await read(e, gout, N * C), out, 1e-5, 1e-5)).toBeNull();
+
+  // backward accumulates into dinp (default) and dweight
+  const dinp = Float32Array.from(dinp0);
+  const dw = Float32Array.from(dw0);
+  rmsnormBackward(dinp, dw, dout, inp, weight, rstd, N, C);
+  run(e,
+    await prepareRmsnormBackward(e, { dinp: gdinp, dout: gdout, inp: gin, weight: gw, rstd: grstd, N, C }),
+    await prepareRmsnormBackwardWeight(e, { dweight: gdw, dout: gdout, inp: gin, rstd: grstd, N, C }));
+  expect(mismatches(await read(e, gdinp, N * C), dinp, 1e-5, 1e-4)).toBeNull();
+  expect(mismatches(await read(e, gdw, C), dw, 1e-5 * Math.sqrt(N), 1e-4)).toBeNull();
+
+  // overwrite
+  const fresh = new Float32Array(N * C);
+  const dwFresh = new Float32Array(C);
+  rmsnormBackward(fresh, dwFresh, dout, inp, weight, rstd, N, C);
+  run(e,
+    await prepareRmsnormBackward(e, { dinp: gdinp, dout: gdout, inp: gin, weight: gw, rstd: grstd, N, C, accumulate: false }),
+    await prepareRmsnormBackwardWeight(e, { dweight: gdw, dout: gdout, inp: gin, rstd: grstd, N, C, accumulate: false }));
+  expect(mismatches(await read(e, gdinp, N * C), fresh, 1e-5, 1e-4)).toBeNull();
+  expect(mismatches(await read(e, gdw, C), dwFresh, 1e-5 * Math.sqrt(N), 1e-4)).toBeNull();
+}
+
+describe.skipIf(!engine)('rmsnorm kernels vs the CPU reference', () => {
+  const e = engine!;
+  afterAll(() => e.pool.destroyAll());
+
+  for (const [N, C] of CASES) {
+    it(`forward, backward, weight gradient: N=${N} C=${C}`, () => check(e, N, C, N * 31 + C));
+  }
+
+  it('rows on a 2D grid (small maxComputeWorkgroupsPerDimension)', async () => {
+    const small: Engine = { ...e, gpu: { ...e.gpu, limits: { ...e.gpu.limits, maxComputeWorkgroupsPerDimension: 4 } } };
+    await check(small, 13, 17, 5); // 13 rows -> a (4, 4) grid, 3 idle workgroups
+  });
+
+  it('guards', async () => {
+    const g = await upload(e, rand(12, 1), 'g');
+    const r = await upload(e, rand(4, 1), 'r');
+    await expect(prepareRmsnormForward(e, { out: g, rstd: r, inp: g, weight: r, N: 4, C: 3, eps: EPS })).rejects.toThrow(/also an input/);
+    await expect(prepareRmsnormForward(e, { out: g, rstd: r, inp: g, weight: r, N: 4, C: 3, eps: -1 })).rejects.toThrow(/eps/);
+  });
+});
