@@ -28,16 +28,21 @@ export const DEFAULT_LIMITS: GpuLimits = {
 };
 
 function dryBuffer(d: GPUBufferDescriptor): GPUBuffer {
-  let mapped: ArrayBuffer | null = d.mappedAtCreation ? new ArrayBuffer(Math.min(d.size, 1 << 16)) : null;
+  let mapped = !!d.mappedAtCreation;
+  let range: ArrayBuffer | null = null;
   return {
     label: d.label ?? '',
     size: d.size,
     usage: d.usage,
-    mapState: mapped ? 'mapped' : 'unmapped',
-    // Only uniform blocks are written through a mapping here; they are small.
-    getMappedRange: () => mapped ?? new ArrayBuffer(0),
+    get mapState() {
+      return mapped ? 'mapped' : 'unmapped';
+    },
+    // Only small uploads (uniform blocks, RoPE tables) write through a mapping; memory is taken
+    // only when they ask for the range.
+    getMappedRange: () => (range ??= new ArrayBuffer(d.size)),
     unmap: () => {
-      mapped = null;
+      mapped = false;
+      range = null;
     },
     destroy: () => {},
     mapAsync: async () => {},

@@ -7,6 +7,7 @@ import type { GoldenEngine } from '../golden/golden-engine';
 
 const ENGINES: Record<string, () => Promise<GoldenEngine>> = {
   cpu: async () => cpuGoldenEngine,
+  gpu: async () => (await import('../golden/gpu-engine')).gpuGoldenEngine,
 };
 
 /** `golden <dir> [--engine cpu|gpu]`: exit 0 when every tensor is within the golden tolerances. */

@@ -49,6 +49,8 @@ export interface PreparedDropout extends PreparedOp {
    * trainer submits each micro-batch before switching to the next micro-batch's stream).
    */
   setStream(stream: number): void;
+  /** Off: an exact copy (or add), e.g. for validation, where dropout does not apply. */
+  setEnabled(on: boolean): void;
 }
 
 export async function prepareDropout(engine: Engine, args: DropoutArgs): Promise<PreparedDropout> {
@@ -73,15 +75,27 @@ export async function prepareDropout(engine: Engine, args: DropoutArgs): Promise
     layout: LAYOUT,
   });
   const workgroups = flatGrid(engine, Math.ceil(n / ELEMENTS_PER_GROUP));
-  const params = (stream: number) => {
+  let stream = args.stream;
+  let enabled = true;
+  const params = () => {
     const [s0, s1] = splitU53('stream', stream);
     return uniformBlock([
-      ['u', n], ['u', threshold], ['f', scale], ['u', workgroups[0]],
+      ['u', n], ['u', enabled ? threshold : 0], ['f', enabled ? scale : 1], ['u', workgroups[0]],
       ['u', seedLo], ['u', seedHi], ['u', s0], ['u', s1],
     ]);
   };
   const op = await makeOp(engine, {
-    label, pipeline, layout: bindGroupLayout, uniform: params(args.stream), resources: [inp, out], workgroups,
+    label, pipeline, layout: bindGroupLayout, uniform: params(), resources: [inp, out], workgroups,
   });
-  return { ...op, setStream: (stream: number) => op.writeUniform(params(stream)) };
+  return {
+    ...op,
+    setStream: (s: number) => {
+      stream = s;
+      op.writeUniform(params());
+    },
+    setEnabled: (on: boolean) => {
+      enabled = on;
+      op.writeUniform(params());
+    },
+  };
 }

@@ -4,6 +4,7 @@
  * rounding), so `weightBufferBytes` lets a memory plan predict the ledger.
  */
 import type { Engine } from '../context';
+import { refBuffer, type BufferRef } from './common';
 import { uploadBuffer } from '../upload';
 import { ELEMENTS_PER_WORD, type PackedWeight, type WeightFormat } from '../../reference/quant/packed';
 import { nf4Bytes } from '../../reference/quant/nf4';
@@ -14,8 +15,8 @@ export interface GpuWeight {
   rows: number;
   /** K, the input features */
   cols: number;
-  /** (ceil(rows*cols / ELEMENTS_PER_WORD[format])) u32 */
-  words: GPUBuffer;
+  /** (ceil(rows*cols / ELEMENTS_PER_WORD[format])) u32; may be a view into a larger buffer (a tied head's rows of the embedding) */
+  words: BufferRef;
   /** (ceil(rows*cols / 64)) f32; int8, and nf4 without double quantization */
   absmax?: GPUBuffer;
   /** nf4 double quantization: (ceil(nblocks/4)) u32 of u8 indices, and [code (256), offset, absmax2 ...] f32 */
@@ -55,5 +56,5 @@ export async function uploadWeight(engine: Engine, p: PackedWeight, rows: number
 }
 
 export function destroyWeight(engine: Engine, w: GpuWeight): void {
-  for (const b of [w.words, w.absmax, w.qabsmax, w.dq]) if (b) engine.pool.destroy(b);
+  for (const b of [w.words, w.absmax, w.qabsmax, w.dq]) if (b) engine.pool.destroy(refBuffer(b));
 }

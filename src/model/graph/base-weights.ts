@@ -6,10 +6,11 @@
  */
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
+import { refBuffer } from '../../engine/kernels/common';
 import { weightBufferBytes, type GpuWeight } from '../../engine/kernels/weights';
 import { packWeight, type WeightFormat } from '../../reference/quant/packed';
 import type { ModelConfig } from '../config';
-import { moduleShape, type ModuleName } from '../lora-targets';
+import { modulePath, moduleShape, type ModuleName } from '../lora-targets';
 
 export const LAYER_LINEARS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const satisfies readonly ModuleName[];
 export type LayerLinear = (typeof LAYER_LINEARS)[number];
@@ -26,8 +27,12 @@ export interface BaseWeights {
   embed: GPUBuffer; // (V, C) f32
   layers: LayerWeights[];
   finalNorm: GPUBuffer; // (C)
-  /** (V, C) in the base precision, or the f32 embedding table when tied. */
-  head: GpuWeight;
+  /**
+   * The LM head, one weight per vocabulary chunk (Vc rows each, the last may be short) so the
+   * logits of one chunk are computed at a time: in the base precision, or views of the f32
+   * embedding table when the head is tied.
+   */
+  headChunks: GpuWeight[];
 }
 
 /** Loads one tensor of the base model by its Hugging Face name, as f32. */
@@ -57,7 +62,7 @@ async function allocWeight(engine: Engine, format: WeightFormat, rows: number, c
 function writeWeight(engine: Engine, w: GpuWeight, data: Float32Array, doubleQuant: boolean): void {
   const p = packWeight(data, w.format, { doubleQuant: w.format === 'nf4' && doubleQuant });
   const q = engine.gpu.device.queue;
-  q.writeBuffer(w.words, 0, p.words);
+  q.writeBuffer(refBuffer(w.words), 0, p.words); // own buffers only (views are the tied head's)
   if (w.absmax && p.absmax) q.writeBuffer(w.absmax, 0, p.absmax);
   if (w.qabsmax && p.doubleQuant) {
     q.writeBuffer(w.qabsmax, 0, p.doubleQuant.qabsmax);
@@ -71,7 +76,7 @@ function writeWeight(engine: Engine, w: GpuWeight, data: Float32Array, doubleQua
  * `load` (the memory plan), only the allocation happens.
  */
 export async function createBaseWeights(
-  engine: Engine, cfg: ModelConfig, format: WeightFormat, doubleQuant: boolean, load?: TensorLoader,
+  engine: Engine, cfg: ModelConfig, format: WeightFormat, doubleQuant: boolean, chunks: readonly [number, number][], load?: TensorLoader,
 ): Promise<BaseWeights> {
   const C = cfg.hiddenSize;
   const put = async (buffer: GPUBuffer, name: string) => {
@@ -91,7 +96,7 @@ export async function createBaseWeights(
     const bias: LayerWeights['bias'] = {};
     for (const m of LAYER_LINEARS) {
       const { out, in: inF } = moduleShape(m, cfg);
-      const name = `${prefix}.${m.endsWith('_proj') && m.startsWith('q') || m === 'k_proj' || m === 'v_proj' || m === 'o_proj' ? 'self_attn' : 'mlp'}.${m}`;
+      const name = modulePath(m, l);
       linears[m] = await allocWeight(engine, format, out, inF, doubleQuant, `${name}.weight`);
       if (load) writeWeight(engine, linears[m], await load(`${name}.weight`), doubleQuant);
       if (cfg.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) {
@@ -104,12 +109,15 @@ export async function createBaseWeights(
   const finalNorm = await f32Buffer(engine, 'model.norm.weight', C);
   await put(finalNorm, 'model.norm.weight');
 
-  let head: GpuWeight;
+  const headChunks: GpuWeight[] = [];
   if (cfg.tieWordEmbeddings) {
-    head = { format: 'f32', rows: cfg.vocabSize, cols: C, words: embed };
+    for (const [v0, rows] of chunks) headChunks.push({ format: 'f32', rows, cols: C, words: { buffer: embed, offset: 4 * v0 * C } });
   } else {
-    head = await allocWeight(engine, format, cfg.vocabSize, C, doubleQuant, 'lm_head.weight');
-    if (load) writeWeight(engine, head, await load('lm_head.weight'), doubleQuant);
+    for (const [v0, rows] of chunks) headChunks.push(await allocWeight(engine, format, rows, C, doubleQuant, `lm_head.weight[${v0}:${v0 + rows}]`));
+    if (load) {
+      const full = await load('lm_head.weight'); // (V, C): one tensor at a time, quantized chunk by chunk
+      chunks.forEach(([v0, rows], i) => writeWeight(engine, headChunks[i], full.subarray(v0 * C, (v0 + rows) * C), doubleQuant));
+    }
   }
-  return { embed, layers, finalNorm, head };
+  return { embed, layers, finalNorm, headChunks };
 }

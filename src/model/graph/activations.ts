@@ -1,0 +1,145 @@
+/**
+ * Activation and workspace buffers of the training graph, allocated once per run.
+ * Activations are what the backward needs from the forward (one set per layer); workspace is
+ * scratch reused by every layer. N = B*T rows; shapes in the comments.
+ */
+import type { Engine } from '../../engine/context';
+import { BufferUsage } from '../../engine/flags';
+import { attentionWorkspaceBytes } from '../../engine/kernels/attention';
+import type { Category } from '../../engine/pool';
+import type { ModuleName } from '../lora-targets';
+import type { LoraLayout } from '../plan/lora-layout';
+import type { GraphDims } from './dims';
+
+export interface LayerActivations {
+  x: GPUBuffer; //     (N, C)     layer input (residual stream)
+  xn1: GPUBuffer; //   (N, C)     input_layernorm(x)
+  rstd1: GPUBuffer; // (N)
+  q: GPUBuffer; //     (N, H*D)   after RoPE
+  k: GPUBuffer; //     (N, KV*D)  after RoPE
+  v: GPUBuffer; //     (N, KV*D)
+  att: GPUBuffer; //   (N, H*D)   attention output, input of o_proj
+  lse: GPUBuffer; //   (B, H, T)  attention logsumexp
+  x1: GPUBuffer; //    (N, C)     x + o_proj(att)
+  xn2: GPUBuffer; //   (N, C)     post_attention_layernorm(x1)
+  rstd2: GPUBuffer; // (N)
+  g: GPUBuffer; //     (N, F)     gate_proj(xn2)
+  u: GPUBuffer; //     (N, F)     up_proj(xn2)
+  a: GPUBuffer; //     (N, F)     silu(g) * u, input of down_proj
+  /** LoRA hidden h = dropout(x) A^T per adapted module, (N, r). */
+  loraH: Partial<Record<ModuleName, GPUBuffer>>;
+}
+
+export interface Activations {
+  tokens: GPUBuffer; //  (N) i32
+  targets: GPUBuffer; // (N) i32, -100 = ignored
+  layers: LayerActivations[];
+  xOut: GPUBuffer; //   (N, C)  output of the last layer
+  xnf: GPUBuffer; //    (N, C)  model.norm(xOut), the head's input
+  rstdf: GPUBuffer; //  (N)
+  headH: GPUBuffer | null; // (N, r_head) LoRA hidden of lm_head
+  rowLse: GPUBuffer; // (N) logsumexp per row, for the head's backward
+}
+
+export interface Workspace {
+  tmpC: GPUBuffer; //    (N, C)  o_proj / down_proj output before the residual add
+  dres: GPUBuffer; //    (N, C)  gradient of the residual stream
+  dxn: GPUBuffer; //     (N, C)  gradient of a norm's output
+  datt: GPUBuffer; //    (N, H*D)
+  dq: GPUBuffer; //      (N, H*D)
+  dk: GPUBuffer; //      (N, KV*D)
+  dv: GPUBuffer; //      (N, KV*D)
+  dvec: GPUBuffer; //    (B, H, T)
+  da: GPUBuffer; //      (N, F)
+  dg: GPUBuffer; //      (N, F)
+  du: GPUBuffer; //      (N, F)
+  /** Dropped-out LoRA input, and the gradient w.r.t. it: (N, max in). Only with dropout. */
+  xd: GPUBuffer | null;
+  dxd: GPUBuffer | null;
+  /** Gradient w.r.t. a LoRA hidden: (N, max r). */
+  dh: GPUBuffer;
+  logits: GPUBuffer; //  (N, Vc) one chunk of the head's logits (then its dlogits)
+  ceMax: GPUBuffer; //   (N) running state of the chunked cross-entropy
+  ceSum: GPUBuffer; //   (N)
+  ceTarget: GPUBuffer; // (N)
+  rowLoss: GPUBuffer; // (N)
+  ceStats: GPUBuffer; // (4) [mean loss, count, sum, 0]
+}
+
+const USAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
+
+export async function createActivations(
+  engine: Engine, d: GraphDims, layout: LoraLayout, dropout: boolean,
+): Promise<{ act: Activations; ws: Workspace }> {
+  const { N, C, H, KV, D, F, B, T } = d;
+  const f32 = (category: Category, label: string, elements: number) =>
+    engine.pool.alloc({ size: 4 * elements, usage: USAGE, category, label });
+  const act = (label: string, elements: number) => f32('activations', label, elements);
+  const ws = (label: string, elements: number) => f32('workspace', label, elements);
+  const lseBytes = attentionWorkspaceBytes({ B, H, T });
+
+  const tokens = await act('tokens (N)', N);
+  const targets = await act('targets (N)', N);
+  const layers: LayerActivations[] = [];
+  const x0 = await act('layer 0 x (N, C)', N * C);
+  let x = x0;
+  for (let l = 0; l < d.L; l++) {
+    const p = `layer ${l}`;
+    const layer: LayerActivations = {
+      x,
+      xn1: await act(`${p} xn1 (N, C)`, N * C),
+      rstd1: await act(`${p} rstd1 (N)`, N),
+      q: await act(`${p} q (N, H*D)`, N * H * D),
+      k: await act(`${p} k (N, KV*D)`, N * KV * D),
+      v: await act(`${p} v (N, KV*D)`, N * KV * D),
+      att: await act(`${p} att (N, H*D)`, N * H * D),
+      lse: await act(`${p} attention lse (B, H, T)`, lseBytes.lse / 4),
+      x1: await act(`${p} x1 (N, C)`, N * C),
+      xn2: await act(`${p} xn2 (N, C)`, N * C),
+      rstd2: await act(`${p} rstd2 (N)`, N),
+      g: await act(`${p} gate (N, F)`, N * F),
+      u: await act(`${p} up (N, F)`, N * F),
+      a: await act(`${p} swiglu (N, F)`, N * F),
+      loraH: {},
+    };
+    for (const s of layout.slots) {
+      if (s.layer === l) layer.loraH[s.module] = await act(`${p} ${s.module} lora h (N, ${s.r})`, N * s.r);
+    }
+    layers.push(layer);
+    x = await act(`layer ${l + 1} x (N, C)`, N * C);
+  }
+  const head = layout.slots.find((s) => s.module === 'lm_head');
+  const activations: Activations = {
+    tokens, targets, layers, xOut: x,
+    xnf: await act('final norm (N, C)', N * C),
+    rstdf: await act('final rstd (N)', N),
+    headH: head ? await act(`lm_head lora h (N, ${head.r})`, N * head.r) : null,
+    rowLse: await act('head logsumexp (N)', N),
+  };
+
+  const maxIn = Math.max(0, ...layout.slots.map((s) => s.inFeatures));
+  const maxR = Math.max(1, ...layout.slots.map((s) => s.r));
+  const workspace: Workspace = {
+    tmpC: await ws('tmp (N, C)', N * C),
+    dres: await ws('d residual (N, C)', N * C),
+    dxn: await ws('d norm out (N, C)', N * C),
+    datt: await ws('d att (N, H*D)', N * H * D),
+    dq: await ws('dq (N, H*D)', N * H * D),
+    dk: await ws('dk (N, KV*D)', N * KV * D),
+    dv: await ws('dv (N, KV*D)', N * KV * D),
+    dvec: await ws('attention dvec (B, H, T)', lseBytes.dvec / 4),
+    da: await ws('d swiglu (N, F)', N * F),
+    dg: await ws('d gate (N, F)', N * F),
+    du: await ws('d up (N, F)', N * F),
+    xd: dropout && maxIn ? await ws(`lora dropped input (N, ${maxIn})`, N * maxIn) : null,
+    dxd: dropout && maxIn ? await ws(`d lora dropped input (N, ${maxIn})`, N * maxIn) : null,
+    dh: await ws(`d lora h (N, ${maxR})`, N * maxR),
+    logits: await ws(`logits chunk (N, ${d.Vc})`, N * d.Vc),
+    ceMax: await ws('ce max (N)', N),
+    ceSum: await ws('ce sumexp (N)', N),
+    ceTarget: await ws('ce target logit (N)', N),
+    rowLoss: await ws('ce loss per row (N)', N),
+    ceStats: await ws('ce stats (4)', 4),
+  };
+  return { act: activations, ws: workspace };
+}

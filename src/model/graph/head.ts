@@ -1,0 +1,111 @@
+/**
+ * The LM head with masked mean cross-entropy, one vocabulary chunk at a time so that the (N, V)
+ * logits never exist whole: only (N, Vc) at once.
+ *   forward   per chunk: logits = xnf W_c^T [+ scale h B_c^T]; fold into the running logsumexp
+ *             then finalize: per-row lse and loss, mean loss in ceStats[0]
+ *   backward  per chunk: recompute logits, turn them into dlogits in place, then
+ *             dxn (+)= dlogits W_c;  dB_c += scale dlogits^T h;  dh (+)= scale dlogits B_c
+ *             after the chunks: dA += dh^T dropout(xnf);  dxn += dropout'(dh A);  dres = rmsnorm'(dxn)
+ */
+import type { Engine } from '../../engine/context';
+import type { BufferRef, PreparedOp } from '../../engine/kernels/common';
+import { prepareCrossEntropyBackward, prepareCrossEntropyChunk, prepareCrossEntropyFinalize } from '../../engine/kernels/cross-entropy';
+import { prepareDropout } from '../../engine/kernels/dropout';
+import { prepareMatmul } from '../../engine/kernels/matmul';
+import { prepareLinearBackwardInput, prepareLinearForward } from '../../engine/kernels/matmul-weight';
+import { prepareRmsnormBackward, prepareRmsnormForward } from '../../engine/kernels/rmsnorm';
+import { MODULE_NAMES } from '../lora-targets';
+import type { Activations, Workspace } from './activations';
+import type { BaseWeights } from './base-weights';
+import type { GraphDims } from './dims';
+import type { LoraBranch, ModuleDropout } from './projection';
+
+export interface HeadContext {
+  engine: Engine;
+  dims: GraphDims;
+  eps: number;
+  base: BaseWeights;
+  act: Activations;
+  ws: Workspace;
+  /** LoRA on lm_head, or null; its `h` is act.headH. */
+  lora: LoraBranch | null;
+}
+
+export interface PreparedHead {
+  /** final norm, LoRA hidden, then per chunk: logits + CE fold; then finalize */
+  forward: PreparedOp[];
+  backward: PreparedOp[];
+  dropouts: ModuleDropout[];
+}
+
+const flat = (buffer: GPUBuffer, elementOffset: number): BufferRef => ({ buffer, offset: 4 * elementOffset });
+
+export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
+  const { engine, dims: d, act, ws, base, lora } = c;
+  const { N, C, V } = d;
+  const forward: PreparedOp[] = [];
+  const backward: PreparedOp[] = [];
+  const dropouts: ModuleDropout[] = [];
+  const state = { max: ws.ceMax, sumexp: ws.ceSum, targetLogit: ws.ceTarget };
+  const slot = lora?.slot;
+  const withDropout = !!(lora?.dropout && lora.dropout.p > 0 && lora.xd && lora.dxd);
+  const dropout = async (out: BufferRef, inp: BufferRef, accumulate: boolean, what: string) => {
+    const op = await prepareDropout(engine, { out, inp, n: N * C, p: lora!.dropout!.p, seed: lora!.dropout!.seed, stream: 0, accumulate, label: `lm_head lora dropout ${what}` });
+    dropouts.push({ op, layer: 0, moduleIndex: MODULE_NAMES.indexOf('lm_head') });
+    return op;
+  };
+
+  forward.push(await prepareRmsnormForward(engine, { out: act.xnf, rstd: act.rstdf, inp: act.xOut, weight: base.finalNorm, N, C, eps: c.eps, label: 'final norm' }));
+  let src: BufferRef = act.xnf;
+  if (lora && slot) {
+    if (withDropout) {
+      forward.push(await dropout(lora.xd!, act.xnf, false, 'fwd'));
+      src = lora.xd!;
+    }
+    forward.push(await prepareMatmul(engine, { out: lora.h, a: src, b: flat(lora.state.params, slot.offsetA), M: N, N: slot.r, K: C, transB: true, label: 'lm_head lora h' }));
+  }
+
+  // logits of chunk i = xnf W_i^T (+ scale h B_i^T), shared by the forward and the backward's recompute
+  const logitsOps: PreparedOp[][] = [];
+  for (const [i, [v0, w]] of d.chunks.entries()) {
+    const ops = [await prepareLinearForward(engine, { out: ws.logits, x: act.xnf, weight: base.headChunks[i], M: N, label: `lm_head [${v0}:${v0 + w}]` })];
+    if (lora && slot) {
+      ops.push(await prepareMatmul(engine, {
+        out: ws.logits, a: lora.h, b: flat(lora.state.params, slot.offsetB + v0 * slot.r), M: N, N: w, K: slot.r,
+        transB: true, alpha: slot.scale, accumulate: true, label: `lm_head lora [${v0}:${v0 + w}]`,
+      }));
+    }
+    logitsOps.push(ops);
+    forward.push(...ops, await prepareCrossEntropyChunk(engine, { state, logits: ws.logits, targets: act.targets, N, V, v0, Vc: w, label: `cross-entropy fold [${v0}:${v0 + w}]` }));
+  }
+  forward.push(await prepareCrossEntropyFinalize(engine, { lse: act.rowLse, loss: ws.rowLoss, stats: ws.ceStats, state, targets: act.targets, N, V, label: 'cross-entropy finalize' }));
+
+  for (const [i, [v0, w]] of d.chunks.entries()) {
+    const first = i === 0;
+    backward.push(...logitsOps[i]);
+    backward.push(await prepareCrossEntropyBackward(engine, { logits: ws.logits, lse: act.rowLse, stats: ws.ceStats, targets: act.targets, N, V, v0, Vc: w, label: `cross-entropy bwd [${v0}:${v0 + w}]` }));
+    backward.push(await prepareLinearBackwardInput(engine, { dx: ws.dxn, dy: ws.logits, weight: base.headChunks[i], M: N, accumulate: !first, label: `lm_head bwd [${v0}:${v0 + w}]` }));
+    if (lora && slot) {
+      backward.push(await prepareMatmul(engine, {
+        out: flat(lora.state.grads, slot.offsetB + v0 * slot.r), a: ws.logits, b: lora.h, M: w, N: slot.r, K: N,
+        transA: true, alpha: slot.scale, accumulate: true, label: `lm_head lora dB [${v0}:${v0 + w}]`,
+      }));
+      backward.push(await prepareMatmul(engine, {
+        out: lora.dh, a: ws.logits, b: flat(lora.state.params, slot.offsetB + v0 * slot.r), M: N, N: slot.r, K: w,
+        alpha: slot.scale, accumulate: !first, label: `lm_head lora dh [${v0}:${v0 + w}]`,
+      }));
+    }
+  }
+  if (lora && slot) {
+    if (withDropout) backward.push(await dropout(lora.xd!, act.xnf, false, 'recompute'));
+    backward.push(await prepareMatmul(engine, { out: flat(lora.state.grads, slot.offsetA), a: lora.dh, b: src, M: slot.r, N: C, K: N, transA: true, accumulate: true, label: 'lm_head lora dA' }));
+    if (withDropout) {
+      backward.push(await prepareMatmul(engine, { out: lora.dxd!, a: lora.dh, b: flat(lora.state.params, slot.offsetA), M: N, N: C, K: slot.r, label: 'lm_head lora dxd' }));
+      backward.push(await dropout(ws.dxn, lora.dxd!, true, 'bwd'));
+    } else {
+      backward.push(await prepareMatmul(engine, { out: ws.dxn, a: lora.dh, b: flat(lora.state.params, slot.offsetA), M: N, N: C, K: slot.r, accumulate: true, label: 'lm_head lora dx' }));
+    }
+  }
+  backward.push(await prepareRmsnormBackward(engine, { dinp: ws.dres, dout: ws.dxn, inp: act.xOut, weight: base.finalNorm, rstd: act.rstdf, N, C, accumulate: false, label: 'final norm bwd' }));
+  return { forward, backward, dropouts };
+}

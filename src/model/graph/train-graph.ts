@@ -1,0 +1,177 @@
+/**
+ * The whole training step of a Llama-family model with LoRA, built once per run: every buffer
+ * allocated up front (through the pool, so the ledger is the memory curve), every pipeline and
+ * bind group prepared, so a step only writes the batch, encodes the prepared ops and submits.
+ * Nothing is read back here; the trainer reads the metrics buffer once per logging interval.
+ */
+import type { Engine } from '../../engine/context';
+import { BufferUsage } from '../../engine/flags';
+import type { PreparedOp } from '../../engine/kernels/common';
+import { prepareEmbeddingForward } from '../../engine/kernels/embedding';
+import { prepareAccumulate, prepareFill, type ScalarOp } from '../../engine/kernels/elementwise';
+import { allocGradStats, GRAD_STATS_BYTES, prepareGradNorm } from '../../engine/kernels/grad-norm';
+import { prepareAdamW, prepareSgd, type PreparedOptimizer } from '../../engine/kernels/optim';
+import { uploadRopeTables } from '../../engine/kernels/rope';
+import type { AdamWParams, SgdParams } from '../../reference/optim';
+import { dropoutStream } from '../../train/rng';
+import type { RunConfig } from '../../train/run-config';
+import type { ModelConfig } from '../config';
+import type { LoraConfig } from '../lora-config';
+import { modulesForTargets } from '../lora-targets';
+import { loraLayout, type LoraLayout } from '../plan/lora-layout';
+import { createActivations, type Activations, type Workspace } from './activations';
+import { createBaseWeights, type BaseWeights, type LayerLinear, type TensorLoader } from './base-weights';
+import { graphDims, type GraphDims } from './dims';
+import { prepareHead } from './head';
+import { prepareLayerBackward } from './layer-backward';
+import { prepareLayerForward, type LayerContext } from './layer-forward';
+import { createLoraState, initialLoraParams, type LoraState } from './lora-state';
+import type { LoraBranch, ModuleDropout } from './projection';
+
+/** Floats per row of the metrics buffer: [loss, grad norm, clip coefficient, non-finite flag]. */
+export const METRICS_ROW = 4;
+
+export interface TrainGraph {
+  engine: Engine;
+  model: ModelConfig;
+  run: RunConfig;
+  dims: GraphDims;
+  layout: LoraLayout;
+  base: BaseWeights;
+  lora: LoraState;
+  act: Activations;
+  ws: Workspace;
+  /** Embedding, the layers, final norm, head logits and cross-entropy: the loss of one micro-batch. */
+  forward: PreparedOp[];
+  /** Everything after the forward down to the first layer's LoRA gradients. */
+  backward: PreparedOp[];
+  dropouts: ModuleDropout[];
+  zeroGrads: PreparedOp;
+  zeroStepLoss: PreparedOp;
+  /** stepLoss += ceStats[0] / gradAccumulation */
+  accumulateLoss: ScalarOp;
+  /** evalLoss += ceStats[0] * (1 / number of eval batches) */
+  accumulateEvalLoss: ScalarOp;
+  zeroEvalLoss: PreparedOp;
+  gradNorm: PreparedOp;
+  optimizer: PreparedOptimizer<AdamWParams> | PreparedOptimizer<SgdParams>;
+  /** (1) mean loss of the current optimizer step */
+  stepLoss: GPUBuffer;
+  /** (1) */
+  evalLoss: GPUBuffer;
+  /** (8 words) grad-norm stats: sumsq, norm, clip coefficient, non-finite flag, non-finite steps */
+  gradStats: GPUBuffer;
+  /** (logEvery, METRICS_ROW) one row per optimizer step since the last readback */
+  metrics: GPUBuffer;
+}
+
+/** The LoRA config of a run (targets -> module names, patterns as PEFT keys them). */
+export function loraConfigOf(run: RunConfig): LoraConfig {
+  return {
+    r: run.rank, alpha: run.alpha, dropout: run.dropout, useRslora: run.useRslora,
+    targetModules: modulesForTargets(run.targets), rankPattern: run.rankPattern, alphaPattern: run.alphaPattern,
+  };
+}
+
+/** Optimizer state buffers the run needs: AdamW m and v; SGD a momentum buffer unless momentum is 0. */
+export function optimizerBufferCount(run: RunConfig): number {
+  return run.optimizer === 'adamw' ? 2 : run.momentum > 0 ? 1 : 0;
+}
+
+export interface BuildOptions {
+  /** Stream the base weights in; without it (the memory plan) only allocation happens. */
+  load?: TensorLoader;
+  /** Initial LoRA parameters as a flat buffer in `layout` order (an imported adapter); default PEFT init from the seed. */
+  initialLora?: Float32Array<ArrayBuffer>;
+}
+
+const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+
+export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: RunConfig, opts: BuildOptions = {}): Promise<TrainGraph> {
+  const dims = graphDims(model, run.microBatch, run.maxSeqLen, run.vocabChunk);
+  const layout = loraLayout(model, loraConfigOf(run));
+  const format = run.basePrecision;
+  const base = await createBaseWeights(engine, model, format, run.doubleQuant, dims.chunks, opts.load);
+  const lora = await createLoraState(engine, layout, optimizerBufferCount(run));
+  if (opts.load || opts.initialLora) engine.gpu.device.queue.writeBuffer(lora.params, 0, opts.initialLora ?? initialLoraParams(layout, run.seed));
+  const dropoutOn = run.dropout > 0;
+  const { act, ws } = await createActivations(engine, dims, layout, dropoutOn);
+  const rope = await uploadRopeTables(engine, dims.T, dims.D, model.ropeTheta);
+
+  const branch = (layer: number | null, module: string, h: GPUBuffer | null): LoraBranch | null => {
+    const slot = layout.slots.find((s) => s.layer === layer && s.module === module);
+    if (!slot || !h) return null;
+    return { slot, state: lora, h, xd: ws.xd, dxd: ws.dxd, dh: ws.dh, dropout: dropoutOn ? { p: run.dropout, seed: run.seed } : null };
+  };
+
+  const forward: PreparedOp[] = [
+    await prepareEmbeddingForward(engine, { out: act.layers[0].x, table: base.embed, tokens: act.tokens, N: dims.N, C: dims.C, V: dims.V, label: 'embedding' }),
+  ];
+  const backward: PreparedOp[] = [];
+  const dropouts: ModuleDropout[] = [];
+  const contexts: LayerContext[] = act.layers.map((la, l) => ({
+    engine, dims, layer: l, eps: model.rmsNormEps, weights: base.layers[l], act: la,
+    xNext: l + 1 < dims.L ? act.layers[l + 1].x : act.xOut, ws, rope,
+    lora: (m: LayerLinear) => branch(l, m, la.loraH[m] ?? null),
+  }));
+  for (const c of contexts) {
+    const f = await prepareLayerForward(c);
+    forward.push(...f.ops);
+    dropouts.push(...f.dropouts);
+  }
+  const head = await prepareHead({ engine, dims, eps: model.rmsNormEps, base, act, ws, lora: branch(null, 'lm_head', act.headH) });
+  forward.push(...head.forward);
+  backward.push(...head.backward);
+  dropouts.push(...head.dropouts);
+  for (const c of [...contexts].reverse()) {
+    const b = await prepareLayerBackward(c);
+    backward.push(...b.ops);
+    dropouts.push(...b.dropouts);
+  }
+
+  const small = (label: string, bytes: number) => engine.pool.alloc({ size: bytes, usage: STORAGE, category: 'workspace', label });
+  const stepLoss = await small('step loss (1)', 4);
+  const evalLoss = await small('eval loss (1)', 4);
+  const gradStats = await allocGradStats(engine, 'grad stats (8)');
+  const metrics = await small(`metrics (${run.logEvery}, ${METRICS_ROW})`, 4 * METRICS_ROW * run.logEvery);
+  const gradScale = 1 / run.gradAccumulation;
+  const P = layout.length;
+  const optimizer = run.optimizer === 'adamw'
+    ? await prepareAdamW(engine, { param: lora.params, grad: lora.grads, n: P, stats: gradStats, gradScale, m: lora.moments[0], v: lora.moments[1], label: 'adamw' })
+    : await prepareSgd(engine, { param: lora.params, grad: lora.grads, n: P, stats: gradStats, gradScale, momentumBuffer: lora.moments[0] ?? null, label: 'sgd' }, sgdParams(run, 0));
+  return {
+    engine, model, run, dims, layout, base, lora, act, ws, forward, backward, dropouts,
+    zeroGrads: await prepareFill(engine, { y: lora.grads, n: P, label: 'zero grads' }),
+    zeroStepLoss: await prepareFill(engine, { y: stepLoss, n: 1, label: 'zero step loss' }),
+    accumulateLoss: await prepareAccumulate(engine, { y: stepLoss, x: ws.ceStats, n: 1, alpha: gradScale, label: 'step loss +=' }),
+    accumulateEvalLoss: await prepareAccumulate(engine, { y: evalLoss, x: ws.ceStats, n: 1, alpha: 1, label: 'eval loss +=' }),
+    zeroEvalLoss: await prepareFill(engine, { y: evalLoss, n: 1, label: 'zero eval loss' }),
+    gradNorm: await prepareGradNorm(engine, { grads: lora.grads, n: P, stats: gradStats, maxNorm: run.gradClip > 0 ? run.gradClip : undefined, gradScale, loss: { buffer: stepLoss, count: 1 }, label: 'grad norm' }),
+    optimizer, stepLoss, evalLoss, gradStats, metrics,
+  };
+}
+
+export function adamwParams(run: RunConfig, lr: number): AdamWParams {
+  return { lr, beta1: run.betas[0], beta2: run.betas[1], eps: run.eps, weightDecay: run.weightDecay };
+}
+
+export function sgdParams(run: RunConfig, lr: number): SgdParams {
+  return { lr, momentum: run.momentum, dampening: 0, nesterov: run.nesterov, weightDecay: run.weightDecay };
+}
+
+/** Point every dropout op at the RNG stream of (step, micro-batch), or turn dropout off (validation). */
+export function setDropout(g: TrainGraph, step: number, micro: number, enabled: boolean): void {
+  for (const d of g.dropouts) {
+    d.op.setEnabled(enabled);
+    if (enabled) d.op.setStream(dropoutStream(step, micro, d.layer, d.moduleIndex));
+  }
+}
+
+/** Record ops into one compute pass. */
+export function encodeOps(encoder: GPUCommandEncoder, ops: readonly PreparedOp[], label: string): void {
+  const pass = encoder.beginComputePass({ label });
+  for (const op of ops) op.encode(pass);
+  pass.end();
+}
+
+export { GRAD_STATS_BYTES };
