@@ -1,0 +1,107 @@
+/**
+ * The training loop over a prepared graph: micro-batches with gradient accumulation, the
+ * learning-rate schedule, validation every N steps, and metrics read back once per logging
+ * interval (never per kernel). Stops on a non-finite loss or gradient, naming the step.
+ */
+import { epochBatches, type TokenizedExample } from '../data/batching';
+import type { LedgerSnapshot } from '../engine/pool';
+import type { TrainGraph } from '../model/graph/train-graph';
+import { learningRateAt } from './schedule';
+import { evaluate, readStepMetrics, submitMicroBatch, submitOptimizerStep, type MicroBatch } from './step';
+
+/** What the trainer reports at each logged step (the dashboard's and metrics.jsonl's rows). */
+export interface StepEvent {
+  step: number; // 1-based optimizer step
+  totalSteps: number;
+  epoch: number; // fractional epochs done
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  clipCoef: number;
+  tokensPerSecond: number;
+  /** Wall time since the run started, ms. */
+  elapsedMs: number;
+  evalLoss?: number;
+  memory: LedgerSnapshot;
+}
+
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
+  constructor(readonly step: number, what: string) {
+    super(`training stopped at step ${step}: the ${what} is NaN or infinite (try a lower learning rate or gradient clipping)`);
+  }
+}
+
+export interface TrainOptions {
+  train: readonly TokenizedExample[];
+  validation?: readonly TokenizedExample[];
+  /** Token id used to pad rows (never a target). */
+  padId: number;
+  onStep?: (e: StepEvent) => void;
+  /** Checked between steps. */
+  signal?: AbortSignal;
+}
+
+/** Optimizer steps of a run: maxSteps, or epochs over the micro-batches divided by accumulation. */
+export function totalSteps(g: TrainGraph, examples: number): number {
+  const { run } = g;
+  if (run.maxSteps) return run.maxSteps;
+  const microPerEpoch = Math.ceil(examples / run.microBatch);
+  return Math.max(1, Math.ceil((run.epochs * microPerEpoch) / run.gradAccumulation));
+}
+
+export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEvent[]> {
+  const { run, dims } = g;
+  const steps = totalSteps(g, opts.train.length);
+  const validation = opts.validation?.length ? epochBatches(opts.validation, dims.B, dims.T, opts.padId, run.seed, 0) : [];
+  let epoch = 0;
+  let queue: MicroBatch[] = [];
+  let consumed = 0;
+  const next = (): MicroBatch => {
+    if (queue.length === 0) queue = epochBatches(opts.train, dims.B, dims.T, opts.padId, run.seed, epoch++);
+    consumed++;
+    return queue.shift()!;
+  };
+  const microPerEpoch = Math.ceil(opts.train.length / dims.B);
+
+  const events: StepEvent[] = [];
+  const started = performance.now();
+  let lastLogTime = started;
+  let tokensSinceLog = 0;
+  let lastLogged = -1;
+  for (let step = 0; step < steps; step++) {
+    if (opts.signal?.aborted) break;
+    for (let micro = 0; micro < run.gradAccumulation; micro++) {
+      const batch = next();
+      tokensSinceLog += batch.targets.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
+      submitMicroBatch(g, batch, step, micro);
+    }
+    const lr = learningRateAt(run, step, steps);
+    submitOptimizerStep(g, step, lr);
+
+    const last = step === steps - 1;
+    const evalNow = validation.length > 0 && run.evalEvery > 0 && ((step + 1) % run.evalEvery === 0 || last);
+    if ((step + 1) % run.logEvery !== 0 && !last && !evalNow) continue;
+    const count = step - lastLogged;
+    const rows = await readStepMetrics(g, step, Math.min(count, run.logEvery));
+    const now = performance.now();
+    const tps = (tokensSinceLog * 1000) / Math.max(1e-6, now - lastLogTime);
+    const evalLoss = evalNow ? await evaluate(g, validation) : undefined;
+    rows.forEach((m, i) => {
+      const s = step - rows.length + 1 + i;
+      if (m.nonFinite || !Number.isFinite(m.loss)) throw new NonFiniteError(s + 1, m.nonFinite && Number.isFinite(m.loss) ? 'gradient' : 'loss');
+      const e: StepEvent = {
+        step: s + 1, totalSteps: steps, epoch: (Math.min(consumed, (s + 1) * run.gradAccumulation)) / microPerEpoch,
+        loss: m.loss, lr: learningRateAt(run, s, steps), gradNorm: m.gradNorm, clipCoef: m.clipCoef,
+        tokensPerSecond: tps, elapsedMs: now - started, memory: g.engine.pool.ledgerSnapshot(),
+        ...(i === rows.length - 1 && evalLoss !== undefined ? { evalLoss } : {}),
+      };
+      events.push(e);
+      opts.onStep?.(e);
+    });
+    lastLogged = step;
+    lastLogTime = now;
+    tokensSinceLog = 0;
+  }
+  return events;
+}

@@ -1,0 +1,60 @@
+/**
+ * A tiny random Llama-family model and a learnable synthetic dataset for training-graph tests:
+ * each sequence follows a fixed random successor table from a random start, so a few dozen LoRA
+ * steps visibly lower the loss.
+ */
+import type { ModelConfig } from '../../src/model/config';
+import { MODULE_NAMES, modulePath, moduleShape } from '../../src/model/lora-targets';
+import type { TokenizedExample } from '../../src/data/batching';
+import { Prng } from '../../src/train/rng';
+
+export function tinyModelConfig(over: Partial<ModelConfig> = {}): ModelConfig {
+  return {
+    modelType: 'llama', vocabSize: 67, hiddenSize: 32, intermediateSize: 48, numLayers: 2, numHeads: 4, numKvHeads: 2,
+    headDim: 8, rmsNormEps: 1e-5, ropeTheta: 10000, maxPositionEmbeddings: 64, tieWordEmbeddings: false, attentionBias: false, ...over,
+  };
+}
+
+/** Random f32 weights under Hugging Face names. */
+export function tinyWeights(c: ModelConfig, seed = 1): Map<string, Float32Array<ArrayBuffer>> {
+  const rng = new Prng(seed, 99);
+  const w = new Map<string, Float32Array<ArrayBuffer>>();
+  const put = (name: string, n: number, scale: number, offset = 0) => {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = offset + scale * (2 * rng.nextFloat() - 1);
+    w.set(name, a);
+  };
+  put('model.embed_tokens.weight', c.vocabSize * c.hiddenSize, 1);
+  for (let l = 0; l < c.numLayers; l++) {
+    put(`model.layers.${l}.input_layernorm.weight`, c.hiddenSize, 0.1, 1);
+    put(`model.layers.${l}.post_attention_layernorm.weight`, c.hiddenSize, 0.1, 1);
+    for (const m of MODULE_NAMES) {
+      if (m === 'lm_head') continue;
+      const { in: In, out: Out } = moduleShape(m, c);
+      put(`${modulePath(m, l)}.weight`, Out * In, 1.2 / Math.sqrt(In));
+      if (c.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) put(`${modulePath(m, l)}.bias`, Out, 0.2);
+    }
+  }
+  put('model.norm.weight', c.hiddenSize, 0.1, 1);
+  if (!c.tieWordEmbeddings) put('lm_head.weight', c.vocabSize * c.hiddenSize, 1.2 / Math.sqrt(c.hiddenSize));
+  return w;
+}
+
+/** Sequences of length `len` following one fixed random successor of each token. */
+export function chainDataset(vocab: number, count: number, len: number, seed = 7): TokenizedExample[] {
+  const rng = new Prng(seed, 5);
+  const next = rng.shuffle(Array.from({ length: vocab - 1 }, (_, i) => i + 1)); // 0 is padding
+  const out: TokenizedExample[] = [];
+  for (let i = 0; i < count; i++) {
+    const ids = [1 + rng.nextInt(vocab - 1)];
+    while (ids.length < len) ids.push(next[ids[ids.length - 1] - 1]);
+    out.push({ ids });
+  }
+  return out;
+}
+
+export const loaderOf = (w: Map<string, Float32Array<ArrayBuffer>>) => async (name: string) => {
+  const t = w.get(name);
+  if (!t) throw new Error(`no tensor ${name}`);
+  return t;
+};
