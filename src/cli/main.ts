@@ -7,6 +7,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = {
   golden: { run: async () => (await import('./commands/golden')).runGolden, help: 'golden <dir> [--engine cpu|gpu]   check logits, loss, LoRA gradients and one AdamW step against a PyTorch golden case' },
   nf4: { run: async () => (await import('./commands/nf4')).runNf4, help: 'nf4 <dir>                          check NF4 codes and absmax bit-exactly against a bitsandbytes golden case' },
+  train: { run: async () => (await import('./commands/train')).runTrain, help: 'train --model <dir> --data <tokens.jsonl> [--config run.json] [--validation <file>] --out <dir>   LoRA finetuning on WebGPU in Node' },
   count: { run: async () => runCount, help: 'count --config <config.json> --r <n> --targets <query,key,value,projection,mlp,head> [--rank-pattern <json>]' },
 };
 

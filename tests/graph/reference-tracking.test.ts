@@ -9,7 +9,7 @@ import { packWeight, unpackWeight } from '../../src/reference/quant/packed';
 import { parseRunConfig } from '../../src/train/run-config';
 import { submitMicroBatch, submitOptimizerStep, evaluate, readStepMetrics } from '../../src/train/step';
 import { testGpu, mismatches } from '../gpu/gpu';
-import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from './tiny';
+import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
 
 const gpu = await testGpu();
 const model = tinyModelConfig();

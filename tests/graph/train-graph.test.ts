@@ -5,7 +5,7 @@ import { planMemory } from '../../src/model/plan/memory-plan';
 import { parseRunConfig, type RunConfigInput } from '../../src/train/run-config';
 import { train } from '../../src/train/trainer';
 import { testGpu } from '../gpu/gpu';
-import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from './tiny';
+import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
 
 const gpu = await testGpu();
 const model = tinyModelConfig();

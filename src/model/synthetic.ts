@@ -1,12 +1,12 @@
 /**
- * A tiny random Llama-family model and a learnable synthetic dataset for training-graph tests:
- * each sequence follows a fixed random successor table from a random start, so a few dozen LoRA
- * steps visibly lower the loss.
+ * Random Llama-family models and a learnable synthetic dataset, for tests and benchmarks: each
+ * sequence follows a fixed random successor table from a random start, so a few dozen LoRA steps
+ * visibly lower the loss.
  */
-import type { ModelConfig } from '../../src/model/config';
-import { MODULE_NAMES, modulePath, moduleShape } from '../../src/model/lora-targets';
-import type { TokenizedExample } from '../../src/data/batching';
-import { Prng } from '../../src/train/rng';
+import type { ModelConfig } from './config';
+import { MODULE_NAMES, modulePath, moduleShape } from './lora-targets';
+import type { TokenizedExample } from '../data/batching';
+import { Prng } from '../train/rng';
 
 export function tinyModelConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   return {
