@@ -4,24 +4,18 @@
  * name the line and what to fix. (Text datasets arrive through the tokenizer; see src/data.)
  */
 import type { TokenizedExample } from './batching';
+import { DatasetError } from './errors';
+import { forEachLine, parseJson } from './text';
 
-export class DatasetError extends Error {
-  override name = 'DatasetError';
-}
+export { DatasetError };
 
 export function parseTokenJsonl(text: string, vocabSize: number, file = 'dataset'): TokenizedExample[] {
   const out: TokenizedExample[] = [];
-  const lines = text.split('\n');
-  lines.forEach((raw, i) => {
+  forEachLine(text, file, (raw, lineNo) => {
     const line = raw.trim();
     if (!line) return;
-    const where = `${file}, line ${i + 1}`;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (e) {
-      throw new DatasetError(`${where}: not valid JSON (${(e as Error).message})`);
-    }
+    const where = `${file}, line ${lineNo}`;
+    const obj = parseJson(line, where);
     if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new DatasetError(`${where}: expected a JSON object like {"tokens": [1, 2, 3]}`);
     const o = obj as Record<string, unknown>;
     if (!('tokens' in o)) {

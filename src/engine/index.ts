@@ -23,3 +23,6 @@ export * from './kernels/cross-entropy';
 export * from './kernels/dropout';
 export * from './kernels/grad-norm';
 export * from './kernels/optim';
+export * from './kernels/attention-decode';
+export * from './kernels/kv-cache';
+export * from './kernels/matvec-weight';

@@ -1,3 +1,4 @@
+import { ropeSpecOf } from '../model/config';
 import type { ModuleName } from '../model/lora-targets';
 import { modulePath } from '../model/lora-targets';
 import type { DropoutOptions } from './dropout';
@@ -82,7 +83,7 @@ export function forward(
   const embed = baseWeight(model, 'model.embed_tokens.weight', V * C);
   const Float = floatCtorOf(embed);
   const ctx: ProjContext = { model, lora, dropout: opts.dropout ?? null, Float };
-  const { cos, sin } = ropeTables(Float, T, c.headDim, c.ropeTheta);
+  const { cos, sin } = ropeTables(Float, T, c.headDim, ropeSpecOf(c));
 
   let x = new Float(N * C);
   embeddingForward(x, embed, tokens, N, C, V);

@@ -40,10 +40,12 @@ export interface TrainOptions {
   onStep?: (e: StepEvent) => void;
   /** Checked between steps. */
   signal?: AbortSignal;
+  /** Awaited before each optimizer step (0-based): the studio's pause holds here, with the GPU state kept. */
+  beforeStep?: (step: number) => Promise<void> | void;
 }
 
 /** Optimizer steps of a run: maxSteps, or epochs over the micro-batches divided by accumulation. */
-export function totalSteps(g: TrainGraph, examples: number): number {
+export function totalSteps(g: Pick<TrainGraph, 'run'>, examples: number): number {
   const { run } = g;
   if (run.maxSteps) return run.maxSteps;
   const microPerEpoch = Math.ceil(examples / run.microBatch);
@@ -70,6 +72,7 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
   let tokensSinceLog = 0;
   let lastLogged = -1;
   for (let step = 0; step < steps; step++) {
+    if (opts.beforeStep) await opts.beforeStep(step);
     if (opts.signal?.aborted) break;
     for (let micro = 0; micro < run.gradAccumulation; micro++) {
       const batch = next();

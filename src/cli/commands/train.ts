@@ -4,8 +4,13 @@ import { createEngine } from '../../engine/context';
 import { acquireGpu } from '../../engine/device';
 import { nodeGpu } from '../../engine/node-gpu';
 import { exportPeftAdapter } from '../../io/peft';
-import { openModelDir } from '../../io/node-model-dir';
-import { parseTokenJsonl } from '../../data/token-jsonl';
+import { openModelSpec, stderrProgress } from '../../io/model-source/node';
+import { checkSequenceLength } from '../../model/architectures';
+import { readDataset } from '../../data/formats/read';
+import { prepareParsed, type PreparedDataset } from '../../data/prepare';
+import type { ModelTokenizer } from '../../data/tokenizer';
+import type { ModelConfig } from '../../model/config';
+import { DATASET_FLAGS, datasetOptions } from './data';
 import { buildTrainGraph } from '../../model/graph/train-graph';
 import { planMemory } from '../../model/plan/memory-plan';
 import { adapterFromGraph } from '../../train/adapter-export';
@@ -22,17 +27,43 @@ function metricsLine(e: StepEvent): string {
   });
 }
 
-/** `train --model <dir> --data <file> [--config run.json] [--validation <file>] --out <dir>`: headless LoRA finetuning. */
+/**
+ * A dataset for training: pre-tokenized {"tokens": [...]} JSONL as it is, anything else (Alpaca,
+ * chat, ShareGPT, prompt/completion, CSV, plain text) through the model's tokenizer, cut to the
+ * run's maxSeqLen. The tokenizer is needed only for text data, so its absence is reported only then.
+ */
+async function loadDataset(file: string, model: ModelConfig, tok: ModelTokenizer | Error, opts: ReturnType<typeof datasetOptions> & { maxLen: number; seed: number }): Promise<PreparedDataset> {
+  const parsed = readDataset(await readFile(file), file, { ...opts, vocabSize: model.vocabSize });
+  if (parsed.format !== 'tokens' && tok instanceof Error) throw tok;
+  const data = prepareParsed(parsed, tok instanceof Error ? null : tok, opts);
+  let maxId = -1;
+  for (const ex of [...data.train, ...data.validation]) for (const id of ex.ids) if (id > maxId) maxId = id;
+  if (maxId >= model.vocabSize) {
+    throw new CliUsageError(`${file}: token id ${maxId} is past the model's vocab_size ${model.vocabSize}; tokenizer.json and config.json are from different models`);
+  }
+  for (const w of data.warnings) console.error(`warning: ${w}`);
+  console.log(`${file}: ${data.format}${data.template ? `, template ${data.template}` : ''}; ${JSON.stringify(data.stats)}`);
+  return data;
+}
+
+/** `train --model <dir|hf:org/name> --data <file> [--config run.json] [--validation <file>] --out <dir>`: headless LoRA finetuning. */
 export async function runTrain(argv: string[]): Promise<number> {
   const { values } = parseCliArgs(argv, {
-    model: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, validation: { type: 'string' }, out: { type: 'string' },
+    model: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, validation: { type: 'string' }, out: { type: 'string' }, ...DATASET_FLAGS,
   });
   if (!values.model || !values.data || !values.out) throw new CliUsageError('--model, --data and --out are required');
   const run = parseRunConfig(values.config ? JSON.parse(await readFile(values.config, 'utf8')) : {});
-  const model = await openModelDir(values.model);
-  const examples = parseTokenJsonl(await readFile(values.data, 'utf8'), model.config.vocabSize, values.data);
-  const validation = values.validation ? parseTokenJsonl(await readFile(values.validation, 'utf8'), model.config.vocabSize, values.validation) : undefined;
+  // A folder or hf:org/name[@revision] (HF_ENDPOINT, HF_TOKEN; downloads are cached and resumed).
+  const model = await openModelSpec(values.model, { onProgress: stderrProgress() });
+  checkSequenceLength(model.config, run.maxSeqLen);
+  const tok = await model.tokenizer().catch((e: Error) => e);
+  const dataOpts = { ...datasetOptions(values), maxLen: run.maxSeqLen, seed: run.seed };
+  const data = await loadDataset(values.data, model.config, tok, dataOpts);
+  const examples = data.train;
+  const extra = values.validation ? await loadDataset(values.validation, model.config, tok, { ...dataOpts, validationFraction: 0 }) : undefined;
+  const validation = extra || data.validation.length ? [...data.validation, ...(extra?.train ?? [])] : undefined;
 
+  await model.prepareWeights(); // every weight file at hand and every tensor checked before the GPU is touched
   const gpu = await acquireGpu(await nodeGpu());
   const plan = await planMemory(model.config, run, gpu.limits, gpu.features);
   console.log(`memory plan: ${Object.entries(plan.byCategory).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}; total ${mib(plan.total)}`);
@@ -40,12 +71,12 @@ export async function runTrain(argv: string[]): Promise<number> {
     throw new CliUsageError(`buffer "${plan.largest.label}" needs ${mib(plan.largest.bytes)}, above this GPU's maxBufferSize (${mib(gpu.limits.maxBufferSize)}); lower microBatch or maxSeqLen, or use NF4 base weights`);
   }
   const engine = createEngine(gpu);
-  const g = await buildTrainGraph(engine, model.config, run, { load: model.load });
+  const g = await buildTrainGraph(engine, model.config, run, { load: model.loader() });
   await model.close();
   await mkdir(values.out, { recursive: true });
   const lines: string[] = [];
   const events = await train(g, {
-    train: examples, validation, padId: 0,
+    train: examples, validation, padId: tok instanceof Error || tok.pad >= model.config.vocabSize ? 0 : tok.pad,
     onStep: (e) => {
       lines.push(metricsLine(e));
       console.log(`step ${e.step}/${e.totalSteps}  loss ${e.loss.toFixed(4)}${e.evalLoss !== undefined ? `  eval ${e.evalLoss.toFixed(4)}` : ''}  lr ${e.lr.toExponential(2)}  grad-norm ${e.gradNorm.toFixed(3)}  ${e.tokensPerSecond.toFixed(0)} tok/s`);

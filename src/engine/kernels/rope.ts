@@ -16,7 +16,7 @@ import shader from '../../../shaders/rope.wgsl?raw';
 import type { Engine } from '../context';
 import type { Category } from '../pool';
 import { uploadBuffer } from '../upload';
-import { ropeTables } from '../../reference/ops/rope';
+import { ropeTables, type RopeSpec } from '../../reference/ops/rope';
 import { checkDims, checkNoAlias, flatGrid, FLAT_WG, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
 import { layoutSpec } from '../pipelines';
 
@@ -33,12 +33,15 @@ export interface RopeTables {
   D: number;
 }
 
-/** Upload the cos/sin tables of positions 0..Tmax-1 (from the reference's ropeTables). */
+/**
+ * Upload the cos/sin tables of positions 0..Tmax-1 (from the reference's ropeTables); `rope` is
+ * rope_theta, or rope_theta with its rope_scaling (Llama 3 and linear).
+ */
 export async function uploadRopeTables(
-  engine: Engine, Tmax: number, D: number, theta: number, category: Category = 'workspace',
+  engine: Engine, Tmax: number, D: number, rope: number | RopeSpec, category: Category = 'workspace',
 ): Promise<RopeTables> {
   checkDims('rope tables', { Tmax, D });
-  const { cos, sin } = ropeTables(Float32Array, Tmax, D, theta);
+  const { cos, sin } = ropeTables(Float32Array, Tmax, D, rope);
   const [c, s] = await Promise.all([
     uploadBuffer(engine.pool, cos, { category, label: `rope cos (${Tmax}, ${D / 2})` }),
     uploadBuffer(engine.pool, sin, { category, label: `rope sin (${Tmax}, ${D / 2})` }),

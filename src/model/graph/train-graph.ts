@@ -15,7 +15,7 @@ import { uploadRopeTables } from '../../engine/kernels/rope';
 import type { AdamWParams, SgdParams } from '../../reference/optim';
 import { dropoutStream } from '../../train/rng';
 import type { RunConfig } from '../../train/run-config';
-import type { ModelConfig } from '../config';
+import { ropeSpecOf, type ModelConfig } from '../config';
 import type { LoraConfig } from '../lora-config';
 import { modulesForTargets } from '../lora-targets';
 import { loraLayout, type LoraLayout } from '../plan/lora-layout';
@@ -96,7 +96,7 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   if (opts.load || opts.initialLora) engine.gpu.device.queue.writeBuffer(lora.params, 0, opts.initialLora ?? initialLoraParams(layout, run.seed));
   const dropoutOn = run.dropout > 0;
   const { act, ws } = await createActivations(engine, dims, layout, dropoutOn);
-  const rope = await uploadRopeTables(engine, dims.T, dims.D, model.ropeTheta);
+  const rope = await uploadRopeTables(engine, dims.T, dims.D, ropeSpecOf(model));
 
   const branch = (layer: number | null, module: string, h: GPUBuffer | null): LoraBranch | null => {
     const slot = layout.slots.find((s) => s.layer === layer && s.module === module);

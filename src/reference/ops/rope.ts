@@ -1,19 +1,69 @@
 import { checkLen, type FloatArray, type FloatCtor } from '../types';
 
 /**
+ * Frequency scaling of `rope_scaling` (config.json), as transformers' ROPE_INIT_FUNCTIONS define it.
+ * "dynamic" NTK needs no entry: below max_position_embeddings it is the default RoPE, and longer
+ * sequences are refused before training (src/model/architectures.ts).
+ */
+export type RopeScaling =
+  /** inv_freq / factor (_compute_linear_scaling_rope_parameters) */
+  | { type: 'linear'; factor: number }
+  /** Llama 3.1+ (_compute_llama3_parameters): long wavelengths / factor, short ones kept, a smooth ramp between */
+  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositionEmbeddings: number };
+
+/** What determines the RoPE angles: the base `rope_theta` and an optional scaling. */
+export interface RopeSpec {
+  theta: number;
+  scaling?: RopeScaling | null;
+}
+
+/**
+ * The D/2 inverse frequencies in float64: inv_freq_i = 1 / theta^(2i / D), then the scaling.
+ * Follows transformers' formulas step by step (it computes them in float32; we round once, later).
+ */
+export function ropeInvFreq(D: number, rope: number | RopeSpec): Float64Array {
+  if (D % 2 !== 0) throw new RangeError(`rope: head dim ${D} must be even`);
+  const { theta, scaling } = typeof rope === 'number' ? { theta: rope, scaling: null } : rope;
+  const half = D / 2;
+  const inv = new Float64Array(half);
+  for (let i = 0; i < half; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / D);
+  if (!scaling) return inv;
+  if (scaling.type === 'linear') {
+    for (let i = 0; i < half; i++) inv[i] /= scaling.factor;
+    return inv;
+  }
+  const { factor, lowFreqFactor: low, highFreqFactor: high, originalMaxPositionEmbeddings: oldLen } = scaling;
+  const lowFreqWavelen = oldLen / low;
+  const highFreqWavelen = oldLen / high;
+  for (let i = 0; i < half; i++) {
+    const wavelen = (2 * Math.PI) / inv[i];
+    if (wavelen > lowFreqWavelen) inv[i] = inv[i] / factor; // low frequency: interpolate fully
+    else if (wavelen >= highFreqWavelen) {
+      // medium frequency: blend the scaled and unscaled frequency
+      const smooth = (oldLen / wavelen - low) / (high - low);
+      inv[i] = ((1 - smooth) * inv[i]) / factor + smooth * inv[i];
+    } // high frequency (wavelen < highFreqWavelen): unchanged
+  }
+  return inv;
+}
+
+/**
  * Rotary position embedding tables in the Hugging Face layout, for positions 0..T-1:
- * inv_freq_i = 1 / theta^(2i / D), angle(t, i) = t * inv_freq_i, i in [0, D/2).
+ * angle(t, i) = t * inv_freq_i (see ropeInvFreq; `rope` is rope_theta alone or with its scaling).
  * Returns cos and sin, each (T, D/2); HF's (T, D) tables are these halves repeated twice.
  * Computed in float64 and rounded once to the requested type.
  */
-export function ropeTables(Float: FloatCtor, T: number, D: number, theta: number): { cos: FloatArray; sin: FloatArray } {
-  if (D % 2 !== 0) throw new RangeError(`rope: head dim ${D} must be even`);
+export function ropeTables(Float: FloatCtor, T: number, D: number, rope: number | RopeSpec): { cos: FloatArray; sin: FloatArray } {
+  const inv = ropeInvFreq(D, rope);
   const half = D / 2;
+  // Unscaled, divide by theta^(2i/D) directly (one rounding less than t * (1 / theta^(2i/D))).
+  const theta = typeof rope === 'number' ? rope : rope.theta;
+  const scaled = typeof rope !== 'number' && !!rope.scaling;
   const cos = new Float(T * half);
   const sin = new Float(T * half);
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
-      const a = t / Math.pow(theta, (2 * i) / D);
+      const a = scaled ? t * inv[i] : t / Math.pow(theta, (2 * i) / D);
       cos[t * half + i] = Math.cos(a);
       sin[t * half + i] = Math.sin(a);
     }

@@ -1,0 +1,20 @@
+import { summarizeModel } from '../../io/model-source';
+import { openModelSpec, stderrProgress } from '../../io/model-source/node';
+import { CliUsageError, parseCliArgs } from '../args';
+
+/**
+ * `inspect --model <dir|hf:org/name[@revision]>`: config, tokenizer files and the tensor index
+ * (safetensors headers only, never the weights) as a JSON summary on stdout. A hub model is found
+ * at HF_ENDPOINT (default huggingface.co) with HF_TOKEN for gated repos; its small files are cached.
+ */
+export async function runInspect(argv: string[]): Promise<number> {
+  const { values } = parseCliArgs(argv, { model: { type: 'string' } });
+  if (!values.model) throw new CliUsageError('--model is required');
+  const model = await openModelSpec(values.model, { onProgress: stderrProgress() });
+  try {
+    console.log(JSON.stringify(await summarizeModel(model), null, 2));
+  } finally {
+    await model.close();
+  }
+  return 0;
+}

@@ -1,0 +1,119 @@
+/**
+ * Bytes to text and text to lines, with the limits that keep a hostile or mistaken file from
+ * freezing the tab: strict UTF-8 (a wrong encoding is named, not turned into U+FFFD), a cap on the
+ * length of one line or record, and a cap on JSON nesting depth checked before JSON.parse.
+ */
+import { DatasetError } from './errors';
+
+/** Longest line (JSONL) or record (CSV) accepted, in UTF-16 code units: 4 Mi characters. */
+export const MAX_LINE_CHARS = 4 * 1024 * 1024;
+/** Deepest JSON nesting accepted in one record ({"messages": [{...}]} is 3). */
+export const MAX_JSON_DEPTH = 64;
+
+const mb = (chars: number) => `${(chars / 2 ** 20).toFixed(1)} MB`;
+
+/** Offset of the first byte that breaks UTF-8, or -1 (only called once decoding has failed). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || (d & 0xc0) !== 0x80) return i;
+    }
+    // Overlong 3/4-byte forms, surrogates and code points past U+10FFFF.
+    if ((c === 0xe0 && b[i + 1] < 0xa0) || (c === 0xed && b[i + 1] > 0x9f) || (c === 0xf0 && b[i + 1] < 0x90) || (c === 0xf4 && b[i + 1] > 0x8f)) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/** Strict UTF-8 decoding (a leading BOM is dropped); the error names the line and byte offset. */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new DatasetError(`${file}: the file is UTF-16 encoded; save it as UTF-8 and load it again`);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    let line = 1;
+    for (let i = 0; i < at; i++) if (bytes[i] === 0x0a) line++;
+    throw new DatasetError(
+      `${file}: not valid UTF-8 (line ${line}, byte ${at} is 0x${bytes[at]?.toString(16).padStart(2, '0')}); ` +
+        'the file is probably in another encoding (Latin-1, Windows-1252, UTF-16): save it as UTF-8',
+    );
+  }
+}
+
+/** Drops a leading U+FEFF (text that was decoded elsewhere may still carry it). */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/**
+ * Calls `fn(line, lineNumber)` for each line (1-based; `\n` or `\r\n` endings). A line longer than
+ * `maxChars` is refused before it is copied out of the text.
+ */
+export function forEachLine(text: string, file: string, fn: (line: string, lineNo: number) => void, maxChars = MAX_LINE_CHARS): void {
+  let start = 0;
+  let lineNo = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    lineNo++;
+    if (end - start > maxChars) {
+      throw new DatasetError(
+        `${file}, line ${lineNo}: the line is ${mb(end - start)} long, over the ${mb(maxChars)} limit for one record; ` +
+          'is this really one JSON object per line? Split very long records, or use a plain-text file for long documents',
+      );
+    }
+    const line = text.charCodeAt(end - 1) === 13 && end > start ? text.slice(start, end - 1) : text.slice(start, end);
+    fn(line, lineNo);
+    if (end === text.length) break;
+    start = end + 1;
+  }
+}
+
+/** Refuses JSON nested deeper than `maxDepth` (a linear scan, so JSON.parse never sees it). */
+export function checkJsonDepth(json: string, where: string, maxDepth = MAX_JSON_DEPTH): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > maxDepth) throw new DatasetError(`${where}: JSON nested more than ${maxDepth} levels deep; a dataset record is a flat object (or a list of messages)`);
+    } else if (c === 93 || c === 125) depth--;
+  }
+}
+
+/** JSON.parse with the position in the message turned into a line and column. */
+export function parseJson(json: string, where: string): unknown {
+  checkJsonDepth(json, where);
+  try {
+    return JSON.parse(json);
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /at position (\d+)/.exec(msg);
+    let place = '';
+    if (m && !/\(line \d+/.test(msg)) {
+      const pos = Number(m[1]);
+      let line = 1;
+      let col = 1;
+      for (let i = 0; i < pos && i < json.length; i++) {
+        if (json.charCodeAt(i) === 10) {
+          line++;
+          col = 1;
+        } else col++;
+      }
+      place = json.includes('\n') ? ` (line ${line}, column ${col})` : ` (column ${col})`;
+    }
+    throw new DatasetError(`${where}: not valid JSON: ${msg}${place}`);
+  }
+}

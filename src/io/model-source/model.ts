@@ -1,0 +1,132 @@
+/**
+ * A base model opened from any ModelFiles: its parsed config (architecture checked, absurd sizes
+ * refused), the tensor index from the safetensors headers, and a loader that streams one tensor at
+ * a time as f32 (F32, F16, BF16 converted per tensor), which the graph's createBaseWeights
+ * quantizes as each arrives: the model is never held whole in JS memory.
+ */
+import { BadFileError } from '../errors';
+import { decodeToF32 } from '../safetensors/decode';
+import { openSafetensors, type SafetensorsFile } from '../safetensors/reader';
+import { parseModelConfig, type ModelConfig } from '../../model/config';
+import type { TensorLoader } from '../../model/graph/base-weights';
+import { buildTensorIndex, checkTensors, expectedTensors, findWeightFiles, tensorProblem, type TensorIndex, type WeightFiles } from './checkpoint';
+import type { ModelTokenizer } from '../../data/tokenizer';
+import { modelTokenizer, readTokenizerFiles, type TokenizerJsonFiles } from './tokenizer-files';
+import type { ModelFiles, ReadPurpose } from './types';
+
+export interface LoaderOptions {
+  /** Called after each tensor is read: its name, how many so far, of how many in the checkpoint. */
+  onTensor?: (name: string, done: number, total: number) => void;
+}
+
+export interface ModelSource {
+  /** Repo id or folder: `base_model_name_or_path` of an adapter trained on it. */
+  readonly name: string;
+  readonly location: string;
+  readonly config: ModelConfig;
+  readonly configJson: Record<string, unknown>;
+  readonly files: ModelFiles;
+  /** File names when the source can list them (a URL base cannot). */
+  listFiles(): Promise<string[] | null>;
+  /** A text file; throws BadFileError naming it when absent. */
+  readText(file: string): Promise<string>;
+  openSafetensors(file: string, purpose?: ReadPurpose): Promise<SafetensorsFile>;
+  weightFiles(): Promise<WeightFiles>;
+  /** Every tensor's file, dtype and shape, from the headers (no weights read), checked against config.json. */
+  tensorIndex(): Promise<TensorIndex>;
+  /** tokenizer.json and tokenizer_config.json as JSON; throws when tokenizer.json is missing. */
+  tokenizerFiles(): Promise<TokenizerJsonFiles>;
+  /** The model's own tokenizer (tokenizer.json + tokenizer_config.json + chat_template.jinja). */
+  tokenizer(): Promise<ModelTokenizer>;
+  /** Bring every weight file to where it can be read fast (a hub download into the cache); reports progress through the source. */
+  prepareWeights(): Promise<void>;
+  /** Streams tensors by Hugging Face name as f32, one at a time. */
+  loader(opts?: LoaderOptions): TensorLoader;
+  close(): Promise<void>;
+}
+
+/** A memoised promise that forgets itself when it fails, so the next call tries again (and a download resumes). */
+function retryable<T>(p: Promise<T>, forget: () => void): Promise<T> {
+  p.catch(forget);
+  return p;
+}
+
+/** Reads and checks config.json; everything else is read on demand. */
+export async function openModel(files: ModelFiles): Promise<ModelSource> {
+  const text = await files.text('config.json');
+  if (text === null) {
+    throw new BadFileError(files.describe('config.json'), `file is missing: ${files.location} is not a model in Hugging Face layout (config.json, *.safetensors, tokenizer.json)`);
+  }
+  let configJson: Record<string, unknown>;
+  try {
+    configJson = JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new BadFileError(files.describe('config.json'), `is not valid JSON (${(e as Error).message})`);
+  }
+  const config = parseModelConfig(configJson);
+
+  let weights: Promise<WeightFiles> | null = null;
+  let index: Promise<TensorIndex> | null = null;
+  const full = new Map<string, Promise<SafetensorsFile>>(); // opened for reading whole ('all')
+
+  const open = async (file: string, purpose: ReadPurpose = 'all') => openSafetensors(await files.bytes(file, purpose));
+  const weightFiles = () => (weights ??= retryable(findWeightFiles(files), () => (weights = null)));
+  const tensorIndex = () =>
+    (index ??= retryable((async () => {
+      const w = await weightFiles();
+      // Read headers through the already-opened full files when there are some (no second download).
+      const idx = await buildTensorIndex(files, w, (f, purpose) => full.get(f) ?? open(f, purpose));
+      checkTensors(files, config, idx);
+      return idx;
+    })(), () => (index = null)));
+  const shard = (file: string) => {
+    let p = full.get(file);
+    if (!p) full.set(file, (p = retryable(open(file, 'all'), () => full.delete(file))));
+    return p;
+  };
+
+  let prepared: Promise<void> | null = null;
+  // Open every weight file whole first (a hub model is downloaded into its cache), then index them.
+  const prepareWeights = () =>
+    (prepared ??= retryable((async () => {
+      for (const f of (await weightFiles()).files) await shard(f);
+      await tensorIndex();
+    })(), () => (prepared = null)));
+
+  return {
+    name: files.name,
+    location: files.location,
+    config,
+    configJson,
+    files,
+    listFiles: () => files.list(),
+    async readText(file) {
+      const t = await files.text(file);
+      if (t === null) throw new BadFileError(files.describe(file), 'file is missing');
+      return t;
+    },
+    openSafetensors: open,
+    weightFiles,
+    tensorIndex,
+    tokenizerFiles: () => readTokenizerFiles(files),
+    tokenizer: () => modelTokenizer(files),
+    prepareWeights,
+    loader(opts = {}) {
+      const expected = expectedTensors(config);
+      let done = 0;
+      return async (name) => {
+        await prepareWeights();
+        const idx = await tensorIndex();
+        const t = idx.get(name);
+        if (!t) throw new BadFileError(files.location, `the weights have no tensor "${name}"`);
+        const problem = tensorProblem(name, t, expected.get(name));
+        if (problem) throw new BadFileError(files.describe(t.file), problem);
+        const st = await shard(t.file);
+        const values = decodeToF32(t.dtype, await st.readRaw(name)) as Float32Array<ArrayBuffer>;
+        opts.onTensor?.(name, ++done, idx.size);
+        return values;
+      };
+    },
+    close: () => files.close(),
+  };
+}

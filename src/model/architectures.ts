@@ -1,0 +1,156 @@
+/**
+ * Which Hugging Face architectures the studio can train, and the checks that keep everything else
+ * out with a message a person can act on. All supported architectures are the Llama-family decoder
+ * of src/reference (pre-norm RMSNorm, rotate-half RoPE, GQA attention, SwiGLU MLP); they differ in
+ * q/k/v biases, tied embeddings, RoPE scaling and sliding windows.
+ */
+import type { RopeScaling } from '../reference/ops/rope';
+import { ConfigError } from './config';
+
+export interface ArchitectureInfo {
+  /** The `architectures[0]` class name, e.g. "LlamaForCausalLM". */
+  architecture: string;
+  /** `model_type` of the family: llama, mistral or qwen2. */
+  modelType: 'llama' | 'mistral' | 'qwen2';
+  /** Models of this architecture people know it by, for messages and the UI. */
+  knownAs: string;
+}
+
+export const SUPPORTED_ARCHITECTURES: readonly ArchitectureInfo[] = [
+  { architecture: 'LlamaForCausalLM', modelType: 'llama', knownAs: 'Llama 1/2/3, SmolLM, SmolLM2, TinyLlama' },
+  { architecture: 'MistralForCausalLM', modelType: 'mistral', knownAs: 'Mistral' },
+  { architecture: 'Qwen2ForCausalLM', modelType: 'qwen2', knownAs: 'Qwen2, Qwen2.5' },
+];
+
+const supportedList = (): string => SUPPORTED_ARCHITECTURES.map((a) => `${a.architecture} (${a.knownAs})`).join(', ');
+
+/**
+ * The architecture of a config.json: `architectures[0]` when given (that is what transformers
+ * instantiates), else `model_type`. Throws ConfigError naming it and listing the supported ones.
+ */
+export function resolveArchitecture(json: Record<string, unknown>): ArchitectureInfo {
+  const archs = json.architectures;
+  const modelType = typeof json.model_type === 'string' ? json.model_type : undefined;
+  if (Array.isArray(archs) && archs.length > 0) {
+    const name = archs[0];
+    const info = SUPPORTED_ARCHITECTURES.find((a) => a.architecture === name);
+    if (!info) {
+      const type = modelType ? ` (model_type "${modelType}")` : '';
+      throw new ConfigError(`config.json: architecture "${String(name)}"${type} is not supported; supported: ${supportedList()}`);
+    }
+    if (modelType && modelType !== info.modelType) {
+      throw new ConfigError(`config.json: architecture "${info.architecture}" does not match model_type "${modelType}" (expected "${info.modelType}"); the config is inconsistent`);
+    }
+    return info;
+  }
+  // No `architectures`: legacy configs name only the model type (and the oldest, neither).
+  const info = SUPPORTED_ARCHITECTURES.find((a) => a.modelType === (modelType ?? 'llama'));
+  if (!info) throw new ConfigError(`config.json: model_type "${modelType}" is not supported; supported: ${supportedList()}`);
+  return info;
+}
+
+/** Fields whose presence means a mixture of experts (Mixtral, Qwen2-MoE, DeepSeek ...). */
+const MOE_FIELDS = ['num_local_experts', 'num_experts', 'n_routed_experts', 'num_experts_per_tok'];
+
+/**
+ * Features of a supported architecture that the training graph does not implement. Each is a
+ * ConfigError naming the field, so a person knows why their variant is refused.
+ */
+export function checkArchitectureFeatures(json: Record<string, unknown>, info: ArchitectureInfo): void {
+  const bad = (msg: string) => new ConfigError(`config.json: ${msg}`);
+  for (const f of MOE_FIELDS) {
+    const v = json[f];
+    if (typeof v === 'number' && v > 0) throw bad(`"${f}": ${v} describes a mixture-of-experts model, which is not supported; supported: ${supportedList()}`);
+  }
+  const act = json.hidden_act ?? json.hidden_activation;
+  if (act !== undefined && act !== 'silu' && act !== 'swish') throw bad(`hidden_act "${String(act)}" is not supported (the MLP is SwiGLU with silu)`);
+  if (json.mlp_bias === true) throw bad('mlp_bias: true (biases on gate/up/down_proj) is not supported');
+  if (info.modelType !== 'qwen2' && json.attention_bias === true) {
+    throw bad(`attention_bias: true on ${info.architecture} also puts a bias on o_proj, which is not supported`);
+  }
+  const prf = json.partial_rotary_factor;
+  if (prf !== undefined && prf !== null && prf !== 1) throw bad(`partial_rotary_factor ${String(prf)} is not supported (RoPE must cover the whole head)`);
+}
+
+/** The supported `rope_scaling` types; null/"default" and "dynamic" need no table change (see RopeScaling). */
+export function parseRopeScaling(raw: unknown): RopeScaling | null {
+  if (raw === null || raw === undefined) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('config.json: rope_scaling must be an object or null');
+  const r = raw as Record<string, unknown>;
+  const type = r.rope_type ?? r.type ?? 'default';
+  const num = (key: string, min: number): number => {
+    const v = r[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+      throw new ConfigError(`config.json: rope_scaling.${key} must be a number >= ${min} for rope_type "${String(type)}", got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  switch (type) {
+    case 'default':
+    case 'dynamic':
+      return null;
+    case 'linear':
+      return { type: 'linear', factor: num('factor', 1) };
+    case 'llama3': {
+      const s = {
+        type: 'llama3' as const, factor: num('factor', 1), lowFreqFactor: num('low_freq_factor', 0),
+        highFreqFactor: num('high_freq_factor', 0), originalMaxPositionEmbeddings: num('original_max_position_embeddings', 1),
+      };
+      if (s.highFreqFactor <= s.lowFreqFactor) {
+        throw new ConfigError(`config.json: rope_scaling.high_freq_factor (${s.highFreqFactor}) must be greater than low_freq_factor (${s.lowFreqFactor})`);
+      }
+      return s;
+    }
+    default:
+      throw new ConfigError(`config.json: rope_scaling type "${String(type)}" is not supported (supported: default, linear, dynamic, llama3)`);
+  }
+}
+
+/**
+ * Refuse a training sequence length the model cannot attend over the way it was trained: past
+ * max_position_embeddings (RoPE extrapolation; dynamic scaling would change the frequencies) or
+ * past an active sliding window (the graph computes full causal attention).
+ */
+export function checkSequenceLength(
+  model: { maxPositionEmbeddings: number; slidingWindow?: number | null; architecture?: string },
+  maxSeqLen: number,
+): void {
+  if (maxSeqLen > model.maxPositionEmbeddings) {
+    throw new ConfigError(
+      `maxSeqLen ${maxSeqLen} is longer than the model's max_position_embeddings (${model.maxPositionEmbeddings}); lower maxSeqLen to at most ${model.maxPositionEmbeddings}`,
+    );
+  }
+  if (model.slidingWindow && maxSeqLen > model.slidingWindow) {
+    throw new ConfigError(
+      `maxSeqLen ${maxSeqLen} is longer than the sliding attention window (${model.slidingWindow}) of this ${model.architecture ?? 'model'}; ` +
+        `sliding-window attention is not supported, so lower maxSeqLen to at most ${model.slidingWindow}`,
+    );
+  }
+}
+
+/**
+ * Upper bounds far above any released model. A config beyond them is corrupt (or hostile) and is
+ * refused before anything is sized from it.
+ */
+export const CONFIG_LIMITS = {
+  vocab_size: 1 << 22, // 4M (the largest real vocabularies are ~256k)
+  hidden_size: 1 << 16,
+  intermediate_size: 1 << 18,
+  num_hidden_layers: 1024,
+  num_attention_heads: 1024,
+  num_key_value_heads: 1024,
+  head_dim: 1024,
+  max_position_embeddings: 1 << 24,
+} as const;
+
+/** Base parameters above this (1e12) are refused: no checkpoint a browser can hold comes close. */
+export const MAX_BASE_PARAMS = 1e12;
+
+export function checkConfigLimits(json: Record<string, unknown>): void {
+  for (const [key, max] of Object.entries(CONFIG_LIMITS)) {
+    const v = json[key];
+    if (typeof v === 'number' && v > max) {
+      throw new ConfigError(`config.json: ${key} ${v} is beyond any real model (at most ${max}); the file is corrupt or not a model config`);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The GPU memory a decoder adds on top of the base weights (KV caches, one chunk of activations,
+ * logits, workspace, and the LoRA parameters when they are uploaded rather than shared), by
+ * category: the decoder is built against the recording device of src/engine/dry-run.ts, so the
+ * figure comes from the code that allocates, byte for byte.
+ */
+import { createEngine } from '../../engine/context';
+import { dryRunGpu } from '../../engine/dry-run';
+import type { GpuFeatures, GpuLimits } from '../../engine/device';
+import { BufferUsage } from '../../engine/flags';
+import { alignedSize, CATEGORIES, type Category } from '../../engine/pool';
+import type { ModelConfig } from '../config';
+import { createDecoderBase } from './base';
+import { createDecoder, type DecoderOptions } from './decoder';
+import type { LoraLayout } from '../plan/lora-layout';
+
+export interface DecoderMemory {
+  byCategory: Record<Category, number>;
+  total: number;
+}
+
+/**
+ * `lora`: the adapter's layout, and whether its parameters are uploaded by the decoder (an imported
+ * adapter) or shared with a training graph (not counted). `vocabChunk` as the base weights were built.
+ */
+export async function planDecoderMemory(
+  model: ModelConfig, lora: { layout: LoraLayout; uploaded: boolean } | null, opts: DecoderOptions & { vocabChunk?: number },
+  limits: Partial<GpuLimits> = {}, features: Partial<GpuFeatures> = {},
+): Promise<DecoderMemory> {
+  const engine = createEngine(dryRunGpu({ ...limits, maxBufferSize: Number.MAX_SAFE_INTEGER, maxStorageBufferBindingSize: Number.MAX_SAFE_INTEGER }, features));
+  const base = await createDecoderBase(engine, model, { vocabChunk: opts.vocabChunk }); // the head's chunks: one op each
+  // The parameters are bound in place here; an uploaded copy is one buffer of the same size.
+  const params = lora ? await engine.pool.alloc({ size: 4 * lora.layout.length, usage: BufferUsage.STORAGE, category: 'lora', label: 'lora params' }) : null;
+  await engine.placeholder(); // engine-wide (16 bytes), not the decoder's
+  const before = engine.pool.ledgerSnapshot().current;
+  await createDecoder(engine, model, base, lora && params ? { layout: lora.layout, params } : null, opts);
+  const after = engine.pool.ledgerSnapshot().current;
+  const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, after[c] - before[c]])) as Record<Category, number>;
+  if (lora?.uploaded) byCategory.lora += alignedSize(4 * lora.layout.length);
+  return { byCategory, total: Object.values(byCategory).reduce((a, b) => a + b, 0) };
+}

@@ -1,0 +1,149 @@
+/**
+ * The prepared ops of a decoder: the trunk (embedding and every layer) for M rows at a time, and
+ * the head for the one row whose next token is wanted. M = Tc is a prefill chunk (tiled matmuls);
+ * M = 1 is a decode step (matrix-vector products: a tile of 64 rows would be 64 times the work).
+ * Each op is tagged with whether it belongs to the LoRA branch, so one decoder can also run the
+ * base model alone by skipping those ops.
+ *   layer: xn = norm(x); q, k, v = proj(xn); rope(q, k) at pos0; append k, v to the cache;
+ *          att = attention(q, cache); x1 = x + o(att); xn = norm(x1); x = x1 + down(silu(gate(xn)) * up(xn))
+ *   head:  logits (V) = norm(xLast) W^T [+ scale (xn A^T) B^T], one vocabulary chunk at a time
+ */
+import type { Engine } from '../../engine/context';
+import type { BufferRef, PreparedOp } from '../../engine/kernels/common';
+import { prepareAttentionDecode } from '../../engine/kernels/attention-decode';
+import { prepareAdd } from '../../engine/kernels/elementwise';
+import { prepareEmbeddingForward } from '../../engine/kernels/embedding';
+import { prepareKvAppend } from '../../engine/kernels/kv-cache';
+import { prepareMatmul } from '../../engine/kernels/matmul';
+import { prepareLinearForward } from '../../engine/kernels/matmul-weight';
+import { prepareMatvecWeight } from '../../engine/kernels/matvec-weight';
+import { prepareRmsnormForward } from '../../engine/kernels/rmsnorm';
+import { prepareRopeForward, type RopeOp } from '../../engine/kernels/rope';
+import { prepareSwigluForward } from '../../engine/kernels/swiglu';
+import type { GpuWeight } from '../../engine/kernels/weights';
+import type { ModelConfig } from '../config';
+import type { BaseWeights, LayerLinear } from '../graph/base-weights';
+import type { LoraLayout, LoraSlot } from '../plan/lora-layout';
+import type { DecoderBuffers, DecoderDims } from './buffers';
+
+export interface TaggedOp {
+  op: PreparedOp;
+  /** Part of the LoRA branch: skipped when the decoder runs the base model alone. */
+  lora: boolean;
+}
+
+export interface Trunk {
+  /** rows per step */
+  M: number;
+  ops: TaggedOp[];
+  /** Every RoPE op, to move to the step's position. */
+  ropes: RopeOp[];
+}
+
+export interface DecoderContext {
+  engine: Engine;
+  model: ModelConfig;
+  dims: DecoderDims;
+  base: BaseWeights;
+  buf: DecoderBuffers;
+  /** The flat LoRA parameters on the GPU, or null. */
+  lora: { layout: LoraLayout; params: GPUBuffer } | null;
+}
+
+const f32View = (buffer: GPUBuffer, elementOffset: number): BufferRef => ({ buffer, offset: 4 * elementOffset });
+
+/** A (rows, cols) block of the flat LoRA buffer seen as an f32 weight. */
+function loraWeight(params: GPUBuffer, offset: number, rows: number, cols: number): GpuWeight {
+  return { format: 'f32', rows, cols, words: f32View(params, offset) };
+}
+
+/** y (M, out) = x W^T (+ b) [+ scale (x A^T) B^T] */
+async function projection(
+  c: DecoderContext, ops: TaggedOp[], M: number, label: string, weight: GpuWeight, bias: GPUBuffer | undefined,
+  x: BufferRef, y: BufferRef, slot: LoraSlot | undefined,
+): Promise<void> {
+  const { engine, buf } = c;
+  const base = M === 1
+    ? await prepareMatvecWeight(engine, { out: y, x, weight, bias, label })
+    : await prepareLinearForward(engine, { out: y, x, weight, bias, M, label });
+  ops.push({ op: base, lora: false });
+  if (!slot || !c.lora) return;
+  const { params } = c.lora;
+  const { r, inFeatures: In, outFeatures: Out, scale } = slot;
+  if (M === 1) {
+    ops.push({ op: await prepareMatvecWeight(engine, { out: buf.loraH, x, weight: loraWeight(params, slot.offsetA, r, In), label: `${label} lora h` }), lora: true });
+    ops.push({ op: await prepareMatvecWeight(engine, { out: y, x: buf.loraH, weight: loraWeight(params, slot.offsetB, Out, r), alpha: scale, accumulate: true, label: `${label} lora out` }), lora: true });
+  } else {
+    // h (M, r) = x A^T;  y += scale * h B^T
+    ops.push({ op: await prepareMatmul(engine, { out: buf.loraH, a: x, b: f32View(params, slot.offsetA), M, N: r, K: In, transB: true, label: `${label} lora h` }), lora: true });
+    ops.push({ op: await prepareMatmul(engine, { out: y, a: buf.loraH, b: f32View(params, slot.offsetB), M, N: Out, K: r, transB: true, alpha: scale, accumulate: true, label: `${label} lora out` }), lora: true });
+  }
+}
+
+export async function prepareTrunk(c: DecoderContext, M: number): Promise<Trunk> {
+  const { engine, model, dims: d, base, buf } = c;
+  const { C, H, KV, D, F, V, maxLen } = d;
+  const eps = model.rmsNormEps;
+  const ops: TaggedOp[] = [];
+  const ropes: RopeOp[] = [];
+  const push = (op: PreparedOp) => ops.push({ op, lora: false });
+  const tag = M === 1 ? 'decode' : `prefill ${M}`;
+
+  push(await prepareEmbeddingForward(engine, { out: buf.x, table: base.embed, tokens: buf.tokens, N: M, C, V, label: `${tag} embedding` }));
+  for (let l = 0; l < d.L; l++) {
+    const w = base.layers[l];
+    const p = `${tag} L${l}`;
+    const slot = (m: LayerLinear) => c.lora?.layout.slots.find((s) => s.layer === l && s.module === m);
+    const proj = (m: LayerLinear, x: GPUBuffer, y: GPUBuffer) => projection(c, ops, M, `${p} ${m}`, w.linears[m], w.bias[m as 'q_proj'], x, y, slot(m));
+
+    push(await prepareRmsnormForward(engine, { out: buf.xn, rstd: buf.rstd, inp: buf.x, weight: w.inputNorm, N: M, C, eps, label: `${p} input norm` }));
+    await proj('q_proj', buf.xn, buf.q);
+    await proj('k_proj', buf.xn, buf.k);
+    await proj('v_proj', buf.xn, buf.v);
+    for (const [t, heads] of [[buf.q, H], [buf.k, KV]] as const) {
+      const rope = await prepareRopeForward(engine, { out: t, tables: buf.rope, B: 1, T: M, H: heads, D, label: `${p} rope ${t === buf.q ? 'q' : 'k'}` });
+      ropes.push(rope);
+      push(rope);
+    }
+    push(await prepareKvAppend(engine, { step: buf.step, k: buf.k, v: buf.v, kCache: buf.kCache[l], vCache: buf.vCache[l], Tq: M, W: KV * D, maxLen, label: `${p} kv append` }));
+    push(await prepareAttentionDecode(engine, { out: buf.att, step: buf.step, q: buf.q, kCache: buf.kCache[l], vCache: buf.vCache[l], Tq: M, H, KV, D, maxLen, label: `${p} attention` }));
+    await proj('o_proj', buf.att, buf.tmp);
+    push(await prepareAdd(engine, { out: buf.x1, a: buf.x, b: buf.tmp, n: M * C, label: `${p} residual 1` }));
+    push(await prepareRmsnormForward(engine, { out: buf.xn, rstd: buf.rstd, inp: buf.x1, weight: w.postNorm, N: M, C, eps, label: `${p} post-attention norm` }));
+    await proj('gate_proj', buf.xn, buf.g);
+    await proj('up_proj', buf.xn, buf.u);
+    push(await prepareSwigluForward(engine, { out: buf.a, gate: buf.g, up: buf.u, N: M, F, label: `${p} swiglu` }));
+    await proj('down_proj', buf.a, buf.tmp);
+    push(await prepareAdd(engine, { out: buf.x, a: buf.x1, b: buf.tmp, n: M * C, label: `${p} residual 2` }));
+  }
+  return { M, ops, ropes };
+}
+
+/** The head on one row (xLast): final norm, then the logits of each vocabulary chunk into logits (V). */
+export async function prepareDecoderHead(c: DecoderContext): Promise<TaggedOp[]> {
+  const { engine, model, dims: d, base, buf } = c;
+  const C = d.C;
+  const ops: TaggedOp[] = [];
+  ops.push({ op: await prepareRmsnormForward(engine, { out: buf.xnLast, rstd: buf.rstdLast, inp: buf.xLast, weight: base.finalNorm, N: 1, C, eps: model.rmsNormEps, label: 'head final norm' }), lora: false });
+  const slot = c.lora?.layout.slots.find((s) => s.module === 'lm_head');
+  const params = c.lora?.params;
+  if (slot && params && buf.headH) {
+    ops.push({ op: await prepareMatvecWeight(engine, { out: buf.headH, x: buf.xnLast, weight: loraWeight(params, slot.offsetA, slot.r, C), label: 'lm_head lora h' }), lora: true });
+  }
+  let v0 = 0;
+  for (const w of base.headChunks) {
+    const range = `[${v0}:${v0 + w.rows}]`;
+    const out = f32View(buf.logits, v0);
+    ops.push({ op: await prepareMatvecWeight(engine, { out, x: buf.xnLast, weight: w, label: `lm_head ${range}` }), lora: false });
+    if (slot && params && buf.headH) {
+      ops.push({
+        op: await prepareMatvecWeight(engine, {
+          out, x: buf.headH, weight: loraWeight(params, slot.offsetB + v0 * slot.r, w.rows, slot.r), alpha: slot.scale, accumulate: true, label: `lm_head lora ${range}`,
+        }),
+        lora: true,
+      });
+    }
+    v0 += w.rows;
+  }
+  return ops;
+}

@@ -1,0 +1,20 @@
+/** The shape a Hugging Face Llama-family checkpoint gives each of its tensors, from config.json. */
+import type { ModelConfig } from '../config';
+import { MODULE_NAMES, moduleShape, type ModuleName } from '../lora-targets';
+
+const LAYER = /^model\.layers\.(\d+)\.(?:self_attn|mlp)\.([a-z_]+)\.(weight|bias)$/;
+const NORM = /^model\.layers\.(\d+)\.(?:input_layernorm|post_attention_layernorm)\.weight$/;
+
+/** [rows, cols] (or [n]) of a tensor name, or null for a name the config says nothing about. */
+export function expectedShape(name: string, c: ModelConfig): number[] | null {
+  const V = c.vocabSize;
+  const C = c.hiddenSize;
+  if (name === 'model.embed_tokens.weight' || name === 'lm_head.weight') return [V, C];
+  if (name === 'model.norm.weight' || NORM.test(name)) return [C];
+  const m = LAYER.exec(name);
+  if (m && (MODULE_NAMES as readonly string[]).includes(m[2]) && m[2] !== 'lm_head') {
+    const s = moduleShape(m[2] as ModuleName, c);
+    return m[3] === 'weight' ? [s.out, s.in] : [s.out];
+  }
+  return null;
+}
