@@ -2,8 +2,9 @@
 // int8 or NF4, dequantized inside the tile loads (never a dequantized copy of W):
 //   TRANS_W = true   forward         C (M, N) = A (M, K) W^T (+ bias[N])  with W (N, K)   Y = X W^T + b
 //   TRANS_W = false  backward-input  C (M, N) = A (M, K) W                with W (K, N)   dX = dY W
-// plus beta * C (beta 1: accumulate). Same tiling as matmul.wgsl: 64x64 tile of C per workgroup,
-// 4x4 per invocation, op(W) staged 16 deep along K.
+// plus beta * C (beta 1: accumulate). Same tiling as matmul.wgsl: 64x64 tile of C per workgroup of
+// 8 x 8 invocations, 8x8 per invocation, op(W) staged 16 deep along K; each invocation decodes 4
+// quads of W per tile step.
 //
 // Packed layout (src/reference/quant/packed.ts): W's row-major elements e in u32 words:
 //   f32 word e | f16/bf16 word e/2, element 2j in the low half | int8 byte e%4 of word e/4
@@ -45,7 +46,7 @@ const NF4 = array<f32, 16>(
 
 var<workgroup> As: array<vec4<f32>, 256>;  // (TK, TM/4)
 var<workgroup> Bs: array<vec4<f32>, 256>;  // (TK, TN/4)
-var<private> acc: array<vec4<f32>, 4>;
+var<private> acc: array<vec4<f32>, 16>;  // 8 x 8 block per invocation, as in matmul.wgsl
 
 fn absmax(blk: u32) -> f32 {
   if (DOUBLE_QUANT) {
@@ -113,70 +114,121 @@ fn a_at(m: u32, k: u32) -> f32 {
   return a[m * P.K + k];
 }
 
-// Stage A's quad (4 k's of tile row tid/4) and W's quad, then multiply the tiles.
-fn stage_and_multiply(qa: vec4<f32>, k0: u32, n0: u32, tid: u32, tx: u32, ty: u32) {
-  let r = tid / 4u;
-  let q = tid % 4u;
-  for (var j = 0u; j < 4u; j++) { As[(4u * q + j) * 16u + r / 4u][r % 4u] = qa[j]; }
-  if (TRANS_W) {  // W row n = n0 + r, columns k0 + 4q ..: scatter into 4 k-rows of Bs
-    let qw = w_quad(n0 + r, k0 + 4u * q);
-    for (var j = 0u; j < 4u; j++) { Bs[(4u * q + j) * 16u + r / 4u][r % 4u] = qw[j]; }
-  } else {        // W row k = k0 + tid/16, columns n0 + 4*(tid%16) ..: one vec4 of Bs
-    Bs[tid] = w_quad(k0 + tid / 16u, n0 + 4u * (tid % 16u));
+// Staging, as in matmul.wgsl: per tile step each invocation takes one 4 x 4 block of A (4 rows,
+// 4 k's; A is contiguous along k) and transposes it in registers so every store to the k-major
+// tile is a whole vec4. W is decoded quad by quad: in the forward W (N, K) is contiguous along k,
+// a 4 x 4 block again; in the backward W (K, N) is contiguous along n, 4 quads stored as they are.
+struct Quads { q0: vec4<f32>, q1: vec4<f32>, q2: vec4<f32>, q3: vec4<f32> }
+
+fn a_scalar(m: u32, k: u32) -> vec4<f32> { return vec4(a_at(m, k), a_at(m, k + 1u), a_at(m, k + 2u), a_at(m, k + 3u)); }
+fn a_vec4(m: u32, k: u32) -> vec4<f32> {
+  if (m >= P.M || k >= P.K) { return vec4(0.0); }
+  return a4[(m * P.K + k) / 4u];
+}
+// (The scalar fetch loops: unrolled, its 16 bounds-checked loads made SwiftShader's compiler slow.)
+fn fetch_a(m0: u32, k0: u32, tid: u32) -> Quads {
+  let m = m0 + 4u * (tid % 16u);
+  let k = k0 + 4u * (tid / 16u);
+  var r: array<vec4<f32>, 4>;
+  for (var s = 0u; s < 4u; s++) { r[s] = a_scalar(m + s, k); }
+  return Quads(r[0], r[1], r[2], r[3]);
+}
+fn fetch_a4(m0: u32, k0: u32, tid: u32) -> Quads {
+  let m = m0 + 4u * (tid % 16u);
+  let k = k0 + 4u * (tid / 16u);
+  return Quads(a_vec4(m, k), a_vec4(m + 1u, k), a_vec4(m + 2u, k), a_vec4(m + 3u, k));
+}
+fn fetch_w(k0: u32, n0: u32, tid: u32) -> Quads {
+  let j = 4u * (tid % 16u);
+  if (TRANS_W) {
+    let k = k0 + 4u * (tid / 16u);
+    return Quads(w_quad(n0 + j, k), w_quad(n0 + j + 1u, k), w_quad(n0 + j + 2u, k), w_quad(n0 + j + 3u, k));
   }
-  workgroupBarrier();
+  let k = k0 + tid / 16u;
+  return Quads(w_quad(k, n0 + j), w_quad(k + 4u, n0 + j), w_quad(k + 8u, n0 + j), w_quad(k + 12u, n0 + j));
+}
+
+// The transpose of a 4 x 4 block into rows 4k .. 4k+3 of a k-major tile, column quad i.
+fn put_block(tile: ptr<workgroup, array<vec4<f32>, 256>>, i: u32, k: u32, r: Quads) {
+  (*tile)[(4u * k) * 16u + i] = vec4(r.q0.x, r.q1.x, r.q2.x, r.q3.x);
+  (*tile)[(4u * k + 1u) * 16u + i] = vec4(r.q0.y, r.q1.y, r.q2.y, r.q3.y);
+  (*tile)[(4u * k + 2u) * 16u + i] = vec4(r.q0.z, r.q1.z, r.q2.z, r.q3.z);
+  (*tile)[(4u * k + 3u) * 16u + i] = vec4(r.q0.w, r.q1.w, r.q2.w, r.q3.w);
+}
+
+fn stage(tid: u32, a: Quads, w: Quads) {
+  let i = tid % 16u;
+  let k = tid / 16u;
+  put_block(&As, i, k, a);
+  if (TRANS_W) {
+    put_block(&Bs, i, k, w);
+  } else {
+    Bs[k * 16u + i] = w.q0;
+    Bs[(k + 4u) * 16u + i] = w.q1;
+    Bs[(k + 8u) * 16u + i] = w.q2;
+    Bs[(k + 12u) * 16u + i] = w.q3;
+  }
+}
+
+// One k of the 8 x 8 block: rows from a0 (4ty..) and a1 (32+4ty..), columns from b0 and b1.
+fn fma_block(a0: vec4<f32>, a1: vec4<f32>, b0: vec4<f32>, b1: vec4<f32>) {
+  acc[0] += a0.x * b0;  acc[1] += a0.x * b1;
+  acc[2] += a0.y * b0;  acc[3] += a0.y * b1;
+  acc[4] += a0.z * b0;  acc[5] += a0.z * b1;
+  acc[6] += a0.w * b0;  acc[7] += a0.w * b1;
+  acc[8] += a1.x * b0;  acc[9] += a1.x * b1;
+  acc[10] += a1.y * b0; acc[11] += a1.y * b1;
+  acc[12] += a1.z * b0; acc[13] += a1.z * b1;
+  acc[14] += a1.w * b0; acc[15] += a1.w * b1;
+}
+
+fn multiply_tiles(tx: u32, ty: u32) {
   for (var k = 0u; k < TK; k++) {
-    let av = As[k * 16u + ty];
-    let bv = Bs[k * 16u + tx];
-    acc[0] += av.x * bv;
-    acc[1] += av.y * bv;
-    acc[2] += av.z * bv;
-    acc[3] += av.w * bv;
+    fma_block(As[k * 16u + ty], As[k * 16u + ty + 8u], Bs[k * 16u + tx], Bs[k * 16u + tx + 8u]);
   }
-  workgroupBarrier();
 }
 
 fn store(m0: u32, n0: u32, tx: u32, ty: u32) {
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + 4u * ty + i;
-    if (m >= P.M) { return; }
-    for (var j = 0u; j < 4u; j++) {
-      let n = n0 + 4u * tx + j;
-      if (n < P.N) {
-        var v = acc[i][j];
-        if (HAS_BIAS) { v += bias[n]; }
-        if (P.beta != 0.0) { v += P.beta * c[m * P.N + n]; }
-        c[m * P.N + n] = v;
+  for (var i = 0u; i < 8u; i++) {
+    let m = m0 + 4u * (ty + 8u * (i / 4u)) + i % 4u;
+    if (m < P.M) {
+      for (var j = 0u; j < 8u; j++) {
+        let n = n0 + 4u * (tx + 8u * (j / 4u)) + j % 4u;
+        if (n < P.N) {
+          var v = acc[2u * i + j / 4u][j % 4u];
+          if (HAS_BIAS) { v += bias[n]; }
+          if (P.beta != 0.0) { v += P.beta * c[m * P.N + n]; }
+          c[m * P.N + n] = v;
+        }
       }
     }
   }
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) tid: u32) {
   let m0 = wg.y * TM;
   let n0 = wg.x * TN;
-  let m = m0 + tid / 4u;
   for (var k0 = 0u; k0 < P.K; k0 += TK) {
-    let k = k0 + 4u * (tid % 4u);
-    let qa = vec4(a_at(m, k), a_at(m, k + 1u), a_at(m, k + 2u), a_at(m, k + 3u));
-    stage_and_multiply(qa, k0, n0, tid, lid.x, lid.y);
+    stage(tid, fetch_a(m0, k0, tid), fetch_w(k0, n0, tid));
+    workgroupBarrier();
+    multiply_tiles(lid.x, lid.y);
+    workgroupBarrier();
   }
   store(m0, n0, lid.x, lid.y);
 }
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(8, 8)
 fn main_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
              @builtin(local_invocation_index) tid: u32) {
   let m0 = wg.y * TM;
   let n0 = wg.x * TN;
-  let m = m0 + tid / 4u;
   for (var k0 = 0u; k0 < P.K; k0 += TK) {
-    let k = k0 + 4u * (tid % 4u);
-    var qa = vec4(0.0);
-    if (m < P.M && k < P.K) { qa = a4[(m * P.K + k) / 4u]; }
-    stage_and_multiply(qa, k0, n0, tid, lid.x, lid.y);
+    stage(tid, fetch_a4(m0, k0, tid), fetch_w(k0, n0, tid));
+    workgroupBarrier();
+    multiply_tiles(lid.x, lid.y);
+    workgroupBarrier();
   }
   store(m0, n0, lid.x, lid.y);
 }

@@ -68,6 +68,12 @@ export interface RmsnormBackwardWeightArgs {
   label?: string;
 }
 
+/**
+ * Threads per row: the next power of two >= C, 32 to 256. A 256-thread tree reduction over a short
+ * row costs 8 barrier rounds for nothing, which dominates small models on SwiftShader.
+ */
+const rowWg = (C: number) => Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(C))));
+
 const rows = (N: number, C: number) => `(N, C) = (${N}, ${C})`;
 
 export async function prepareRmsnormForward(engine: Engine, a: RmsnormForwardArgs): Promise<PreparedOp> {
@@ -84,7 +90,7 @@ export async function prepareRmsnormForward(engine: Engine, a: RmsnormForwardArg
   checkNoAlias(label, b[0], b.slice(2));
   checkNoAlias(label, b[1], b.slice(2));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
-    label: 'rmsnorm', code: shader, entryPoint: 'rmsnorm_forward', layout: FORWARD,
+    label: 'rmsnorm', code: shader, entryPoint: 'rmsnorm_forward', layout: FORWARD, constants: { WG: rowWg(C) },
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,
@@ -107,7 +113,7 @@ export async function prepareRmsnormBackward(engine: Engine, a: RmsnormBackwardA
   checkNoAlias(label, b[0], b.slice(1));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
     label: 'rmsnorm', code: shader, entryPoint: 'rmsnorm_backward',
-    constants: { ACCUMULATE: a.accumulate ?? true }, layout: BACKWARD,
+    constants: { ACCUMULATE: a.accumulate ?? true, WG: rowWg(C) }, layout: BACKWARD,
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,

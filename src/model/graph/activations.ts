@@ -2,12 +2,14 @@
  * Activation and workspace buffers of the training graph, allocated once per run.
  * Activations are what the backward needs from the forward (one set per layer); workspace is
  * scratch reused by every layer. N = B*T rows; shapes in the comments.
+ * With activation checkpointing only each layer's input `x` is kept per layer: every other field
+ * of every layer points at one shared set, which the backward refills by recomputing the layer.
  */
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import { attentionWorkspaceBytes } from '../../engine/kernels/attention';
 import type { Category } from '../../engine/pool';
-import type { ModuleName } from '../lora-targets';
+import { MODULE_NAMES, type ModuleName } from '../lora-targets';
 import type { LoraLayout } from '../plan/lora-layout';
 import type { GraphDims } from './dims';
 
@@ -69,7 +71,7 @@ export interface Workspace {
 const USAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
 
 export async function createActivations(
-  engine: Engine, d: GraphDims, layout: LoraLayout, dropout: boolean,
+  engine: Engine, d: GraphDims, layout: LoraLayout, dropout: boolean, checkpointing = false,
 ): Promise<{ act: Activations; ws: Workspace }> {
   const { N, C, H, KV, D, F, B, T } = d;
   const f32 = (category: Category, label: string, elements: number) =>
@@ -78,15 +80,9 @@ export async function createActivations(
   const ws = (label: string, elements: number) => f32('workspace', label, elements);
   const lseBytes = attentionWorkspaceBytes({ B, H, T });
 
-  const tokens = await act('tokens (N)', N);
-  const targets = await act('targets (N)', N);
-  const layers: LayerActivations[] = [];
-  const x0 = await act('layer 0 x (N, C)', N * C);
-  let x = x0;
-  for (let l = 0; l < d.L; l++) {
-    const p = `layer ${l}`;
-    const layer: LayerActivations = {
-      x,
+  /** Everything of one layer but its input; `rank` is the LoRA rank of a module (0: not adapted). */
+  const layerSet = async (p: string, rank: (m: ModuleName) => number): Promise<Omit<LayerActivations, 'x'>> => {
+    const set: Omit<LayerActivations, 'x'> = {
       xn1: await act(`${p} xn1 (N, C)`, N * C),
       rstd1: await act(`${p} rstd1 (N)`, N),
       q: await act(`${p} q (N, H*D)`, N * H * D),
@@ -102,10 +98,27 @@ export async function createActivations(
       a: await act(`${p} swiglu (N, F)`, N * F),
       loraH: {},
     };
-    for (const s of layout.slots) {
-      if (s.layer === l) layer.loraH[s.module] = await act(`${p} ${s.module} lora h (N, ${s.r})`, N * s.r);
+    for (const m of MODULE_NAMES) {
+      const r = rank(m);
+      if (r > 0) set.loraH[m] = await act(`${p} ${m} lora h (N, ${r})`, N * r);
     }
-    layers.push(layer);
+    return set;
+  };
+
+  const tokens = await act('tokens (N)', N);
+  const targets = await act('targets (N)', N);
+  const layers: LayerActivations[] = [];
+  const x0 = await act('layer 0 x (N, C)', N * C);
+  let x = x0;
+  let shared: Omit<LayerActivations, 'x'> | null = null;
+  for (let l = 0; l < d.L; l++) {
+    if (checkpointing) {
+      // LoRA hidden per module at the largest rank any layer gives it (rank_pattern may differ by layer).
+      shared ??= await layerSet('recomputed layer', (m) => Math.max(0, ...layout.slots.filter((s) => s.layer !== null && s.module === m).map((s) => s.r)));
+      layers.push({ x, ...shared });
+    } else {
+      layers.push({ x, ...await layerSet(`layer ${l}`, (m) => layout.slots.find((s) => s.layer === l && s.module === m)?.r ?? 0) });
+    }
     x = await act(`layer ${l + 1} x (N, C)`, N * C);
   }
   const head = layout.slots.find((s) => s.module === 'lm_head');

@@ -30,13 +30,18 @@ export interface LayerContext {
   lora(module: LayerLinear): LoraBranch | null;
 }
 
-export async function prepareLayerForward(c: LayerContext): Promise<{ ops: PreparedOp[]; dropouts: ModuleDropout[] }> {
-  const { engine, dims: d, act, weights: w, ws, layer } = c;
+/**
+ * `recompute` (activation checkpointing, in the backward): refill the layer's activations from its
+ * saved input; of down_proj only its LoRA hidden (its output, the next layer's input, is kept).
+ */
+export async function prepareLayerForward(c: LayerContext, recompute = false): Promise<{ ops: PreparedOp[]; dropouts: ModuleDropout[] }> {
+  const { engine, dims: d, act, weights: w, ws } = c;
   const { N, C, H, KV, D, F, B, T } = d;
+  const layer = recompute ? `${c.layer} recompute` : c.layer;
   const ops: PreparedOp[] = [];
   const dropouts: ModuleDropout[] = [];
-  const proj = async (m: LayerLinear, x: GPUBuffer, y: GPUBuffer) => {
-    const p = await prepareProjectionForward(engine, { label: `L${layer} ${m}`, N, weight: w.linears[m], bias: w.bias[m as 'q_proj'], x, y, lora: c.lora(m) });
+  const proj = async (m: LayerLinear, x: GPUBuffer, y: GPUBuffer, hiddenOnly = false) => {
+    const p = await prepareProjectionForward(engine, { label: `L${layer} ${m}`, N, weight: w.linears[m], bias: w.bias[m as 'q_proj'], x, y, lora: c.lora(m), hiddenOnly });
     ops.push(...p.ops);
     dropouts.push(...p.dropouts);
   };
@@ -54,7 +59,8 @@ export async function prepareLayerForward(c: LayerContext): Promise<{ ops: Prepa
   await proj('gate_proj', act.xn2, act.g);
   await proj('up_proj', act.xn2, act.u);
   ops.push(await prepareSwigluForward(engine, { out: act.a, gate: act.g, up: act.u, N, F, label: `L${layer} swiglu` }));
-  await proj('down_proj', act.a, ws.tmpC);
+  await proj('down_proj', act.a, ws.tmpC, recompute);
+  if (recompute) return { ops, dropouts };
   ops.push(await prepareAdd(engine, { out: c.xNext, a: act.x1, b: ws.tmpC, n: N * C, label: `L${layer} residual 2` }));
   return { ops, dropouts };
 }

@@ -39,6 +39,8 @@ export interface ProjectionArgs {
   x: BufferRef; //      (N, in)
   y: BufferRef; //      (N, out)
   lora: LoraBranch | null;
+  /** Only the LoRA hidden h (activation checkpointing refills it for dB; the output is kept). */
+  hiddenOnly?: boolean;
 }
 
 /** A dropout op and the LoRA module whose RNG stream it draws from (set per micro-batch). */
@@ -59,7 +61,7 @@ function moduleDropout(op: PreparedDropout, slot: LoraSlot): ModuleDropout {
 }
 
 export async function prepareProjectionForward(engine: Engine, a: ProjectionArgs): Promise<PreparedProjection> {
-  const ops: PreparedOp[] = [
+  const ops: PreparedOp[] = a.hiddenOnly ? [] : [
     await prepareLinearForward(engine, { out: a.y, x: a.x, weight: a.weight, bias: a.bias, M: a.N, label: `${a.label} fwd` }),
   ];
   const dropouts: ModuleDropout[] = [];
@@ -78,6 +80,7 @@ export async function prepareProjectionForward(engine: Engine, a: ProjectionArgs
     }
     // h (N, r) = src (N, in) A^T
     ops.push(await prepareMatmul(engine, { out: b.h, a: src, b: A, M: a.N, N: slot.r, K: slot.inFeatures, transB: true, label: `${a.label} lora h` }));
+    if (a.hiddenOnly) return { ops, dropouts };
     // y (N, out) += scale * h B^T
     ops.push(await prepareMatmul(engine, {
       out: a.y, a: b.h, b: B, M: a.N, N: slot.outFeatures, K: slot.r, transB: true, alpha: slot.scale, accumulate: true, label: `${a.label} lora out`,

@@ -95,7 +95,7 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   const lora = await createLoraState(engine, layout, optimizerBufferCount(run));
   if (opts.load || opts.initialLora) engine.gpu.device.queue.writeBuffer(lora.params, 0, opts.initialLora ?? initialLoraParams(layout, run.seed));
   const dropoutOn = run.dropout > 0;
-  const { act, ws } = await createActivations(engine, dims, layout, dropoutOn);
+  const { act, ws } = await createActivations(engine, dims, layout, dropoutOn, run.activationCheckpointing);
   const rope = await uploadRopeTables(engine, dims.T, dims.D, ropeSpecOf(model));
 
   const branch = (layer: number | null, module: string, h: GPUBuffer | null): LoraBranch | null => {
@@ -124,6 +124,12 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   backward.push(...head.backward);
   dropouts.push(...head.dropouts);
   for (const c of [...contexts].reverse()) {
+    // Checkpointing: the shared activations still hold the last layer's forward; refill them for the others.
+    if (run.activationCheckpointing && c.layer < dims.L - 1) {
+      const r = await prepareLayerForward(c, true);
+      backward.push(...r.ops);
+      dropouts.push(...r.dropouts);
+    }
     const b = await prepareLayerBackward(c);
     backward.push(...b.ops);
     dropouts.push(...b.dropouts);

@@ -1,0 +1,76 @@
+// `npm run bench`: serve bench.html with Vite, open it in headless Chromium with WebGPU (the
+// browser setup of playwright.config.ts), wait for the page's measurements, then print the summary
+// table and write bench/results.json and BENCHMARKS.md. `npm run bench -- --quick` runs a tiny
+// model to check the harness (it writes test-results/bench-quick.json and leaves BENCHMARKS.md alone).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+import { prepareGpuEnvironment } from './gpu-env.mjs';
+
+const quick = process.argv.includes('--quick');
+const TIMEOUT_MS = 15 * 60_000;
+const started = Date.now();
+const round = (xs) => xs.map((x) => Math.round(x * 100) / 100);
+
+let env;
+try {
+  env = prepareGpuEnvironment();
+} catch (e) {
+  console.error(`\n${e.message}\n`);
+  process.exit(1);
+}
+const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadavgAtStart: round(loadavg()) };
+
+// No HMR and no file watching: an edit while the bench runs must not reload the page mid-measurement.
+const server = await createServer({
+  logLevel: 'warn',
+  server: { host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 5198), strictPort: false, hmr: false, watch: null },
+});
+await server.listen();
+const url = `${server.resolvedUrls.local[0]}bench.html${quick ? '?quick' : ''}`;
+const browser = await chromium.launch({
+  executablePath: env.CHROME_PATH,
+  args: [
+    '--enable-unsafe-webgpu',
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension',
+  ],
+});
+let code = 0;
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => {
+    const t = m.text();
+    if (t.startsWith('[bench]')) console.log(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s ${t}`);
+    else if (m.type() === 'error') console.error(`[page] ${t}`);
+  });
+  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+  console.log(`[bench] ${url} in ${env.CHROME_PATH}`);
+  await page.goto(url);
+  await page.waitForFunction(() => window.__bench && window.__bench.state !== 'running', undefined, { timeout: TIMEOUT_MS, polling: 1000 });
+  const state = await page.evaluate(() => ({ state: window.__bench.state, error: window.__bench.error }));
+  if (state.state !== 'done') throw new Error(`the bench page failed: ${state.error}`);
+  machine.loadavgAtEnd = round(loadavg());
+  const command = 'npm run bench';
+  const durationS = (Date.now() - started) / 1000;
+  const report = await page.evaluate((extra) => window.__bench.report(extra), { durationS, machine, command });
+  mkdirSync('bench', { recursive: true });
+  mkdirSync('test-results', { recursive: true });
+  writeFileSync(quick ? 'test-results/bench-quick.json' : 'bench/results.json', report.json + '\n');
+  if (!quick) writeFileSync('BENCHMARKS.md', report.markdown);
+  console.log(`\n${report.table}\n`);
+  console.log(`wrote ${quick ? 'test-results/bench-quick.json' : 'bench/results.json and BENCHMARKS.md'} in ${durationS.toFixed(0)} s`);
+} catch (e) {
+  console.error(`\nbench failed: ${e.message}`);
+  code = 1;
+} finally {
+  await browser.close();
+  await server.close();
+}
+process.exit(code);

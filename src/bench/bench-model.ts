@@ -1,0 +1,41 @@
+/**
+ * The model and runs the benchmark measures: a Llama-shaped decoder at the issue's minimum size
+ * (hidden 256, 4 layers, sequence 128, micro-batch 4, LoRA r = 8 on all six targets), random
+ * weights, and the learnable synthetic dataset, so every figure is reproducible without downloads.
+ * `quick` shrinks everything for a smoke run of the harness itself.
+ */
+import type { ModelConfig } from '../model/config';
+import { tinyModelConfig } from '../model/synthetic';
+import { TARGETS } from '../model/lora-targets';
+import type { RunConfigInput } from '../train/run-config';
+
+export interface BenchSetup {
+  model: ModelConfig;
+  /** Run options shared by every benchmarked configuration. */
+  run: RunConfigInput;
+  /** Tokens per micro-batch (B * T): the M of every activation product. */
+  tokens: number;
+  /** Timed training steps per configuration (after one warm-up step). */
+  steps: number;
+  /** Target wall time of one kernel measurement, ms: repetitions are chosen to fill it. */
+  kernelBudgetMs: number;
+}
+
+export function benchSetup(quick: boolean): BenchSetup {
+  const model = quick
+    ? tinyModelConfig({ vocabSize: 256, hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 2, numKvHeads: 1, headDim: 32, maxPositionEmbeddings: 64 })
+    : tinyModelConfig({ vocabSize: 2048, hiddenSize: 256, intermediateSize: 768, numLayers: 4, numHeads: 4, numKvHeads: 2, headDim: 64, maxPositionEmbeddings: 256 });
+  const B = quick ? 2 : 4;
+  const T = quick ? 32 : 128;
+  return {
+    model,
+    run: {
+      rank: 8, alpha: 16, targets: [...TARGETS], microBatch: B, maxSeqLen: T, gradAccumulation: 1,
+      optimizer: 'adamw', learningRate: 1e-3, schedule: 'constant', gradClip: 1, dropout: 0,
+      vocabChunk: model.vocabSize, logEvery: 1, seed: 1234,
+    },
+    tokens: B * T,
+    steps: quick ? 1 : 2,
+    kernelBudgetMs: quick ? 200 : 1500,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The benchmark page (bench.html): runs every measurement on this browser's WebGPU adapter and
+ * leaves the results on `window` for scripts/bench.mjs, which drives it in headless Chromium.
+ * Progress goes to the console as `[bench] ...` lines. `?quick` runs a tiny model (a smoke test of
+ * the harness, not figures to keep).
+ */
+import { createEngine } from '../engine/context';
+import { acquireGpu } from '../engine/device';
+import { PipelineCache } from '../engine/pipelines';
+import { moduleShape } from '../model/lora-targets';
+import { tinyWeights } from '../model/synthetic';
+import { benchSetup } from './bench-model';
+import { markdown, summaryTable } from './format';
+import { benchMatmulShapes, benchMatmuls } from './matmul-bench';
+import { buildResults, STEP_NAMES, type Measured } from './report';
+import { prepareStepBench, type StepConfig, type StepResult } from './step-bench';
+import { tfjsWebgpu } from './tfjs-matmul.js';
+import { benchWeightFormats } from './weight-bench';
+
+declare global {
+  interface Window {
+    __bench?: {
+      state: 'running' | 'done' | 'failed';
+      error?: string;
+      /** The results file, BENCHMARKS.md and the console table, given what the runner knows. */
+      report?: (extra: { durationS: number; machine: Record<string, unknown>; command: string }) => { json: string; markdown: string; table: string };
+    };
+  }
+}
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+const STEP_CONFIGS: StepConfig[] = [
+  { name: STEP_NAMES.base, over: { basePrecision: 'f16' }, profile: true },
+  { name: STEP_NAMES.nf4, over: { basePrecision: 'nf4' } },
+  { name: STEP_NAMES.nf4dq, over: { basePrecision: 'nf4', doubleQuant: true } },
+  { name: STEP_NAMES.ckpt, over: { basePrecision: 'f16', activationCheckpointing: true } },
+];
+
+async function main(): Promise<void> {
+  window.__bench = { state: 'running' };
+  const quick = new URLSearchParams(location.search).has('quick');
+  const setup = benchSetup(quick);
+  const gpu = await acquireGpu(navigator.gpu);
+  gpu.onFault((e) => log(`GPU fault: ${e.message}`));
+  log(`adapter: ${JSON.stringify(gpu.adapterInfo)}; features ${JSON.stringify(gpu.features)}`);
+  const engine = createEngine(gpu);
+
+  const tfjs = await tfjsWebgpu();
+  log(tfjs.ok ? `tfjs ${tfjs.version} on webgpu` : `tfjs unavailable: ${tfjs.reason}`);
+  const matmul = await benchMatmuls(engine, benchMatmulShapes(setup.model, setup.tokens), { budgetMs: setup.kernelBudgetMs, tfjs: tfjs.ok, log });
+
+  const gate = moduleShape('gate_proj', setup.model);
+  const weightMatmul = await benchWeightFormats(engine, gate.out, gate.in, setup.tokens, setup.kernelBudgetMs, log);
+  engine.pool.destroyAll();
+
+  // Every configuration is built first, then their steps interleave: warm-up round, timed rounds.
+  const ctx = {
+    gpu, pipelines: new PipelineCache(gpu), model: setup.model, weights: tinyWeights(setup.model, 3),
+    base: setup.run, steps: setup.steps, log,
+  };
+  const benches = [];
+  for (const cfg of STEP_CONFIGS) benches.push(await prepareStepBench(ctx, cfg));
+  for (let step = 0; step <= setup.steps; step++) for (const b of benches) await b.runStep(step);
+  const steps: StepResult[] = [];
+  for (const b of benches) steps.push(await b.finish());
+
+  const measured: Measured = {
+    adapter: gpu.adapterInfo, features: gpu.features, model: setup.model, run: setup.run, tokens: setup.tokens,
+    tfjs, matmul, weightMatmul, steps,
+  };
+  window.__bench = {
+    state: 'done',
+    report(extra) {
+      const results = buildResults(measured, { date: new Date().toISOString(), durationS: extra.durationS, machine: extra.machine });
+      return { json: JSON.stringify(results, null, 2), markdown: markdown(results, extra.command), table: summaryTable(results) };
+    },
+  };
+  log('done');
+}
+
+main().catch((e: Error) => {
+  console.error(e);
+  window.__bench = { state: 'failed', error: `${e.name}: ${e.message}\n${e.stack ?? ''}` };
+});
