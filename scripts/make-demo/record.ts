@@ -1,0 +1,46 @@
+/**
+ * What the pretraining run leaves behind in pretraining.json (and the README): options, timing,
+ * per-cycle losses, and what the base model writes for a few prompts.
+ */
+import type { ModelConfig } from '../../src/model/config';
+import type { CycleReport, ReloraOptions } from './relora';
+import { generate } from './sample';
+import { BOS, BYTE_OFFSET, byteIds, CHAT_TEMPLATE, EOS, VOCAB_SIZE } from './tokenizer-files';
+
+export interface Sample {
+  prompt: string;
+  completion: string;
+}
+
+export interface PretrainRecord {
+  corpus: { package: string; version: string; characters: number; sha256: string };
+  options: ReloraOptions;
+  seconds: number;
+  cycles: CycleReport[];
+  parameters: number;
+  modelBytes: number;
+  samples: Sample[];
+}
+
+export const TEXT_PROMPTS = ['It is a truth universally', 'Mr. Darcy', 'She was'];
+export const QUESTION_PROMPTS = ['What is 3 + 5?', 'What is the capital of France?', 'What is the opposite of hot?'];
+
+/** The chat template's generation prompt for one question (CHAT_TEMPLATE with add_generation_prompt). */
+export function questionPrompt(q: string): string {
+  if (!CHAT_TEMPLATE.startsWith('{{ bos_token }}')) throw new Error('questionPrompt assumes the template starts with bos_token');
+  return `Q: ${q}\nA: `;
+}
+
+export function decodeBytes(ids: readonly number[]): string {
+  return new TextDecoder().decode(Uint8Array.from(ids.filter((i) => i >= BYTE_OFFSET && i < VOCAB_SIZE).map((i) => i - BYTE_OFFSET)));
+}
+
+/** Greedy continuations of a few text and question prompts (BOS first, stop at EOS or 60 tokens). */
+export function baseSamples(config: ModelConfig, weights: Map<string, Float32Array>): Sample[] {
+  const model = { config, weights };
+  const prompts = [...TEXT_PROMPTS, ...QUESTION_PROMPTS.map(questionPrompt)];
+  return prompts.map((prompt) => ({
+    prompt,
+    completion: decodeBytes(generate(model, new Map(), [BOS, ...byteIds(prompt)], { maxTokens: 60, temperature: 0, stopId: EOS, seed: 0 })),
+  }));
+}

@@ -1,0 +1,80 @@
+/**
+ * The adapters library: each adapter is a listing entry (`meta:<id>`: name, base model, LoRA
+ * config, size, date, where it came from) and its PEFT files (`files:<id>`: the exact bytes of
+ * adapter_model.safetensors and the text of adapter_config.json). Both are written in one
+ * transaction, so an adapter is either whole or absent; listings never load the weights.
+ */
+import type { LoraConfig } from '../../model/lora-config';
+import type { RunConfig } from '../../train/run-config';
+import { idbKv, newId, type Kv } from './kv';
+
+export interface AdapterMeta {
+  id: string;
+  name: string;
+  /** base_model_name_or_path of the adapter. */
+  baseModel: string;
+  createdAt: number;
+  /** Bytes of adapter_model.safetensors. */
+  sizeBytes: number;
+  lora: LoraConfig;
+  trainableParams: number;
+  origin: 'trained' | 'imported' | 'combined';
+  /** The run that produced it, with that run's config. */
+  runId?: string;
+  runConfig?: RunConfig;
+  /** Combined adapters: the sources and their weights. */
+  combinedFrom?: { id: string; name: string; weight: number }[];
+}
+
+export interface AdapterFiles {
+  /** adapter_model.safetensors, byte for byte. */
+  weights: Uint8Array;
+  /** adapter_config.json */
+  configJson: string;
+}
+
+export type NewAdapter = Omit<AdapterMeta, 'id' | 'createdAt' | 'sizeBytes'>;
+
+export interface AdapterStore {
+  save(meta: NewAdapter, files: AdapterFiles): Promise<AdapterMeta>;
+  /** Newest first. */
+  list(): Promise<AdapterMeta[]>;
+  meta(id: string): Promise<AdapterMeta | undefined>;
+  files(id: string): Promise<AdapterFiles>;
+  rename(id: string, name: string): Promise<AdapterMeta>;
+  delete(id: string): Promise<void>;
+}
+
+export function createAdapterStore(kv: Kv = idbKv('finetune-studio-adapters')): AdapterStore {
+  const metaKey = (id: string) => `meta:${id}`;
+  const filesKey = (id: string) => `files:${id}`;
+  const mustMeta = async (id: string) => {
+    const m = await kv.get<AdapterMeta>(metaKey(id));
+    if (!m) throw new Error(`adapter ${id} is not in the library (deleted in another tab?)`);
+    return m;
+  };
+  return {
+    async save(meta, files) {
+      const full: AdapterMeta = { ...meta, id: newId('adapter'), createdAt: Date.now(), sizeBytes: files.weights.byteLength };
+      await kv.setMany([[filesKey(full.id), { weights: files.weights, configJson: files.configJson }], [metaKey(full.id), full]]);
+      return full;
+    },
+    async list() {
+      const all = await kv.entries<AdapterMeta>();
+      return all.filter(([k]) => k.startsWith('meta:')).map(([, v]) => v).sort((a, b) => b.createdAt - a.createdAt);
+    },
+    meta: (id) => kv.get<AdapterMeta>(metaKey(id)),
+    async files(id) {
+      await mustMeta(id);
+      const f = await kv.get<AdapterFiles>(filesKey(id));
+      if (!f) throw new Error(`adapter ${id} has no stored files`);
+      return f;
+    },
+    async rename(id, name) {
+      const next = { ...(await mustMeta(id)), name };
+      await kv.set(metaKey(id), next);
+      return next;
+    },
+    delete: (id) => kv.delMany([metaKey(id), filesKey(id)]),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Every training run the studio has started: its config, model and dataset, status, timing, final
+ * metrics and adapter id (`run:<id>`), and its curves as append-only chunks of points
+ * (`points:<id>:<n>`), so a run can be saved every few seconds without rewriting its history and
+ * a listing never loads the curves.
+ */
+import type { Category } from '../../engine/pool';
+import type { RunConfig } from '../../train/run-config';
+import { idbKv, newId, type Kv } from './kv';
+
+/** One logged optimizer step: what the dashboard draws and what runs are compared on. */
+export interface StepPoint {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  clipCoef: number;
+  tokensPerSecond: number;
+  /** Training wall time since the run started, ms (pauses excluded). */
+  elapsedMs: number;
+  evalLoss?: number;
+  /** GPU memory in use by category, bytes (the pool's ledger). */
+  memory: Record<Category, number>;
+  memoryTotal: number;
+  memoryPeak: number;
+}
+
+/** `interrupted`: the page went away while the run was live (a reload, a crash); see issue 7 for resuming. */
+export type RunStatus = 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'interrupted';
+
+export interface RunFinal {
+  trainLoss: number;
+  valLoss?: number;
+  peakMemory: number;
+  wallMs: number;
+  steps: number;
+}
+
+export interface RunRecord {
+  version: 1;
+  id: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+  status: RunStatus;
+  config: RunConfig;
+  model: { name: string; source: string; params: number };
+  dataset: { name: string; examples: number; validation: number; tokensPerEpoch: number };
+  totalSteps: number;
+  /** Points saved so far (the curves' length). */
+  pointCount: number;
+  final?: RunFinal;
+  adapterId?: string;
+  error?: { name: string; message: string };
+}
+
+export type NewRun = Omit<RunRecord, 'version' | 'id' | 'createdAt' | 'updatedAt' | 'pointCount' | 'status'>;
+
+export const POINTS_PER_CHUNK = 512;
+const LIVE: readonly RunStatus[] = ['running', 'paused'];
+
+export interface RunStore {
+  create(run: NewRun): Promise<RunRecord>;
+  update(id: string, patch: Partial<Omit<RunRecord, 'id' | 'version'>>): Promise<RunRecord>;
+  /** Add points after those saved; only the chunks they touch are written. */
+  appendPoints(id: string, points: readonly StepPoint[]): Promise<void>;
+  get(id: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  list(): Promise<RunRecord[]>;
+  points(id: string): Promise<StepPoint[]>;
+  delete(id: string): Promise<void>;
+  /** Runs left `running` or `paused` by a page that went away become `interrupted`; returns them. */
+  markInterrupted(except?: string): Promise<RunRecord[]>;
+}
+
+export function createRunStore(kv: Kv = idbKv('finetune-studio-runs')): RunStore {
+  // Writes of one run are chained so a later save never lands before an earlier one.
+  const queues = new Map<string, Promise<unknown>>();
+  const serial = <T>(id: string, job: () => Promise<T>): Promise<T> => {
+    const next = (queues.get(id) ?? Promise.resolve()).then(job, job);
+    queues.set(id, next.catch(() => undefined));
+    return next;
+  };
+  const metaKey = (id: string) => `run:${id}`;
+  const chunkKey = (id: string, n: number) => `points:${id}:${n}`;
+  const mustGet = async (id: string) => {
+    const r = await kv.get<RunRecord>(metaKey(id));
+    if (!r) throw new Error(`run ${id} is not in the runs store (deleted in another tab?)`);
+    return r;
+  };
+
+  const store: RunStore = {
+    async create(run) {
+      const now = Date.now();
+      const record: RunRecord = { ...run, version: 1, id: newId('run'), createdAt: now, updatedAt: now, pointCount: 0, status: 'running' };
+      await kv.set(metaKey(record.id), record);
+      return record;
+    },
+    update: (id, patch) => serial(id, async () => {
+      const next = { ...(await mustGet(id)), ...patch, updatedAt: Date.now() };
+      await kv.set(metaKey(id), next);
+      return next;
+    }),
+    appendPoints: (id, points) => serial(id, async () => {
+      if (points.length === 0) return;
+      const meta = await mustGet(id);
+      const writes: [string, unknown][] = [];
+      let at = meta.pointCount;
+      let i = 0;
+      while (i < points.length) {
+        const n = Math.floor(at / POINTS_PER_CHUNK);
+        const existing = at % POINTS_PER_CHUNK === 0 ? [] : ((await kv.get<StepPoint[]>(chunkKey(id, n))) ?? []);
+        const take = Math.min(POINTS_PER_CHUNK - existing.length, points.length - i);
+        writes.push([chunkKey(id, n), [...existing, ...points.slice(i, i + take)]]);
+        i += take;
+        at += take;
+      }
+      writes.push([metaKey(id), { ...meta, pointCount: at, updatedAt: Date.now() }]);
+      await kv.setMany(writes); // the chunks and the count land together
+    }),
+    get: (id) => kv.get<RunRecord>(metaKey(id)),
+    async list() {
+      const all = await kv.entries<RunRecord>();
+      return all.filter(([k]) => k.startsWith('run:')).map(([, v]) => v).sort((a, b) => b.createdAt - a.createdAt);
+    },
+    async points(id) {
+      const meta = await mustGet(id);
+      const chunks = Math.ceil(meta.pointCount / POINTS_PER_CHUNK);
+      const out: StepPoint[] = [];
+      for (let n = 0; n < chunks; n++) out.push(...((await kv.get<StepPoint[]>(chunkKey(id, n))) ?? []));
+      return out.slice(0, meta.pointCount);
+    },
+    delete: (id) => serial(id, async () => {
+      const keys = (await kv.keys()).filter((k) => k === metaKey(id) || k.startsWith(`points:${id}:`));
+      await kv.delMany(keys);
+    }),
+    async markInterrupted(except) {
+      const stale = (await store.list()).filter((r) => LIVE.includes(r.status) && r.id !== except);
+      const out: RunRecord[] = [];
+      for (const r of stale) {
+        out.push(await store.update(r.id, {
+          status: 'interrupted',
+          error: { name: 'Interrupted', message: 'the page was closed or reloaded while this run was live; its curves up to the last save are kept' },
+        }));
+      }
+      return out;
+    },
+  };
+  return store;
+}

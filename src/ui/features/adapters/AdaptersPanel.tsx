@@ -1,0 +1,90 @@
+/** The adapters library: download as PEFT, import, try, continue training, delete, merge into the base. */
+import { useEffect } from 'react';
+import { ErrorBox } from '../../components/ErrorBox';
+import { FileDrop } from '../../components/FileDrop';
+import { NumberInput } from '../../components/fields';
+import { bytes, count, date } from '../../components/format';
+import { useRunConfig } from '../../stores/run-config';
+import { useSession } from '../../stores/session';
+import { targetsForModules } from '../../../model/lora-targets';
+import type { AdapterMeta } from '../../../worker/api';
+import { useLibrary } from './store';
+
+export function AdaptersPanel() {
+  const lib = useLibrary();
+  const version = useSession((s) => s.libraryVersion);
+  const model = useSession((s) => s.model);
+  const training = useSession((s) => s.training);
+  const tryAdapter = useSession((s) => s.tryAdapter);
+  const continueTraining = useSession((s) => s.continueTraining);
+  const patch = useRunConfig((s) => s.patch);
+  useEffect(() => { void lib.refresh(); }, [version]); // eslint-disable-line react-hooks/exhaustive-deps
+  const cont = (a: AdapterMeta) => {
+    // A run that continues an adapter must have its shape: rank, alpha, patterns and targets.
+    patch({ rank: a.lora.r, alpha: a.lora.alpha, useRslora: a.lora.useRslora, rankPattern: a.lora.rankPattern, alphaPattern: a.lora.alphaPattern, targets: targetsForModules(a.lora.targetModules) });
+    continueTraining({ id: a.id, name: a.name });
+  };
+  const busy = lib.busy !== null;
+  return (
+    <section className="panel" aria-labelledby="lib-title">
+      <h2 id="lib-title">Adapters</h2>
+      {lib.busy && <p role="status" className="muted">{lib.busy}…</p>}
+      {lib.message && <p role="status" className="note info">{lib.message}</p>}
+      <ErrorBox error={lib.error} testId="library-error" />
+      {lib.adapters.length === 0 ? <p className="muted">No adapters yet: every finished run saves one here, or import a PEFT adapter below.</p> : (
+        <table className="dense" data-testid="adapters-table">
+          <thead>
+            <tr><th scope="col">Merge</th><th scope="col">Name</th><th scope="col">Base model</th><th scope="col">LoRA</th><th scope="col">Params</th><th scope="col">Size</th><th scope="col">Created</th><th scope="col">Actions</th></tr>
+          </thead>
+          <tbody>
+            {lib.adapters.map((a) => (
+              <tr key={a.id} data-testid="adapter-row">
+                <td>
+                  <input type="checkbox" aria-label={`Merge ${a.name}`} checked={lib.mergeChecked.includes(a.id)}
+                    onChange={(e) => lib.setMerge({ mergeChecked: e.target.checked ? [...lib.mergeChecked, a.id] : lib.mergeChecked.filter((x) => x !== a.id) })} />
+                  {lib.mergeChecked.includes(a.id) && (
+                    <NumberInput id={`w-${a.id}`} aria-label={`Merge weight of ${a.name}`} value={lib.mergeWeights[a.id] ?? 1}
+                      onChange={(v) => lib.setMerge({ mergeWeights: { ...lib.mergeWeights, [a.id]: v } })} />
+                  )}
+                </td>
+                <td>{a.name}<div className="muted small">{a.origin}</div></td>
+                <td>{a.baseModel || '–'}</td>
+                <td>r {a.lora.r} · α {a.lora.alpha}{a.lora.useRslora ? ' (rs)' : ''}<div className="muted small">{a.lora.targetModules.join(', ')}</div></td>
+                <td>{count(a.trainableParams)}</td>
+                <td>{bytes(a.sizeBytes)}</td>
+                <td>{date(a.createdAt)}</td>
+                <td className="actions"><div className="row">
+                  <button type="button" onClick={() => void lib.download(a.id, 'zip')} disabled={busy} aria-label={`Download ${a.name} as a PEFT zip`}>Download zip</button>
+                  <button type="button" onClick={() => void lib.download(a.id, 'files')} disabled={busy} aria-label={`Download ${a.name} as two PEFT files`}>2 files</button>
+                  <button type="button" onClick={() => tryAdapter(a.id)} disabled={!model} aria-label={`Try ${a.name} in the playground`}>Try</button>
+                  <button type="button" onClick={() => cont(a)} disabled={training !== 'idle'} aria-label={`Continue training ${a.name}`}>Continue training</button>
+                  <button type="button" className="danger" onClick={() => void lib.remove(a.id)} disabled={busy} aria-label={`Delete ${a.name}`}>Delete</button>
+                </div></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="lib-tools">
+        <section aria-labelledby="merge-title">
+          <h3 id="merge-title">Merge into the base model</h3>
+          <p className="help">W += Σ weight × (alpha / r) × B A for each checked adapter, into the loaded base model ({model?.name ?? 'none loaded'}); downloads a 16-bit model.safetensors.</p>
+          <div className="row">
+            <label htmlFor="merge-dtype">Precision</label>
+            <select id="merge-dtype" value={lib.mergeDtype} onChange={(e) => lib.setMerge({ mergeDtype: e.target.value as 'F16' | 'BF16' })}>
+              <option value="F16">f16</option><option value="BF16">bf16</option>
+            </select>
+            <button type="button" onClick={() => void lib.merge()} disabled={busy || !model || lib.mergeChecked.length === 0}>
+              Merge {lib.mergeChecked.length || ''} and download
+            </button>
+          </div>
+        </section>
+        <section aria-labelledby="import-title">
+          <h3 id="import-title">Import a PEFT adapter</h3>
+          <FileDrop label="Adapter files" accept=".safetensors,.json,.zip" multiple disabled={busy} onFiles={(f) => void lib.importFiles(f)} />
+          <p className="help">adapter_model.safetensors with adapter_config.json, or a zip of both. Checked against the loaded model.</p>
+        </section>
+      </div>
+    </section>
+  );
+}

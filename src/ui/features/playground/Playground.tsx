@@ -1,0 +1,91 @@
+/** Generate from a prompt with the base model and with base + adapter, side by side, tokens streamed. */
+import { useEffect, useId, useState } from 'react';
+import type { AdapterMeta } from '../../../worker/api';
+import { studio } from '../../client';
+import { ErrorBox } from '../../components/ErrorBox';
+import { NumberInput } from '../../components/fields';
+import { useSession } from '../../stores/session';
+import { usePlayground, type Output } from './store';
+
+function OutputPane({ title, out, testId }: { title: string; out: Output; testId: string }) {
+  return (
+    <figure className="output" data-testid={testId}>
+      <figcaption>{title} {out.running && <span className="muted">generating…</span>}
+        {out.result && <span className="muted small"> {out.result.tokens} tokens · {out.result.tokensPerSecond.toFixed(1)} tok/s · {out.result.stoppedBy === 'eos' ? 'stopped at EOS' : out.result.stoppedBy === 'stopped' ? 'stopped' : 'hit max tokens'}</span>}
+      </figcaption>
+      <pre aria-live="polite" aria-label={`${title} output`} data-testid={`${testId}-text`}>{out.text}</pre>
+      <ErrorBox error={out.error} />
+    </figure>
+  );
+}
+
+function Num({ label, value, onChange, integer }: { label: string; value: number; onChange(v: number): void; integer?: boolean }) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <NumberInput id={id} value={value} integer={integer} onChange={(v) => typeof v === 'number' && onChange(v)} />
+    </div>
+  );
+}
+
+export function Playground() {
+  const p = usePlayground();
+  const model = useSession((s) => s.model);
+  const dataset = useSession((s) => s.dataset);
+  const version = useSession((s) => s.libraryVersion);
+  const training = useSession((s) => s.training);
+  const wanted = useSession((s) => s.playgroundAdapter);
+  const [adapters, setAdapters] = useState<AdapterMeta[]>([]);
+  const promptId = useId();
+  const adapterId = useId();
+  useEffect(() => { void studio().listAdapters().then(setAdapters, () => setAdapters([])); }, [version]);
+  useEffect(() => { if (wanted) p.set({ adapterId: wanted }); }, [wanted]); // eslint-disable-line react-hooks/exhaustive-deps
+  // Keep the selection valid; default to the newest adapter.
+  useEffect(() => {
+    if (p.adapterId && !adapters.some((a) => a.id === p.adapterId)) p.set({ adapterId: adapters[0]?.id ?? null });
+    else if (!p.adapterId && adapters.length && !wanted) p.set({ adapterId: adapters[0].id });
+  }, [adapters]); // eslint-disable-line react-hooks/exhaustive-deps
+  const running = p.base.running || p.tuned.running;
+  const disabled = !model || training !== 'idle';
+  return (
+    <section className="panel" aria-labelledby="play-title">
+      <h2 id="play-title">Playground</h2>
+      {training !== 'idle' && <p className="note info">The GPU is training; the playground is available when the run ends.</p>}
+      <div className="play-layout">
+        <form className="play-controls" aria-label="Generation settings" onSubmit={(e) => { e.preventDefault(); if (!running && !disabled) void p.run(); }}>
+          <div className="field">
+            <label htmlFor={promptId}>Prompt</label>
+            <textarea id={promptId} rows={5} value={p.prompt} onChange={(e) => p.set({ prompt: e.target.value })}
+              onKeyDown={(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); if (!running && !disabled) void p.run(); } }} />
+            <p className="help">Ctrl+Enter generates.</p>
+          </div>
+          <div className="field">
+            <label htmlFor={adapterId}>Adapter</label>
+            <select id={adapterId} value={p.adapterId ?? ''} onChange={(e) => p.set({ adapterId: e.target.value || null })}>
+              <option value="">none (base model only)</option>
+              {adapters.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+            </select>
+          </div>
+          <div className="grid">
+            <Num label="Temperature" value={p.temperature} onChange={(v) => p.set({ temperature: v })} />
+            <Num label="Top-k (0 = off)" value={p.topK} integer onChange={(v) => p.set({ topK: v })} />
+            <Num label="Top-p" value={p.topP} onChange={(v) => p.set({ topP: v })} />
+            <Num label="Max new tokens" value={p.maxNewTokens} integer onChange={(v) => p.set({ maxNewTokens: v })} />
+            <Num label="Seed" value={p.seed} integer onChange={(v) => p.set({ seed: v })} />
+          </div>
+          <label className="check-label"><input type="checkbox" checked={p.stopAtEos} onChange={(e) => p.set({ stopAtEos: e.target.checked })} /> Stop at end of sequence (EOS)</label>
+          <label className="check-label"><input type="checkbox" checked={p.useTemplate} onChange={(e) => p.set({ useTemplate: e.target.checked })} disabled={!dataset} /> Wrap the prompt in the dataset's template{dataset ? ` (${dataset.template})` : ''}</label>
+          <div className="row">
+            <button type="submit" className="primary" disabled={running || disabled}>Generate</button>
+            <button type="button" onClick={() => void p.stop()} disabled={!running}>Stop</button>
+          </div>
+        </form>
+        <div className="outputs">
+          <OutputPane title="Base model" out={p.base} testId="output-base" />
+          <OutputPane title={p.adapterId ? `Base + ${adapters.find((a) => a.id === p.adapterId)?.name ?? 'adapter'}` : 'Base + adapter (choose one)'} out={p.tuned} testId="output-adapter" />
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,90 @@
+/**
+ * The run training now (or last) in this tab: its record, every logged point (all kept; the
+ * charts downsample what they draw), its phase and outcome. Points arriving from the worker are
+ * batched into one store update per animation frame, so a fast run never floods React.
+ */
+import { create } from 'zustand';
+import type { AdapterMeta, RunRecord, StartOptions, StepPoint, TrainEvent, TrainPhase } from '../../worker/api';
+import type { RunConfig } from '../../train/run-config';
+import { callback, studio } from '../client';
+import { toShown } from '../components/ErrorBox';
+import { useSession } from './session';
+
+export type LiveStatus = 'idle' | 'starting' | 'training' | 'paused' | 'stopping' | 'done' | 'failed';
+
+interface LiveRunState {
+  status: LiveStatus;
+  phase: { phase: TrainPhase; message: string; progress?: number } | null;
+  run: RunRecord | null;
+  points: StepPoint[];
+  totalSteps: number;
+  error: { name: string; message: string } | null;
+  adapter: AdapterMeta | null;
+}
+
+const idle: LiveRunState = { status: 'idle', phase: null, run: null, points: [], totalSteps: 0, error: null, adapter: null };
+
+export const useLiveRun = create<LiveRunState>()(() => ({ ...idle }));
+
+let pending: StepPoint[] = [];
+let frame = 0;
+const schedule = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (f: () => void) => setTimeout(f, 16) as unknown as number;
+
+function flushPoints(): void {
+  frame = 0;
+  if (!pending.length) return;
+  const add = pending;
+  pending = [];
+  useLiveRun.setState((s) => ({ points: s.points.concat(add) }));
+}
+
+function onEvent(e: TrainEvent): void {
+  switch (e.type) {
+    case 'started':
+      useLiveRun.setState({ run: e.run, totalSteps: e.run.totalSteps });
+      useSession.getState().libraryChanged();
+      break;
+    case 'phase':
+      useLiveRun.setState({ phase: { phase: e.phase, message: e.message, progress: e.progress }, ...(e.phase === 'training' ? { status: 'training' as const } : {}) });
+      break;
+    case 'step':
+      pending.push(e.point);
+      if (!frame) frame = schedule(flushPoints);
+      break;
+    case 'paused':
+      useLiveRun.setState({ status: 'paused' });
+      useSession.getState().setTraining('paused');
+      break;
+    case 'resumed':
+      useLiveRun.setState({ status: 'training' });
+      useSession.getState().setTraining('running');
+      break;
+  }
+}
+
+export async function startRun(config: RunConfig, options: StartOptions = {}): Promise<void> {
+  const session = useSession.getState();
+  if (session.training !== 'idle') return;
+  pending = [];
+  useLiveRun.setState({ ...idle, status: 'starting' });
+  session.setTraining('running');
+  session.setTab('train');
+  try {
+    const result = await studio().startTraining(config, callback(onEvent), options);
+    flushPoints();
+    useLiveRun.setState({ status: 'done', run: result.run, adapter: result.adapter ?? null, phase: null });
+  } catch (e) {
+    flushPoints();
+    useLiveRun.setState({ status: 'failed', error: toShown(e), phase: null });
+  } finally {
+    useSession.getState().setTraining('idle');
+    useSession.getState().libraryChanged();
+  }
+}
+
+export const pauseRun = () => studio().pause();
+export const resumeRun = () => studio().resume();
+export function stopRun(): Promise<void> {
+  useLiveRun.setState({ status: 'stopping' });
+  return studio().stop();
+}

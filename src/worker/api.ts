@@ -1,0 +1,195 @@
+/**
+ * The typed surface of the training worker, shared by the worker (which implements it) and the
+ * page (which calls it through comlink). Everything here is structured-cloneable; callbacks are
+ * passed wrapped in `Comlink.proxy`, large byte arrays come back with `Comlink.transfer`.
+ */
+import type { Category } from '../engine/pool';
+import type { ModelConfig } from '../model/config';
+import type { RunConfig } from '../train/run-config';
+import type { AdapterMeta } from '../io/stores/adapters';
+import type { RunRecord, StepPoint } from '../io/stores/runs';
+
+export type { AdapterMeta, RunRecord, StepPoint };
+
+/** Where a base model comes from. */
+export type ModelSourceSpec =
+  | { kind: 'demo' }
+  | { kind: 'hub'; repo: string; revision?: string; token?: string; /** The Hub's address (HF_ENDPOINT's convention). */ endpoint?: string }
+  | { kind: 'files'; files: File[] }
+  | { kind: 'url'; base: string; name?: string };
+
+/** Progress of one file of a model download or upload. */
+export interface FileProgress {
+  file: string;
+  loaded: number;
+  /** null while the size is unknown. */
+  total: number | null;
+  done: boolean;
+  /** Read from this browser's cache, not the network. */
+  cached?: boolean;
+  /** Read on demand, when a run or the playground uploads the weights (picked files, a URL base). */
+  deferred?: boolean;
+}
+
+export interface ModelInfo {
+  name: string;
+  source: ModelSourceSpec['kind'];
+  config: ModelConfig;
+  baseParams: number;
+  /** Bytes of the weight files. */
+  weightBytes: number;
+  tokenizer: { vocabSize: number; bosId: number | null; eosIds: number[]; padId: number; hasChatTemplate: boolean };
+}
+
+export const TEMPLATES = ['auto', 'alpaca', 'chatml', 'llama3', 'model', 'none'] as const;
+export type TemplateName = (typeof TEMPLATES)[number];
+
+export interface DatasetOptions {
+  template: TemplateName;
+  /** Leave the prompt out of the loss (instruction and chat data). */
+  maskPrompt: boolean;
+  /** Examples are truncated to this many tokens. */
+  maxSeqLen: number;
+  /** Share of examples held out for validation (0 = none), picked by `seed`. */
+  validationFraction: number;
+  seed: number;
+  /** Which fields or CSV columns hold each part, e.g. "instruction=question, output=answer" ('' = by name). */
+  columns?: string;
+}
+
+/** A stretch of an example's rendered text: `train` false is prompt (masked from the loss). */
+export interface PreviewSegment {
+  text: string;
+  train: boolean;
+}
+
+export interface DatasetSummary {
+  name: string;
+  /** What the file was detected as, e.g. "Alpaca JSONL". */
+  format: string;
+  /** The template actually used (after "auto"). */
+  template: string;
+  examples: number;
+  train: number;
+  validation: number;
+  /** Token length of every example, untruncated (the histogram). */
+  lengths: number[];
+  stats: { tokens: number; min: number; mean: number; p95: number; max: number; truncated: number; lossFraction: number };
+  /** The first examples as the model will see them. */
+  preview: { segments: PreviewSegment[]; tokens: number }[];
+  warnings: string[];
+}
+
+export interface Estimate {
+  trainableParams: number;
+  baseParams: number;
+  /** trainable / base, in percent. */
+  trainablePercent: number;
+  memory: { byCategory: Record<Category, number>; total: number; largest: { label: string; bytes: number } };
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+  /** What stops this config from running on this GPU (empty when it fits). */
+  problems: string[];
+  examples: number;
+  /** Tokens per epoch after truncation, and those that count in the loss. */
+  tokensPerEpoch: number;
+  lossTokensPerEpoch: number;
+  microBatchesPerEpoch: number;
+  steps: number;
+}
+
+export type TrainPhase = 'preparing' | 'loading-weights' | 'training' | 'saving';
+
+export type TrainEvent =
+  | { type: 'started'; run: RunRecord }
+  | { type: 'phase'; phase: TrainPhase; message: string; progress?: number }
+  | { type: 'step'; point: StepPoint; totalSteps: number }
+  | { type: 'paused' }
+  | { type: 'resumed' };
+
+export interface TrainResult {
+  run: RunRecord;
+  adapter?: AdapterMeta;
+}
+
+export interface StartOptions {
+  /** Start from an adapter of the library (continue training) instead of PEFT's initialisation. */
+  initialAdapterId?: string;
+  name?: string;
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  /** null: the base model alone. */
+  adapterId: string | null;
+  /** Wrap the prompt in the dataset's template, as in training. */
+  useTemplate: boolean;
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+  stopAtEos: boolean;
+}
+
+export interface GenerateResult {
+  text: string;
+  tokens: number;
+  tokensPerSecond: number;
+  stoppedBy: 'eos' | 'length' | 'stopped';
+}
+
+export interface ExportedFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface MergedModel {
+  /** model.safetensors, streamed into a Blob. */
+  weights: Blob;
+  configJson: string;
+  mergedModules: number;
+}
+
+export interface GpuSummary {
+  description: string;
+  architecture: string;
+  f16: boolean;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export interface StudioApi {
+  gpuInfo(): Promise<GpuSummary>;
+  loadModel(source: ModelSourceSpec, onProgress?: (p: FileProgress) => void): Promise<ModelInfo>;
+  loadDataset(file: File, options: DatasetOptions): Promise<DatasetSummary>;
+  /** The loaded dataset's summary (after a model change it is tokenized again, or dropped when it no longer fits). */
+  datasetSummary(): Promise<DatasetSummary | null>;
+  /** Re-render the loaded dataset with other options (template, masking, split, length). */
+  updateDatasetOptions(options: DatasetOptions): Promise<DatasetSummary>;
+  estimate(run: unknown): Promise<Estimate>;
+  startTraining(run: unknown, onEvent: (e: TrainEvent) => void, options?: StartOptions): Promise<TrainResult>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  stop(): Promise<void>;
+  generate(req: GenerateRequest, onText: (delta: string) => void): Promise<GenerateResult>;
+  stopGenerating(): Promise<void>;
+
+  listRuns(): Promise<RunRecord[]>;
+  runPoints(id: string): Promise<StepPoint[]>;
+  deleteRun(id: string): Promise<void>;
+
+  listAdapters(): Promise<AdapterMeta[]>;
+  deleteAdapter(id: string): Promise<void>;
+  renameAdapter(id: string, name: string): Promise<AdapterMeta>;
+  /** PEFT files: one zip, or adapter_model.safetensors and adapter_config.json. */
+  exportAdapter(id: string, as: 'zip' | 'files'): Promise<ExportedFile[]>;
+  importAdapter(files: File[], name?: string): Promise<AdapterMeta>;
+  /** W += sum_i weight_i * scaling_i * B_i A_i into the loaded base model: a 16-bit model.safetensors and its config.json. */
+  mergeAdapters(parts: { id: string; weight: number }[], dtype: 'F16' | 'BF16'): Promise<MergedModel>;
+
+  /** Destroy the GPU device as a driver reset would (tests, and "release the GPU"). */
+  loseDevice(): Promise<void>;
+}
+
+/** Re-exported for callers that validate before sending. */
+export type { RunConfig };

@@ -1,0 +1,139 @@
+/**
+ * The dataset loaded in the worker (src/data does the reading, templates, tokenizing and stats):
+ * parsed once; tokenized once per template and masking choice, untruncated, so the histogram
+ * shows true lengths; then cut to the maximum sequence length, split by seed and summarised
+ * whenever those change (no re-tokenizing).
+ */
+import type { TokenizedExample } from '../data/batching';
+import { DatasetError } from '../data/errors';
+import { readDataset, type ParsedDataset } from '../data/formats/read';
+import { FIELDS, type DatasetRecord, type Field, type FieldMap } from '../data/formats/records';
+import { prepareParsed, tokenizeRecords } from '../data/prepare';
+import { previewExample } from '../data/preview';
+import { splitExamples } from '../data/split';
+import { lengthStats } from '../data/stats';
+import { renderSegments, type TemplateName } from '../data/templates';
+import { lossTokens, truncate } from '../data/tokenize';
+import type { ModelTokenizer } from '../data/tokenizer';
+import type { DatasetOptions, DatasetSummary } from './api';
+
+export interface LoadedDataset {
+  name: string;
+  /** Kept to read again when the column mapping changes. */
+  file: File;
+  parsed: ParsedDataset;
+  options: DatasetOptions;
+  summary: DatasetSummary;
+  train: TokenizedExample[];
+  validation: TokenizedExample[];
+  /** Tokenized, untruncated examples per template/mask choice. */
+  cache: Map<string, { examples: TokenizedExample[]; template: TemplateName | null; warnings: string[] }>;
+  /** A playground prompt as training saw prompts (the template up to where the answer starts). */
+  promptIds(prompt: string, useTemplate: boolean): number[];
+}
+
+const PREVIEW = 3;
+/** Files above this are refused before reading: the studio holds the dataset in memory. */
+export const MAX_DATASET_BYTES = 512 * 2 ** 20;
+
+export async function readDatasetFile(file: File, vocabSize: number, columns = ''): Promise<ParsedDataset> {
+  if (file.size > MAX_DATASET_BYTES) {
+    throw new DatasetError(`${file.name}: ${(file.size / 2 ** 20).toFixed(0)} MiB is above the studio's limit of ${MAX_DATASET_BYTES / 2 ** 20} MiB; split the file`);
+  }
+  return readDataset(new Uint8Array(await file.arrayBuffer()), file.name, { vocabSize, fields: parseColumns(columns) });
+}
+
+/** "instruction=question, output=answer" to a field map; errors name the piece. */
+export function parseColumns(text: string): FieldMap {
+  const map: FieldMap = {};
+  for (const piece of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\w+)\s*=\s*(.+)$/.exec(piece);
+    if (!m) throw new DatasetError(`column mapping "${piece}": write field=column, e.g. output=answer`);
+    if (!(FIELDS as readonly string[]).includes(m[1])) throw new DatasetError(`column mapping "${piece}": "${m[1]}" is not a field; the fields are ${FIELDS.join(', ')}`);
+    map[m[1] as Field] = m[2].trim();
+  }
+  return map;
+}
+
+const copy = (e: TokenizedExample): TokenizedExample => ({ ids: e.ids.slice(), ...(e.inLoss ? { inLoss: e.inLoss.slice() } : {}) });
+
+function tokenized(d: Pick<LoadedDataset, 'parsed' | 'cache'>, o: DatasetOptions, tok: ModelTokenizer) {
+  const template = o.template === 'auto' ? undefined : o.template;
+  const key = `${template ?? 'auto'}:${o.maskPrompt}`;
+  let t = d.cache.get(key);
+  if (!t) {
+    if (d.parsed.format === 'tokens') t = { examples: d.parsed.tokens!, template: null, warnings: [] };
+    else {
+      const r = tokenizeRecords(d.parsed, tok, { template, mask: o.maskPrompt });
+      t = { examples: r.examples, template: r.template, warnings: r.warnings };
+    }
+    d.cache.set(key, t);
+  }
+  return t;
+}
+
+export function prepareDataset(file: File, parsed: ParsedDataset, options: DatasetOptions, tok: ModelTokenizer, cache: LoadedDataset['cache'] = new Map()): LoadedDataset {
+  const name = file.name;
+  const maxLen = options.maxSeqLen;
+  let lengths: number[];
+  let kept: TokenizedExample[];
+  let template: TemplateName | null;
+  let warnings: string[];
+  let truncated = 0;
+  let split: { train: TokenizedExample[]; validation: TokenizedExample[] };
+  if (parsed.format === 'text') {
+    // Plain text is cut into blocks of the sequence length while tokenizing.
+    const p = prepareParsed(parsed, tok, { template: 'none', maxLen, mask: options.maskPrompt, validationFraction: options.validationFraction, seed: options.seed });
+    split = { train: p.train, validation: p.validation };
+    kept = [...p.train, ...p.validation];
+    lengths = kept.map((e) => e.ids.length);
+    template = null;
+    warnings = p.warnings;
+  } else {
+    const t = tokenized({ parsed, cache }, options, tok);
+    lengths = t.examples.map((e) => e.ids.length);
+    template = t.template;
+    warnings = [...t.warnings];
+    kept = [];
+    let dropped = 0;
+    for (const e of t.examples) {
+      const c = copy(e);
+      if (truncate(c, maxLen)) truncated++;
+      if (lossTokens(c) > 0) kept.push(c);
+      else dropped++;
+    }
+    if (dropped) warnings.push(`${dropped} example(s) have no answer token left within ${maxLen} tokens and are left out; raise the maximum sequence length to keep them`);
+    if (!kept.length) throw new DatasetError(`${name}: no example keeps a token to learn from within ${maxLen} tokens; raise the maximum sequence length`);
+    split = splitExamples(kept, options.validationFraction, options.seed);
+  }
+  if (truncated) warnings.unshift(`${truncated} of ${lengths.length} examples are longer than ${maxLen} tokens and are cut`);
+  const s = lengthStats(kept);
+  const summary: DatasetSummary = {
+    name, format: `${parsed.format === 'tokens' ? 'pre-tokenized' : parsed.format} ${parsed.container.toUpperCase()}`, template: template ?? 'none',
+    examples: kept.length, train: split.train.length, validation: split.validation.length, lengths,
+    stats: { tokens: s.tokens, min: s.min_len, mean: s.mean_len, p95: s.p95_len, max: s.max_len, truncated, lossFraction: s.loss_token_fraction },
+    preview: kept.slice(0, PREVIEW).map((e) => {
+      const p = previewExample(e, tok);
+      return { segments: p.segments.map((x) => ({ text: x.text, train: x.kind === 'train' })), tokens: p.length };
+    }),
+    warnings,
+  };
+  return {
+    name, file, parsed, options, summary, train: split.train, validation: split.validation, cache,
+    promptIds(prompt, useTemplate) {
+      const text = useTemplate && template ? promptText(parsed, template, prompt, tok) : prompt;
+      const ids = tok.encode(text, { addSpecialTokens: false });
+      return tok.addsBos && tok.bos !== null && ids[0] !== tok.bos ? [tok.bos, ...ids] : ids;
+    },
+  };
+}
+
+/** The template's text up to where the answer starts, for a prompt of the dataset's kind. */
+function promptText(parsed: ParsedDataset, template: TemplateName, prompt: string, tok: ModelTokenizer): string {
+  const rec: DatasetRecord = parsed.format === 'alpaca' ? { kind: 'instruction', instruction: prompt, input: '', output: ' ' }
+    : parsed.format === 'completion' ? { kind: 'completion', prompt, completion: ' ' }
+    : { kind: 'chat', messages: [{ role: 'user', content: prompt }, { role: 'assistant', content: ' ' }] };
+  const segs = renderSegments(rec, template, tok, 'playground prompt');
+  const first = segs.findIndex((s) => s.train);
+  return segs.slice(0, first < 0 ? segs.length : first).map((s) => s.text).join('');
+}
