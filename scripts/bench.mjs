@@ -2,10 +2,11 @@
 // browser setup of playwright.config.ts), wait for the page's measurements, then print the summary
 // table and write bench/results.json and BENCHMARKS.md. `npm run bench -- --quick` runs a tiny
 // model to check the harness (it writes test-results/bench-quick.json and leaves BENCHMARKS.md alone).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
+import { gpuProcessCpuMs } from './bench-cpu.mjs';
 import { prepareGpuEnvironment } from './gpu-env.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -29,7 +30,8 @@ const server = await createServer({
 });
 await server.listen();
 const url = `${server.resolvedUrls.local[0]}bench.html${quick ? '?quick' : ''}`;
-const browser = await chromium.launch({
+// A browser server, so that its process id is known: the GPU process's CPU time is read from /proc.
+const browserServer = await chromium.launchServer({
   executablePath: env.CHROME_PATH,
   args: [
     '--enable-unsafe-webgpu',
@@ -42,9 +44,11 @@ const browser = await chromium.launch({
     '--disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension',
   ],
 });
+const browser = await chromium.connect(browserServer.wsEndpoint());
 let code = 0;
 try {
   const page = await browser.newPage();
+  await page.exposeFunction('__benchGpuCpuMs', gpuProcessCpuMs(browserServer.process().pid));
   page.on('console', (m) => {
     const t = m.text();
     if (t.startsWith('[bench]')) console.log(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s ${t}`);
@@ -63,7 +67,9 @@ try {
   mkdirSync('bench', { recursive: true });
   mkdirSync('test-results', { recursive: true });
   writeFileSync(quick ? 'test-results/bench-quick.json' : 'bench/results.json', report.json + '\n');
-  if (!quick) writeFileSync('BENCHMARKS.md', report.markdown);
+  // bench/history.md (kept by hand: kernel changes measured before and after) follows the latest figures.
+  const history = existsSync('bench/history.md') ? `\n${readFileSync('bench/history.md', 'utf8')}` : '';
+  if (!quick) writeFileSync('BENCHMARKS.md', report.markdown + history);
   console.log(`\n${report.table}\n`);
   console.log(`wrote ${quick ? 'test-results/bench-quick.json' : 'bench/results.json and BENCHMARKS.md'} in ${durationS.toFixed(0)} s`);
 } catch (e) {
@@ -71,6 +77,7 @@ try {
   code = 1;
 } finally {
   await browser.close();
+  await browserServer.close();
   await server.close();
 }
 process.exit(code);

@@ -1,6 +1,6 @@
 /**
  * A data-dependent initialisation of the (frozen) embedding table: each byte's code is its row of
- * a rank-C factorisation of the corpus' next-byte log-probabilities (top singular vectors, found by
+ * a rank-C factorisation of the corpus' next-token log-probabilities (top singular vectors, found by
  * subspace iteration), so bytes that are followed alike (the vowels; the digits) start close
  * together, as in a trained model. Bytes the corpus never shows, and the special tokens, keep
  * random codes. Every row is scaled to RMS 1, the scale RMSNorm reads anyway.
@@ -9,11 +9,11 @@ import { Prng } from '../../src/train/rng';
 import { BOS, BYTE_OFFSET } from './tokenizer-files';
 
 /** Next-token log-probabilities (V, V), each row centred, for rows seen at least `minCount` times; null otherwise. */
-function bigramLogits(bytes: Uint8Array, V: number, smoothing = 0.5, minCount = 20): (Float64Array | null)[] {
+function bigramLogits(stream: Uint16Array, V: number, smoothing = 0.5, minCount = 20): (Float64Array | null)[] {
   const counts = Array.from({ length: V }, () => new Float64Array(V));
-  for (let i = 0; i + 1 < bytes.length; i++) counts[BYTE_OFFSET + bytes[i]][BYTE_OFFSET + bytes[i + 1]]++;
-  // BOS precedes the first byte of every training window (a word start): the bytes after a space.
-  for (let i = 0; i + 1 < bytes.length; i++) if (bytes[i] === 0x20) counts[BOS][BYTE_OFFSET + bytes[i + 1]]++;
+  for (let i = 0; i + 1 < stream.length; i++) counts[stream[i]][stream[i + 1]]++;
+  // BOS precedes the first token of every training window (a word start): the tokens after a space.
+  for (let i = 0; i + 1 < stream.length; i++) if (stream[i] === BYTE_OFFSET + 0x20) counts[BOS][stream[i + 1]]++;
   return counts.map((row) => {
     const total = row.reduce((a, b) => a + b, 0);
     if (total < minCount) return null;
@@ -40,9 +40,9 @@ function orthonormalise(Q: Float64Array[], n: number): void {
   }
 }
 
-/** Embedding table (V, C) for `text` (seeded random codes for the rows the text does not show). */
-export function bigramEmbeddings(text: string, V: number, C: number, seed: number, iterations = 30): Float32Array<ArrayBuffer> {
-  const rows = bigramLogits(new TextEncoder().encode(text), V);
+/** Embedding table (V, C) for a token stream (seeded random codes for the rows it does not show). */
+export function bigramEmbeddings(stream: Uint16Array, V: number, C: number, seed: number, iterations = 30): Float32Array<ArrayBuffer> {
+  const rows = bigramLogits(stream, V);
   const seen = rows.map((r, i) => (r ? i : -1)).filter((i) => i >= 0);
   const L = seen.map((i) => rows[i]!); // (n, V)
   const n = L.length;

@@ -7,7 +7,7 @@
  *                        [--cycles 6] [--steps-per-cycle 100] [--lr 5e-3] [--seed 1] [--data-only]
  *
  * --data-only rewrites the tokenizer files and the dataset and keeps the model as it is;
- * --readme-only rewrites README.md from pretraining.json.
+ * --readme-only recomputes the samples of the model there and rewrites pretraining.json and README.md.
  * Same seed, same machine: the same model (the kernels are deterministic).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,13 +16,13 @@ import { parseArgs } from 'node:util';
 import { createEngine } from '../../src/engine/context';
 import { acquireGpu } from '../../src/engine/device';
 import { nodeGpu } from '../../src/engine/node-gpu';
-import { writeSafetensors } from '../../src/io/safetensors';
+import { bytesSource, openSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { parseModelConfig } from '../../src/model/config';
 import { CORPUS_PACKAGE, CORPUS_VERSION, loadCorpus } from './corpus';
 import { instructionDataset, toJsonl } from './instructions';
 import { bigramEmbeddings } from './embed-init';
 import { DEMO_CONFIG_JSON, initialWeights, tensorShape } from './model-init';
-import { pretrainData } from './pretrain-data';
+import { pretrainData, tokenStream } from './pretrain-data';
 import { pretrainRelora, type ReloraOptions } from './relora';
 import { baseSamples, type PretrainRecord } from './record';
 import { demoReadme } from './readme';
@@ -46,7 +46,13 @@ const out = values.out!;
 const json = (name: string, v: unknown) => writeFileSync(join(out, name), JSON.stringify(v, null, 2) + '\n');
 mkdirSync(out, { recursive: true });
 if (values['readme-only']) {
-  writeFileSync(join(out, 'README.md'), demoReadme(JSON.parse(readFileSync(join(out, 'pretraining.json'), 'utf8')), instructionDataset().length));
+  const record: PretrainRecord = JSON.parse(readFileSync(join(out, 'pretraining.json'), 'utf8'));
+  const file = await openSafetensors(bytesSource(new Uint8Array(readFileSync(join(out, 'model.safetensors')))));
+  const weights = new Map<string, Float32Array>();
+  for (const name of file.names()) weights.set(name, await file.readF32(name));
+  record.samples = baseSamples(parseModelConfig(DEMO_CONFIG_JSON), weights);
+  json('pretraining.json', record);
+  writeFileSync(join(out, 'README.md'), demoReadme(record, instructionDataset().length));
   console.log(`wrote ${out}/README.md`);
   process.exit(0);
 }
@@ -71,8 +77,9 @@ if (!values['data-only']) {
   const config = parseModelConfig(DEMO_CONFIG_JSON);
   const weights = initialWeights(config, seed);
   const heldOut = 40_000;
-  weights.set('model.embed_tokens.weight', bigramEmbeddings(text.slice(0, text.length - heldOut), config.vocabSize, config.hiddenSize, seed));
-  const data = pretrainData(text, { seqLen: opts.seqLen, microBatch: opts.microBatch, stepsPerCycle: opts.stepsPerCycle, seed, heldOut, validationWindows: 32 });
+  const stream = tokenStream(text);
+  weights.set('model.embed_tokens.weight', bigramEmbeddings(stream.subarray(0, stream.length - heldOut), config.vocabSize, config.hiddenSize, seed));
+  const data = pretrainData(stream, { seqLen: opts.seqLen, microBatch: opts.microBatch, stepsPerCycle: opts.stepsPerCycle, seed, heldOut, validationWindows: 32 });
   const gpu = await acquireGpu(await nodeGpu());
   console.log(`pretraining on ${gpu.adapterInfo?.architecture ?? 'WebGPU'}: ${opts.cycles} ReLoRA cycles x ${opts.stepsPerCycle} steps x ${opts.microBatch} x ${opts.seqLen} tokens`);
   const started = performance.now();

@@ -9,6 +9,8 @@ import { BOS, BYTE_OFFSET, byteIds, CHAT_TEMPLATE, EOS, VOCAB_SIZE } from './tok
 
 export interface Sample {
   prompt: string;
+  /** 0 = greedy. */
+  temperature: number;
   completion: string;
 }
 
@@ -35,12 +37,15 @@ export function decodeBytes(ids: readonly number[]): string {
   return new TextDecoder().decode(Uint8Array.from(ids.filter((i) => i >= BYTE_OFFSET && i < VOCAB_SIZE).map((i) => i - BYTE_OFFSET)));
 }
 
-/** Greedy continuations of a few text and question prompts (BOS first, stop at EOS or 60 tokens). */
+/** Continuations of a few text prompts (greedy and sampled) and questions (greedy): BOS first, stop at EOS or 60 tokens. */
 export function baseSamples(config: ModelConfig, weights: Map<string, Float32Array>): Sample[] {
   const model = { config, weights };
-  const prompts = [...TEXT_PROMPTS, ...QUESTION_PROMPTS.map(questionPrompt)];
-  return prompts.map((prompt) => ({
-    prompt,
-    completion: decodeBytes(generate(model, new Map(), [BOS, ...byteIds(prompt)], { maxTokens: 60, temperature: 0, stopId: EOS, seed: 0 })),
+  const prompts: [string, number][] = [
+    ...TEXT_PROMPTS.map((p): [string, number] => [p, 0]), ...TEXT_PROMPTS.map((p): [string, number] => [p, 0.7]),
+    ...QUESTION_PROMPTS.map((q): [string, number] => [questionPrompt(q), 0]),
+  ];
+  return prompts.map(([prompt, temperature], i) => ({
+    prompt, temperature,
+    completion: decodeBytes(generate(model, new Map(), [BOS, ...byteIds(prompt)], { maxTokens: 60, temperature, stopId: EOS, seed: i })),
   }));
 }

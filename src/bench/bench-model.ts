@@ -17,8 +17,9 @@ export interface BenchSetup {
   tokens: number;
   /** Timed training steps per configuration (after one warm-up step). */
   steps: number;
-  /** Target wall time of one kernel measurement, ms: repetitions are chosen to fill it. */
+  /** Wall time of one kernel comparison after its warm-ups, ms, and its most rounds (see interleave). */
   kernelBudgetMs: number;
+  kernelRounds: number;
 }
 
 export function benchSetup(quick: boolean): BenchSetup {
@@ -36,6 +37,7 @@ export function benchSetup(quick: boolean): BenchSetup {
     },
     tokens: B * T,
     steps: quick ? 1 : 2,
-    kernelBudgetMs: quick ? 200 : 1500,
+    kernelBudgetMs: quick ? 200 : 3000,
+    kernelRounds: quick ? 2 : 3,
   };
 }

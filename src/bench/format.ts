@@ -25,30 +25,35 @@ export function markdown(r: BenchResults, command: string): string {
   out.push(`- Bench model: hidden ${m.hiddenSize}, ${m.numLayers} layers, ${m.numHeads} heads (${m.numKvHeads} KV, head dim ${m.headDim}), MLP ${m.intermediateSize}, vocabulary ${m.vocabSize}; ` +
     `sequence ${r.run.maxSeqLen}, micro-batch ${r.run.microBatch} (${r.tokens} tokens), LoRA r=${r.run.rank} on ${(r.run.targets ?? []).join(', ')}, AdamW`);
   out.push(`- tfjs: ${r.tfjs.ok ? `@tensorflow/tfjs-backend-webgpu ${r.tfjs.version}` : `unavailable (${r.tfjs.reason})`}`, '');
-  out.push('Every comparison is a ratio of two figures measured side by side in this run on this adapter. ' +
-    'On SwiftShader (a CPU Vulkan) absolute figures move with the machine\'s load; the ratios much less.', '');
+  out.push('Every comparison is a ratio of two figures measured side by side in this run on this adapter, each the fastest of ' +
+    'several interleaved measurements. ' + (r.timing.basis === 'device'
+    ? `Timing basis: **device time** = CPU time of the browser's GPU process / ${r.timing.cores} cores. On SwiftShader (a CPU ` +
+      'Vulkan) those threads are the device; unlike wall time, their CPU time does not grow when other processes load the machine. ' +
+      'Wall-clock figures are in bench/results.json (`wall`) and the tables below.'
+    : 'Timing basis: wall clock.'), '');
 
   out.push('## Summary against the targets of issue 6', '', summaryTable(r), '');
   out.push('```json', JSON.stringify(r.summary, null, 2), '```', '');
 
   out.push('## Matmul throughput (GFLOP/s)', '');
   out.push(`Our kernel's best here, the MFU denominator: **${f(r.peakGflops)} GFLOP/s**. fwd: X W^T; bwd-input: dY W; bwd-weight: dY^T X.`, '');
-  out.push(table(['shape', 'product', 'M x N x K', 'ours', 'naive', 'tfjs', 'ours / naive', 'ours / tfjs'], r.matmul.map((x) => [
+  out.push(table(['shape', 'product', 'M x N x K', 'ours', 'naive', 'tfjs', 'ours / naive', 'ours / tfjs', 'wall: ours, naive, tfjs'], r.matmul.map((x) => [
     x.name, x.product, `${x.M} x ${x.N} x ${x.K}`, f(x.ours), f(x.naive), f(x.tfjs), f(x.oursVsNaive, 2), f(x.oursVsTfjs, 2),
+    `${f(x.wall.ours)}, ${f(x.wall.naive)}, ${f(x.wall.tfjs)}`,
   ])), '');
 
   const w = r.weightMatmul[0];
   if (w) {
     out.push(`## Base-weight matmul by storage format (GFLOP/s, W ${w.out} x ${w.in}, ${w.tokens} tokens)`, '');
     const f32 = r.weightMatmul.find((x) => x.format === 'f32');
-    out.push(table(['format', 'forward', 'bwd-input', 'fwd vs f32'], r.weightMatmul.map((x) => [
-      x.format, f(x.fwd), f(x.bwdInput), f32 ? f(x.fwd / f32.fwd, 2) : '-',
+    out.push(table(['format', 'forward', 'bwd-input', 'fwd vs f32', 'wall: fwd, bwd-input'], r.weightMatmul.map((x) => [
+      x.format, f(x.fwd), f(x.bwdInput), f32 ? f(x.fwd / f32.fwd, 2) : '-', `${f(x.wall.fwd)}, ${f(x.wall.bwdInput)}`,
     ])), '');
   }
 
   out.push('## Training step', '');
-  out.push(table(['config', 'step ms (mean)', 'tokens/s', 'model GFLOP', 'MFU', 'peak MiB', 'activations MiB', 'linear weights MiB', 'plan == ledger', 'losses'], r.steps.map((s) => [
-    s.name, f(s.meanStepMs, 0), f(s.tokensPerS, 1), f(s.flops.total / 1e9, 2), f(s.flops.total / (s.meanStepMs / 1000) / 1e9 / r.peakGflops),
+  out.push(table(['config', 'step ms (best)', 'step ms (all)', 'wall ms', 'tokens/s', 'model GFLOP', 'MFU', 'peak MiB', 'activations MiB', 'linear weights MiB', 'plan == ledger', 'losses'], r.steps.map((s) => [
+    s.name, f(s.bestStepMs, 0), s.stepMs.map((t) => t.toFixed(0)).join(' '), s.wallStepMs.map((t) => t.toFixed(0)).join(' '), f(s.tokensPerS, 1), f(s.flops.total / 1e9, 2), f(s.flops.total / (s.bestStepMs / 1000) / 1e9 / r.peakGflops),
     mib(s.memory.peakTotal), mib(s.memory.byCategory.activations), mib(s.memory.linearWeightBytes), s.memory.planEqualsLedger ? 'yes' : 'NO',
     s.losses.map((l) => l.toFixed(3)).join(' '),
   ])), '');

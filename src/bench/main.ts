@@ -15,10 +15,13 @@ import { benchMatmulShapes, benchMatmuls } from './matmul-bench';
 import { buildResults, STEP_NAMES, type Measured } from './report';
 import { prepareStepBench, type StepConfig, type StepResult } from './step-bench';
 import { tfjsWebgpu } from './tfjs-matmul.js';
+import type { BenchTiming } from './timing';
 import { benchWeightFormats } from './weight-bench';
 
 declare global {
   interface Window {
+    /** Set by scripts/bench.mjs: CPU ms of the browser's GPU process so far (null off Linux). */
+    __benchGpuCpuMs?: () => Promise<number | null>;
     __bench?: {
       state: 'running' | 'done' | 'failed';
       error?: string;
@@ -45,19 +48,27 @@ async function main(): Promise<void> {
   gpu.onFault((e) => log(`GPU fault: ${e.message}`));
   log(`adapter: ${JSON.stringify(gpu.adapterInfo)}; features ${JSON.stringify(gpu.features)}`);
   const engine = createEngine(gpu);
+  // On SwiftShader the GPU process's threads are the device: time it by their CPU time (see timing.ts).
+  const clock = async () => (window.__benchGpuCpuMs ? window.__benchGpuCpuMs() : null);
+  const cpuDevice = gpu.adapterInfo.architecture === 'swiftshader' && (await clock()) !== null;
+  const timing: BenchTiming = {
+    clock: cpuDevice ? clock : async () => null, cores: navigator.hardwareConcurrency || 1, minMeasureMs: 250,
+    basis: cpuDevice ? 'device' : 'wall',
+  };
+  log(`timing basis: ${timing.basis}${cpuDevice ? ` (GPU-process CPU time / ${timing.cores} cores)` : ''}`);
 
   const tfjs = await tfjsWebgpu();
   log(tfjs.ok ? `tfjs ${tfjs.version} on webgpu` : `tfjs unavailable: ${tfjs.reason}`);
-  const matmul = await benchMatmuls(engine, benchMatmulShapes(setup.model, setup.tokens), { budgetMs: setup.kernelBudgetMs, tfjs: tfjs.ok, log });
+  const matmul = await benchMatmuls(engine, benchMatmulShapes(setup.model, setup.tokens), { timing, budgetMs: setup.kernelBudgetMs, rounds: setup.kernelRounds, tfjs: tfjs.ok, log });
 
   const gate = moduleShape('gate_proj', setup.model);
-  const weightMatmul = await benchWeightFormats(engine, gate.out, gate.in, setup.tokens, setup.kernelBudgetMs, log);
+  const weightMatmul = await benchWeightFormats(engine, gate.out, gate.in, setup.tokens, timing, setup.kernelBudgetMs, setup.kernelRounds, log);
   engine.pool.destroyAll();
 
   // Every configuration is built first, then their steps interleave: warm-up round, timed rounds.
   const ctx = {
     gpu, pipelines: new PipelineCache(gpu), model: setup.model, weights: tinyWeights(setup.model, 3),
-    base: setup.run, steps: setup.steps, log,
+    base: setup.run, steps: setup.steps, timing, log,
   };
   const benches = [];
   for (const cfg of STEP_CONFIGS) benches.push(await prepareStepBench(ctx, cfg));
@@ -67,6 +78,7 @@ async function main(): Promise<void> {
 
   const measured: Measured = {
     adapter: gpu.adapterInfo, features: gpu.features, model: setup.model, run: setup.run, tokens: setup.tokens,
+    timing: { basis: timing.basis, cores: timing.cores },
     tfjs, matmul, weightMatmul, steps,
   };
   window.__bench = {

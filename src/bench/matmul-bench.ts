@@ -11,8 +11,8 @@ import type { ModelConfig } from '../model/config';
 import { LAYER_LINEARS } from '../model/graph/base-weights';
 import { moduleShape, type ModuleName } from '../model/lora-targets';
 import { prepareNaiveMatmul } from './naive-matmul';
-import { timeTfjsMatmul } from './tfjs-matmul.js';
-import { gflops, timeOp } from './timing';
+import { tfjsMatmul } from './tfjs-matmul.js';
+import { commonBasis, gflops, interleave, msOf, opRun, type Basis, type BenchTiming, type Contender } from './timing';
 
 export type Product = 'fwd' | 'bwd-input' | 'bwd-weight';
 
@@ -29,12 +29,17 @@ export interface MatmulShape {
 
 export interface MatmulResult extends MatmulShape {
   gflop: number;
+  /** The clock of ours/naive/tfjs: the bench's basis, or wall when a device time was missing. */
+  basis: Basis;
+  /** GFLOP/s on that basis. */
   ours: number;
   naive: number;
   /** null when tfjs could not run */
   tfjs: number | null;
   oursVsNaive: number;
   oursVsTfjs: number | null;
+  /** The same by wall clock. */
+  wall: { ours: number; naive: number; tfjs: number | null };
 }
 
 /** The shapes of one linear [out, in] over `tokens` rows, as (M, N, K) and transposes of C = op(A) op(B). */
@@ -72,7 +77,10 @@ function random(n: number, seed: number): Float32Array<ArrayBuffer> {
 }
 
 export interface MatmulBenchOptions {
+  timing: BenchTiming;
+  /** Time per shape after the warm-ups; contenders run in turn, `rounds` at most. */
   budgetMs: number;
+  rounds: number;
   /** Run tfjs too (false when its backend is unavailable). */
   tfjs: boolean;
   log: (line: string) => void;
@@ -94,16 +102,27 @@ export async function benchMatmuls(engine: Engine, shapes: MatmulShape[], o: Mat
     const args = { out: gc, a: ga, b: gb, M: s.M, N: s.N, K: s.K, transA: s.transA, transB: s.transB };
     const ops: PreparedOp[] = [await prepareMatmul(engine, args), await prepareNaiveMatmul(engine, args)];
     const flop = 2 * s.M * s.N * s.K;
-    const ours = gflops(flop, (await timeOp(device, ops[0], o.budgetMs)).ms);
-    // The naive kernel is slow by design: one run, no warm-up (its compile is a small part of it).
-    const naive = gflops(flop, (await timeOp(device, ops[1], 0, 1, false)).ms);
-    const tfjs = o.tfjs ? gflops(flop, (await timeTfjsMatmul({ ...s, a, b }, o.budgetMs)).ms) : null;
+    const contenders: Contender[] = [
+      { run: opRun(device, ops[0]) },
+      // The naive kernel is slow by design: one run, no warm-up (its compile is a small part of it).
+      { run: opRun(device, ops[1]), cold: true, maxMeasurements: 1 },
+    ];
+    const tf = o.tfjs ? await tfjsMatmul({ ...s, a, b }) : null;
+    if (tf) contenders.push({ run: tf.run });
+    const times = await interleave(contenders, o.timing, o.budgetMs, o.rounds);
+    tf?.dispose();
     ops.forEach((op) => op.destroy());
     [ga, gb, gc].forEach((g) => engine.pool.destroy(g));
+    const rate = (i: number, basis: Basis) => gflops(flop, msOf(times[i], basis))!;
+    const basis = commonBasis(times, o.timing.basis);
+    const [ours, naive] = [rate(0, basis), rate(1, basis)];
+    const tfjs = tf ? rate(2, basis) : null;
     const r: MatmulResult = {
-      ...s, gflop: flop / 1e9, ours, naive, tfjs, oursVsNaive: ours / naive, oursVsTfjs: tfjs === null ? null : ours / tfjs,
+      ...s, gflop: flop / 1e9, basis, ours, naive, tfjs, oursVsNaive: ours / naive, oursVsTfjs: tfjs === null ? null : ours / tfjs,
+      wall: { ours: rate(0, 'wall'), naive: rate(1, 'wall'), tfjs: tf ? rate(2, 'wall') : null },
     };
-    o.log(`matmul ${s.name} ${s.product} ${s.M}x${s.N}x${s.K}: ours ${ours.toFixed(3)}, naive ${naive.toFixed(3)}, tfjs ${tfjs?.toFixed(3) ?? '-'} GFLOP/s`);
+    o.log(`matmul ${s.name} ${s.product} ${s.M}x${s.N}x${s.K} (${basis} time): ours ${ours.toFixed(3)}, naive ${naive.toFixed(3)}, ` +
+      `tfjs ${tfjs?.toFixed(3) ?? '-'} GFLOP/s; wall: ${r.wall.ours.toFixed(3)}, ${r.wall.naive.toFixed(3)}, ${r.wall.tfjs?.toFixed(3) ?? '-'}`);
     results.push(r);
   }
   return results;

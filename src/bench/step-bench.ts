@@ -21,6 +21,7 @@ import { chainDataset, loaderOf } from '../model/synthetic';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../train/run-config';
 import { readStepMetrics, submitMicroBatch, submitOptimizerStep } from '../train/step';
 import { stepModelFlops, type StepFlops } from './flops';
+import { msOf, type BenchTiming } from './timing';
 
 export interface StepConfig {
   name: string;
@@ -32,9 +33,15 @@ export interface StepConfig {
 export interface StepResult {
   name: string;
   run: RunConfigInput;
+  /** Warm-up step, then the timed steps, on the bench's timing basis (see timing.ts), ms. */
   warmupMs: number;
   stepMs: number[];
+  /** The same by wall clock. */
+  wallStepMs: number[];
   meanStepMs: number;
+  /** The fastest timed step: the figure the summary uses (least disturbed by other load). */
+  bestStepMs: number;
+  /** Tokens per second at bestStepMs. */
   tokensPerS: number;
   /** Loss of every step, warm-up first (finite numbers, or the bench failed). */
   losses: number[];
@@ -79,6 +86,7 @@ export interface StepBenchContext {
   weights: Map<string, Float32Array<ArrayBuffer>>;
   base: RunConfigInput;
   steps: number;
+  timing: BenchTiming;
   log: (line: string) => void;
 }
 
@@ -106,27 +114,33 @@ export async function prepareStepBench(c: StepBenchContext, cfg: StepConfig): Pr
   const batches = epochBatches(data, run.microBatch, run.maxSeqLen, 0, run.seed, 0);
   const losses: number[] = [];
   const times: number[] = [];
+  const wall: number[] = [];
   c.log(`built ${cfg.name}: ${(ledger.total / 2 ** 20).toFixed(2)} MiB, plan ${planEqualsLedger ? '==' : '!='} ledger`);
 
   return {
     name: cfg.name,
     async runStep(step) {
+      const c0 = await c.timing.clock();
       const t0 = performance.now();
       submitMicroBatch(g, batches[step % batches.length], step, 0);
       submitOptimizerStep(g, step, run.learningRate);
       await device.queue.onSubmittedWorkDone();
-      const ms = performance.now() - t0;
+      const wallMs = performance.now() - t0;
+      const c1 = await c.timing.clock();
+      const ms = msOf({ ms: wallMs, deviceMs: c0 === null || c1 === null ? null : (c1 - c0) / c.timing.cores }, c.timing.basis);
       const [m] = await readStepMetrics(g, step, 1);
       if (!Number.isFinite(m.loss) || m.nonFinite) throw new Error(`${cfg.name}: step ${step} gave a non-finite loss or gradient`);
       losses.push(m.loss);
       times.push(ms);
-      c.log(`step ${cfg.name} #${step}${step === 0 ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms, loss ${m.loss.toFixed(4)}`);
+      wall.push(wallMs);
+      c.log(`step ${cfg.name} #${step}${step === 0 ? ' (warm-up)' : ''}: ${ms.toFixed(0)} ms (${c.timing.basis}), wall ${wallMs.toFixed(0)} ms, loss ${m.loss.toFixed(4)}`);
       return ms;
     },
     async finish() {
       try {
         const stepMs = times.slice(1);
         const meanStepMs = stepMs.reduce((s, t) => s + t, 0) / stepMs.length;
+        const bestStepMs = Math.min(...stepMs);
         let profile: StepResult['profile'] = null;
         if (cfg.profile && gpu.features.timestamps) {
           setDropout(g, times.length, 0, true);
@@ -137,8 +151,8 @@ export async function prepareStepBench(c: StepBenchContext, cfg: StepConfig): Pr
           c.log(`profile ${cfg.name}: ${profile.byKernel.map((k) => `${k.kernel} ${(100 * k.share).toFixed(1)}%`).join(', ')}`);
         }
         return {
-          name: cfg.name, run: cfg.over, warmupMs: times[0], stepMs, meanStepMs,
-          tokensPerS: (run.microBatch * run.maxSeqLen * run.gradAccumulation) / (meanStepMs / 1000),
+          name: cfg.name, run: cfg.over, warmupMs: times[0], stepMs, wallStepMs: wall.slice(1), meanStepMs, bestStepMs,
+          tokensPerS: (run.microBatch * run.maxSeqLen * run.gradAccumulation) / (bestStepMs / 1000),
           losses, flops: stepModelFlops(model, run),
           memory: {
             byCategory: ledger.current, total: ledger.total, peakTotal: engine.pool.ledgerSnapshot().peakTotal, realBytes,

@@ -1,5 +1,3 @@
-import type { Timed } from './timing';
-
 /** Switch tfjs to its WebGPU backend; the reason when that is impossible. */
 export function tfjsWebgpu(): Promise<{ ok: true; version: string } | { ok: false; reason: string }>;
 
@@ -14,5 +12,5 @@ export interface TfjsMatmulCase {
   transB: boolean;
 }
 
-/** Milliseconds per tf.matMul on the same shape and data (warm-up excluded). */
-export function timeTfjsMatmul(c: TfjsMatmulCase, budgetMs: number, maxRuns?: number): Promise<Timed>;
+/** tf.matMul on the case's tensors: `run` is one product and the readback of its result. */
+export function tfjsMatmul(c: TfjsMatmulCase): Promise<{ run(): Promise<void>; dispose(): void }>;

@@ -1,7 +1,7 @@
 // `@tensorflow/tfjs-backend-webgpu`'s matMul (f32) on the same shapes and adapter: the browser ML
 // library the benchmark compares against. tfjs picks its own program per shape (packed, split-K,
-// small-output ...), as it would for a user. Timed like our kernels: a warm-up call (compile and
-// upload), one timed call ending in a readback, then a batch of calls ending in one readback.
+// small-output ...), as it would for a user. A run is one tf.matMul and the readback of its
+// result (tfjs's way to wait for the GPU); the inputs are uploaded by the warm-up run.
 //
 // Plain JavaScript with its types in tfjs-matmul.d.ts: tfjs's own typings pull an old
 // @webgpu/types into the program, whose global WebGPU declarations clash with the project's.
@@ -18,25 +18,18 @@ export async function tfjsWebgpu() {
   }
 }
 
-export async function timeTfjsMatmul(c, budgetMs, maxRuns = 8) {
+export async function tfjsMatmul(c) {
   const a = tf.tensor2d(c.a, c.transA ? [c.K, c.M] : [c.M, c.K]);
   const b = tf.tensor2d(c.b, c.transB ? [c.N, c.K] : [c.K, c.N]);
-  const batch = async (runs) => {
-    const t0 = performance.now();
-    const outs = Array.from({ length: runs }, () => tf.matMul(a, b, c.transA, c.transB));
-    await outs[outs.length - 1].data();
-    const ms = performance.now() - t0;
-    outs.forEach((o) => o.dispose());
-    return ms;
+  return {
+    async run() {
+      const out = tf.matMul(a, b, c.transA, c.transB);
+      await out.data();
+      out.dispose();
+    },
+    dispose() {
+      a.dispose();
+      b.dispose();
+    },
   };
-  try {
-    await batch(1);
-    const one = await batch(1);
-    const more = Math.min(maxRuns - 1, Math.floor((budgetMs - one) / one));
-    if (more < 1) return { ms: one, runs: 1 };
-    return { ms: Math.min(one, (await batch(more)) / more), runs: 1 + more };
-  } finally {
-    a.dispose();
-    b.dispose();
-  }
 }

@@ -23,7 +23,8 @@ describe.skipIf(!engine)('base-weight linear vs the CPU reference on the dequant
 
   // [M, N, K]: K=257 (unaligned rows, NF4 blocks straddle rows) with bias; K=64 (aligned, vec4 x).
   for (const f of FORMATS) {
-    for (const [M, N, K, bias] of [[3, 17, 257, true], [17, 5, 64, false]] as const) {
+    // [70, 130, 36]: several 64 x 64 tiles of C, W rows in 4 x 4 blocks across tile edges, K tail.
+    for (const [M, N, K, bias] of [[3, 17, 257, true], [17, 5, 64, false], [70, 130, 36, true]] as const) {
       it(`${name(f)} forward Y(${M}x${N}) = X W^T${bias ? ' + b' : ''}, K=${K}`, async () => {
         const W = rand(N * K, N * K, 0.5);
         const x = rand(M * K, M, 1);
@@ -41,7 +42,7 @@ describe.skipIf(!engine)('base-weight linear vs the CPU reference on the dequant
       });
     }
     // dX (M, K) += dY (M, N) W: K=68 aligned W rows with N=3 (scalar dY loads); K=17 unaligned with N=4 (vec4 dY).
-    for (const [M, N, K] of [[17, 3, 68], [5, 4, 17]] as const) {
+    for (const [M, N, K] of [[17, 3, 68], [5, 4, 17], [130, 36, 70]] as const) {
       it(`${name(f)} backward-input dX(${M}x${K}) += dY W, N=${N}`, async () => {
         const W = rand(N * K, 7 + K, 0.5);
         const dy = rand(M * N, 8, 1);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { prepareMatmul } from '../../src/engine/kernels/matmul';
+import { matmulWorkgroup, prepareMatmul } from '../../src/engine/kernels/matmul';
 import { mismatches, rand, read, run, testEngine, upload } from './gpu';
 
 const engine = await testEngine();
@@ -29,6 +29,15 @@ const CASES: [number, number, number, boolean, boolean][] = [
   [68, 64, 20, true, true],   // vec4 path, transposed
   [20, 36, 68, true, false],  // vec4 path
   [36, 20, 68, false, true],  // vec4 path
+  [130, 132, 40, false, true], // several 64 x 64 tiles, transposed-B block staging, K tail
+  [131, 70, 33, true, false],  // scalar path, several tiles, transposed-A staging
+  // Narrow tiles for LoRA ranks (matmulWorkgroup): N or M of 8, 12, 24 with the other side > 128.
+  [300, 8, 64, false, true],   // h = x A^T: 128 x 8 tiles
+  [260, 8, 36, false, false],  // dh = dy B
+  [200, 12, 48, true, false],  // dB = dy^T h: 128 x 16 tiles
+  [8, 300, 64, true, false],   // dA = dh^T x: 8 x 128 tiles
+  [24, 140, 20, true, true],   // 32 x 128 tiles
+  [7, 9, 130, false, false],   // both narrow (scalar path)
 ];
 
 describe.skipIf(!engine)('f32 matmul vs naive CPU', () => {
@@ -57,6 +66,15 @@ describe.skipIf(!engine)('f32 matmul vs naive CPU', () => {
     });
   }
 
+  it('picks 64 x 64 tiles for square-ish products and narrow tiles for LoRA ranks', () => {
+    expect(matmulWorkgroup(512, 256)).toEqual({ WX: 8, WY: 8 });
+    expect(matmulWorkgroup(512, 8)).toEqual({ WX: 1, WY: 16 });
+    expect(matmulWorkgroup(8, 768)).toEqual({ WX: 16, WY: 1 });
+    expect(matmulWorkgroup(2048, 16)).toEqual({ WX: 2, WY: 16 });
+    expect(matmulWorkgroup(32, 256)).toEqual({ WX: 16, WY: 4 });
+    expect(matmulWorkgroup(7, 9)).toEqual({ WX: 2, WY: 1 });
+  });
+
   it('accumulate adds onto existing values; guards reject bad shapes', async () => {
     const [M, N, K] = [3, 5, 7];
     const a = rand(M * K, 1);
@@ -72,7 +90,7 @@ describe.skipIf(!engine)('f32 matmul vs naive CPU', () => {
   });
 
   it('refuses a dispatch beyond 65535 workgroups per dimension', async () => {
-    const M = 65536 * 64; // one column: 16 MiB per buffer, 65536 workgroups along y
+    const M = 65536 * 128; // one column: 128-row tiles (matmulWorkgroup), 32 MiB per buffer, 65536 workgroups along y
     const usage = GPUBufferUsage.STORAGE;
     const tall = await e.pool.alloc({ size: 4 * M, usage, category: 'activations', label: 'tall a' });
     const out = await e.pool.alloc({ size: 4 * M, usage, category: 'activations', label: 'tall out' });

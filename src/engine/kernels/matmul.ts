@@ -11,8 +11,21 @@ import {
   checkDims, checkNoAlias, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp,
 } from './common';
 
-export const MATMUL_TILE = { M: 64, N: 64, K: 16 } as const;
 const LAYOUT = layoutSpec(['uniform', 'read', 'read', 'rw']);
+
+/**
+ * Invocations along N and M of a workgroup; each computes an 8 x 8 block, so the tile of C is
+ * (8 WY) x (8 WX). 8 x 8 (64 x 64 tiles) unless M or N is narrow (a LoRA rank), where the narrow
+ * side gets just enough invocations and the other side 16 (128-wide tiles), e.g. N = 8: 128 x 8.
+ */
+export function matmulWorkgroup(M: number, N: number): { WX: number; WY: number } {
+  const fit = (d: number) => (d <= 8 ? 1 : d <= 16 ? 2 : d <= 32 ? 4 : 8);
+  const WX = fit(N);
+  const WY = fit(M);
+  if (WX === 8 && WY < 8) return { WX: 16, WY };
+  if (WY === 8 && WX < 8) return { WX, WY: 16 };
+  return { WX, WY };
+}
 
 export interface MatmulArgs {
   /** (M, N) */
@@ -50,12 +63,13 @@ export async function prepareMatmul(engine: Engine, args: MatmulArgs): Promise<P
     { name: 'out', ref: args.out, bytes: 4 * M * N, shape: `(M, N) = (${M}, ${N})` },
   ]);
   checkNoAlias(label, out, [a, b]);
+  const wg = matmulWorkgroup(M, N);
 
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
     label: 'matmul',
     code: shader,
     entryPoint: matmulUsesVec4(args) ? 'main_vec4' : 'main',
-    constants: { TRANS_A: !!args.transA, TRANS_B: !!args.transB },
+    constants: { TRANS_A: !!args.transA, TRANS_B: !!args.transB, WX: wg.WX, WY: wg.WY },
     layout: LAYOUT,
   });
   const beta = args.accumulate ? 1 : 0;
@@ -64,7 +78,7 @@ export async function prepareMatmul(engine: Engine, args: MatmulArgs): Promise<P
     label, pipeline, layout: bindGroupLayout,
     uniform: params(args.alpha ?? 1),
     resources: [a, b, out],
-    workgroups: [Math.ceil(N / MATMUL_TILE.N), Math.ceil(M / MATMUL_TILE.M), 1],
+    workgroups: [Math.ceil(N / (8 * wg.WX)), Math.ceil(M / (8 * wg.WY)), 1],
   });
   return { ...op, setAlpha: (alpha: number) => op.writeUniform(params(alpha)) };
 }
