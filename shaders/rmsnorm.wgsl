@@ -15,19 +15,9 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-var<workgroup> red: array<f32, WG>;
-
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
+// reduce_sum(lid, v): the sum of v over the workgroup, returned to every invocation; from
+// row_reduce.wgsl (tree in workgroup memory) or row_reduce_subgroup.wgsl (subgroupAdd), which the
+// wrapper prepends by feature.
 
 // ---- forward ----
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;   // (N, C)

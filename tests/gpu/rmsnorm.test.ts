@@ -1,12 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/context';
 import {
-  prepareRmsnormBackward, prepareRmsnormBackwardWeight, prepareRmsnormForward,
+  prepareRmsnormBackward, prepareRmsnormBackwardWeight, prepareRmsnormForward, rmsnormShader,
 } from '../../src/engine/kernels/rmsnorm';
 import { rmsnormBackward, rmsnormForward } from '../../src/reference/ops/rmsnorm';
 import { mismatches, rand, read, run, testEngine, upload } from './gpu';
 
 const engine = await testEngine();
+// The same kernels on a device without the `subgroups` feature: the workgroup-tree fallback.
+const treeEngine = await testEngine({ disableFeatures: ['subgroups'] });
 const EPS = 1e-5;
 
 // [N, C]: C = 1 and C = 8192 (32 elements per thread), N = 257 rows.
@@ -55,8 +57,29 @@ describe.skipIf(!engine)('rmsnorm kernels vs the CPU reference', () => {
   afterAll(() => e.pool.destroyAll());
 
   for (const [N, C] of CASES) {
-    it(`forward, backward, weight gradient: N=${N} C=${C}`, () => check(e, N, C, N * 31 + C));
+    it(`forward, backward, weight gradient: N=${N} C=${C} (${e.gpu.features.subgroups ? 'subgroup' : 'tree'} reduction)`, () => check(e, N, C, N * 31 + C));
   }
+
+  it('reduces by subgroups where the adapter has them (else says so and uses the tree)', async () => {
+    if (!e.gpu.features.subgroups) {
+      console.warn('[rmsnorm] this adapter has no `subgroups` feature: only the workgroup-tree reduction runs here');
+      expect(rmsnormShader(e)).not.toMatch(/subgroupAdd\(/);
+      return;
+    }
+    expect(rmsnormShader(e)).toMatch(/^enable subgroups;/);
+    // Same input, same bits, run after run (the slot sums are added in a fixed order).
+    const [N, C] = [9, 300];
+    const gin = await upload(e, rand(N * C, 3, 2), 'inp');
+    const gw = await upload(e, rand(C, 4), 'w');
+    const outs = [];
+    for (let i = 0; i < 2; i++) {
+      const gout = await upload(e, new Float32Array(N * C), 'out');
+      const grstd = await upload(e, new Float32Array(N), 'rstd');
+      run(e, await prepareRmsnormForward(e, { out: gout, rstd: grstd, inp: gin, weight: gw, N, C, eps: EPS }));
+      outs.push(await read(e, grstd, N));
+    }
+    expect(Array.from(outs[1])).toEqual(Array.from(outs[0]));
+  });
 
   it('rows on a 2D grid (small maxComputeWorkgroupsPerDimension)', async () => {
     const small: Engine = { ...e, gpu: { ...e.gpu, limits: { ...e.gpu.limits, maxComputeWorkgroupsPerDimension: 4 } } };
@@ -69,4 +92,17 @@ describe.skipIf(!engine)('rmsnorm kernels vs the CPU reference', () => {
     await expect(prepareRmsnormForward(e, { out: g, rstd: r, inp: g, weight: r, N: 4, C: 3, eps: EPS })).rejects.toThrow(/also an input/);
     await expect(prepareRmsnormForward(e, { out: g, rstd: r, inp: g, weight: r, N: 4, C: 3, eps: -1 })).rejects.toThrow(/eps/);
   });
+});
+
+describe.skipIf(!treeEngine)('rmsnorm kernels without subgroups (the fallback)', () => {
+  const e = treeEngine!;
+  afterAll(() => e.pool.destroyAll());
+
+  it('the device really lacks the feature, and the module has no subgroup operation', () => {
+    expect(e.gpu.features.subgroups).toBe(false);
+    expect(rmsnormShader(e)).not.toMatch(/enable subgroups|subgroupAdd\(/);
+  });
+  for (const [N, C] of CASES) {
+    it(`forward, backward, weight gradient: N=${N} C=${C} (tree reduction)`, () => check(e, N, C, N * 17 + C));
+  }
 });

@@ -4,13 +4,16 @@
  *   backward         dinp (N, C) (+)= r w dy - x r^3 / C * sum_k dy_k w_k x_k
  *   backward-weight  dweight (C) (+)= sum over rows of dy * x * r   (optional: the base is frozen)
  * Row kernels run one workgroup of 256 per row with a workgroup reduction, so any C works (8192 and
- * beyond); rows beyond 65535 go on a 2D grid.
+ * beyond); rows beyond 65535 go on a 2D grid. The reduction uses subgroupAdd where the device has
+ * the `subgroups` feature and a tree in workgroup memory otherwise (`rmsnormShader`).
  *
  * The backward ACCUMULATES into dinp by default: the residual stream's gradient arrives from two
  * places (the skip connection and the normalized branch), so the caller lets the skip gradient sit in
  * dinp and adds the branch's. Pass `accumulate: false` to overwrite instead.
  */
-import shader from '../../../shaders/rmsnorm.wgsl?raw';
+import rmsnormWgsl from '../../../shaders/rmsnorm.wgsl?raw';
+import treeReduceWgsl from '../../../shaders/row_reduce.wgsl?raw';
+import subgroupReduceWgsl from '../../../shaders/row_reduce_subgroup.wgsl?raw';
 import type { Engine } from '../context';
 import { checkDims, checkNoAlias, flatGrid, FLAT_WG, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
 import { layoutSpec } from '../pipelines';
@@ -74,6 +77,11 @@ export interface RmsnormBackwardWeightArgs {
  */
 const rowWg = (C: number) => Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(C))));
 
+/** The module for this device: the row sum by subgroups where the feature is on, else the tree. */
+export function rmsnormShader(engine: Engine): string {
+  return (engine.gpu.features.subgroups ? subgroupReduceWgsl : treeReduceWgsl) + '\n' + rmsnormWgsl;
+}
+
 const rows = (N: number, C: number) => `(N, C) = (${N}, ${C})`;
 
 export async function prepareRmsnormForward(engine: Engine, a: RmsnormForwardArgs): Promise<PreparedOp> {
@@ -90,7 +98,7 @@ export async function prepareRmsnormForward(engine: Engine, a: RmsnormForwardArg
   checkNoAlias(label, b[0], b.slice(2));
   checkNoAlias(label, b[1], b.slice(2));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
-    label: 'rmsnorm', code: shader, entryPoint: 'rmsnorm_forward', layout: FORWARD, constants: { WG: rowWg(C) },
+    label: 'rmsnorm', code: rmsnormShader(engine), entryPoint: 'rmsnorm_forward', layout: FORWARD, constants: { WG: rowWg(C) },
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,
@@ -112,7 +120,7 @@ export async function prepareRmsnormBackward(engine: Engine, a: RmsnormBackwardA
   ]);
   checkNoAlias(label, b[0], b.slice(1));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
-    label: 'rmsnorm', code: shader, entryPoint: 'rmsnorm_backward',
+    label: 'rmsnorm', code: rmsnormShader(engine), entryPoint: 'rmsnorm_backward',
     constants: { ACCUMULATE: a.accumulate ?? true, WG: rowWg(C) }, layout: BACKWARD,
   });
   return makeOp(engine, {
@@ -135,7 +143,7 @@ export async function prepareRmsnormBackwardWeight(engine: Engine, a: RmsnormBac
   ]);
   checkNoAlias(label, b[0], b.slice(1));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
-    label: 'rmsnorm', code: shader, entryPoint: 'rmsnorm_backward_weight',
+    label: 'rmsnorm', code: rmsnormShader(engine), entryPoint: 'rmsnorm_backward_weight',
     constants: { ACCUMULATE: a.accumulate ?? true }, layout: BACKWARD_WEIGHT,
   });
   return makeOp(engine, {
