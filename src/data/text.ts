@@ -30,10 +30,27 @@ function firstInvalidUtf8(b: Uint8Array): number {
   return -1;
 }
 
+const MAGIC: [string, number[]][] = [
+  ['a PNG image', [0x89, 0x50, 0x4e, 0x47]], ['a JPEG image', [0xff, 0xd8, 0xff]], ['a GIF image', [0x47, 0x49, 0x46, 0x38]],
+  ['a PDF document', [0x25, 0x50, 0x44, 0x46]], ['a zip archive (or .xlsx, .docx)', [0x50, 0x4b, 0x03, 0x04]],
+  ['a gzip archive', [0x1f, 0x8b]], ['a Parquet file', [0x50, 0x41, 0x52, 0x31]], ['an executable', [0x7f, 0x45, 0x4c, 0x46]],
+];
+
+/** What a binary file looks like (a known signature, or a NUL byte in its first 8 KiB); null for text. */
+export function binaryKind(bytes: Uint8Array): string | null {
+  for (const [kind, magic] of MAGIC) if (magic.every((b, i) => bytes[i] === b)) return kind;
+  const nul = bytes.subarray(0, 8192).indexOf(0);
+  return nul >= 0 ? `NUL byte at byte ${nul}` : null;
+}
+
 /** Strict UTF-8 decoding (a leading BOM is dropped); the error names the line and byte offset. */
 export function decodeUtf8(bytes: Uint8Array, file: string): string {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throw new DatasetError(`${file}: the file is UTF-16 encoded; save it as UTF-8 and load it again`);
+  }
+  const binary = binaryKind(bytes);
+  if (binary) {
+    throw new DatasetError(`${file}: this is a binary file (${binary}), not text; a dataset is UTF-8 text (JSON Lines, JSON, CSV or plain text): check that the right file was picked`);
   }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -79,6 +96,11 @@ export function forEachLine(text: string, file: string, fn: (line: string, lineN
 
 /** Refuses JSON nested deeper than `maxDepth` (a linear scan, so JSON.parse never sees it). */
 export function checkJsonDepth(json: string, where: string, maxDepth = MAX_JSON_DEPTH): void {
+  if (jsonTooDeep(json, maxDepth)) throw new DatasetError(`${where}: JSON nested more than ${maxDepth} levels deep; a dataset record is a flat object (or a list of messages)`);
+}
+
+/** True when `json` nests arrays/objects deeper than `maxDepth` (a linear scan; strings are skipped). */
+export function jsonTooDeep(json: string, maxDepth = MAX_JSON_DEPTH): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < json.length; i++) {
@@ -88,9 +110,10 @@ export function checkJsonDepth(json: string, where: string, maxDepth = MAX_JSON_
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 91 || c === 123) {
-      if (++depth > maxDepth) throw new DatasetError(`${where}: JSON nested more than ${maxDepth} levels deep; a dataset record is a flat object (or a list of messages)`);
+      if (++depth > maxDepth) return true;
     } else if (c === 93 || c === 125) depth--;
   }
+  return false;
 }
 
 /** JSON.parse with the position in the message turned into a line and column. */

@@ -41,6 +41,8 @@ export function ropeSpecOf(c: Pick<ModelConfig, 'ropeTheta' | 'ropeScaling'>): R
 }
 
 const positiveInt = z.number().int().positive();
+/** Sizes checked first, so a message names the field and what it must be (zod's wording is generic). */
+const POSITIVE_INT_FIELDS = ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'head_dim', 'max_position_embeddings', 'sliding_window'] as const;
 
 const hfConfigSchema = z
   .object({
@@ -79,6 +81,13 @@ export function parseModelConfig(json: unknown): ModelConfig {
   const raw = json as Record<string, unknown>;
   const arch = resolveArchitecture(raw);
   checkConfigLimits(raw);
+  for (const field of POSITIVE_INT_FIELDS) {
+    const v = raw[field];
+    const optional = field === 'num_key_value_heads' || field === 'head_dim' || field === 'max_position_embeddings' || field === 'sliding_window';
+    if ((v === undefined || v === null) && optional) continue;
+    if (v === undefined) throw new ConfigError(`config.json: field "${field}" is missing`);
+    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw new ConfigError(`config.json: field "${field}" must be a positive integer, got ${JSON.stringify(v)}`);
+  }
   const parsed = hfConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -71,6 +71,10 @@ export const runConfigSchema = z
      * layer's forward in the backward. Several times less activation memory for about a third more compute.
      */
     activationCheckpointing: z.boolean().default(false),
+    /** Save a resumable checkpoint every N optimizer steps (0 = by time, every checkpointEveryMinutes). */
+    checkpointEverySteps: z.number().int().min(0).default(0),
+    /** With checkpointEverySteps 0: save a checkpoint after this many minutes of training. */
+    checkpointEveryMinutes: z.number().positive().default(5),
   })
   .superRefine((c, ctx) => {
     if (c.schedule === 'constant' && c.warmupSteps > 0) {

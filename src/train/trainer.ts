@@ -6,6 +6,7 @@
 import { epochBatches, type TokenizedExample } from '../data/batching';
 import type { LedgerSnapshot } from '../engine/pool';
 import type { TrainGraph } from '../model/graph/train-graph';
+import { dataPosition } from './checkpoint';
 import { learningRateAt } from './schedule';
 import { evaluate, readStepMetrics, submitMicroBatch, submitOptimizerStep, type MicroBatch } from './step';
 
@@ -40,8 +41,19 @@ export interface TrainOptions {
   onStep?: (e: StepEvent) => void;
   /** Checked between steps. */
   signal?: AbortSignal;
-  /** Awaited before each optimizer step (0-based): the studio's pause holds here, with the GPU state kept. */
-  beforeStep?: (step: number) => Promise<void> | void;
+  /**
+   * Awaited before each optimizer step (0-based): the studio's pause holds here, with the GPU state
+   * kept, and checkpoints are taken here (never mid-step). `at.logged`: every step before this one
+   * has been read back and reported, so a checkpoint here has the whole curve up to it.
+   */
+  beforeStep?: (step: number, at: { logged: boolean }) => Promise<void> | void;
+  /**
+   * Resume: the optimizer steps already done. The graph must hold the LoRA parameters and
+   * optimizer state after them (`restoreTrainState`); the data order, learning-rate schedule,
+   * dropout streams and AdamW step count continue from there, so the same seed on the same device
+   * gives the same curve as a run that was never interrupted.
+   */
+  startStep?: number;
 }
 
 /** Optimizer steps of a run: maxSteps, or epochs over the micro-batches divided by accumulation. */
@@ -56,9 +68,12 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
   const { run, dims } = g;
   const steps = totalSteps(g, opts.train.length);
   const validation = opts.validation?.length ? epochBatches(opts.validation, dims.B, dims.T, opts.padId, run.seed, 0) : [];
-  let epoch = 0;
-  let queue: MicroBatch[] = [];
-  let consumed = 0;
+  const startStep = opts.startStep ?? 0;
+  if (!Number.isInteger(startStep) || startStep < 0 || startStep > steps) throw new RangeError(`startStep ${startStep} is outside the run's 0..${steps} steps`);
+  const at = dataPosition(startStep, run, opts.train.length);
+  let epoch = at.epoch;
+  let queue: MicroBatch[] = at.microBatch > 0 ? epochBatches(opts.train, dims.B, dims.T, opts.padId, run.seed, epoch++).slice(at.microBatch) : [];
+  let consumed = startStep * run.gradAccumulation;
   const next = (): MicroBatch => {
     if (queue.length === 0) queue = epochBatches(opts.train, dims.B, dims.T, opts.padId, run.seed, epoch++);
     consumed++;
@@ -70,21 +85,10 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
   const started = performance.now();
   let lastLogTime = started;
   let tokensSinceLog = 0;
-  let lastLogged = -1;
-  for (let step = 0; step < steps; step++) {
-    if (opts.beforeStep) await opts.beforeStep(step);
-    if (opts.signal?.aborted) break;
-    for (let micro = 0; micro < run.gradAccumulation; micro++) {
-      const batch = next();
-      tokensSinceLog += batch.targets.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
-      submitMicroBatch(g, batch, step, micro);
-    }
-    const lr = learningRateAt(run, step, steps);
-    submitOptimizerStep(g, step, lr);
+  let lastLogged = startStep - 1;
 
-    const last = step === steps - 1;
-    const evalNow = validation.length > 0 && run.evalEvery > 0 && ((step + 1) % run.evalEvery === 0 || last);
-    if ((step + 1) % run.logEvery !== 0 && !last && !evalNow) continue;
+  /** Read the metrics of the steps after the last logged one up to `step`, check them, report them. */
+  const log = async (step: number, evalNow: boolean) => {
     const count = step - lastLogged;
     const rows = await readStepMetrics(g, step, Math.min(count, run.logEvery));
     const now = performance.now();
@@ -105,6 +109,27 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
     lastLogged = step;
     lastLogTime = now;
     tokensSinceLog = 0;
+  };
+
+  for (let step = startStep; step < steps; step++) {
+    if (opts.beforeStep) await opts.beforeStep(step, { logged: lastLogged === step - 1 });
+    if (opts.signal?.aborted) {
+      // Stopped: report the steps done since the last log, so the curve and a checkpoint end together.
+      if (lastLogged < step - 1) await log(step - 1, false);
+      break;
+    }
+    for (let micro = 0; micro < run.gradAccumulation; micro++) {
+      const batch = next();
+      tokensSinceLog += batch.targets.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
+      submitMicroBatch(g, batch, step, micro);
+    }
+    const lr = learningRateAt(run, step, steps);
+    submitOptimizerStep(g, step, lr);
+
+    const last = step === steps - 1;
+    const evalNow = validation.length > 0 && run.evalEvery > 0 && ((step + 1) % run.evalEvery === 0 || last);
+    if ((step + 1) % run.logEvery !== 0 && !last && !evalNow) continue;
+    await log(step, evalNow);
   }
   return events;
 }

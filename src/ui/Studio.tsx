@@ -8,12 +8,15 @@ import { DataPanel } from './features/data/DataPanel';
 import { ModelPanel } from './features/model/ModelPanel';
 import { Playground } from './features/playground/Playground';
 import { RunsPanel } from './features/runs/RunsPanel';
+import { ResumeBanner } from './features/resume/ResumeBanner';
+import { StoragePanel } from './features/storage/StoragePanel';
+import { OtherTabBanner } from './features/tabs/OtherTabBanner';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { useLiveRun } from './stores/live-run';
 import { TABS, useSession, type Tab } from './stores/session';
 
 const LABELS: Record<Tab, string> = {
-  data: 'Model & data', configure: 'Configure', train: 'Train', runs: 'Runs', playground: 'Playground', adapters: 'Adapters',
+  data: 'Model & data', configure: 'Configure', train: 'Train', runs: 'Runs', playground: 'Playground', adapters: 'Adapters', storage: 'Storage',
 };
 
 function TabBar() {
@@ -59,6 +62,8 @@ export function Studio({ support }: { support: Extract<WebGpuSupport, { ok: true
           {(support.maxBufferSize / 2 ** 20).toFixed(0)} MiB · {support.features.includes('shader-f16') ? 'f16' : 'f32 only'} · everything stays on this machine
         </p>
       </header>
+      <OtherTabBanner />
+      <ResumeBanner />
       <TabBar />
       <main id="panel" role="tabpanel" aria-labelledby={`tab-${tab}`} tabIndex={-1}>
         <ErrorBoundary resetKey={tab}>
@@ -68,6 +73,7 @@ export function Studio({ support }: { support: Extract<WebGpuSupport, { ok: true
         {tab === 'runs' && <RunsPanel />}
         {tab === 'playground' && <Playground />}
         {tab === 'adapters' && <AdaptersPanel />}
+        {tab === 'storage' && <StoragePanel />}
         </ErrorBoundary>
       </main>
     </div>

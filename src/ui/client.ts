@@ -5,6 +5,12 @@
 import * as Comlink from 'comlink';
 import type { StudioApi } from '../worker/api';
 import { registerErrorTransfer } from '../worker/errors';
+import { requestPersistenceOnce } from '../io/stores/persist';
+
+/** Calls that save something: the first one asks the browser for persistent storage (only a page may ask). */
+const SAVES = new Set<string>(['startTraining', 'resumeRun', 'importAdapter', 'loadModel']);
+/** loadModel saves only a Hub download (into the OPFS cache). */
+const saves = (method: string, args: unknown[]) => method !== 'loadModel' || (args[0] as { kind?: string } | undefined)?.kind === 'hub';
 
 let remote: Comlink.Remote<StudioApi> | null = null;
 
@@ -12,7 +18,17 @@ export function studio(): Comlink.Remote<StudioApi> {
   if (!remote) {
     registerErrorTransfer();
     const worker = new Worker(new URL('../worker/studio.worker.ts', import.meta.url), { type: 'module', name: 'studio' });
-    remote = Comlink.wrap<StudioApi>(worker);
+    const wrapped = Comlink.wrap<StudioApi>(worker);
+    remote = new Proxy(wrapped, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof prop !== 'string' || !SAVES.has(prop)) return value;
+        return (...args: unknown[]) => {
+          if (saves(prop, args)) void requestPersistenceOnce();
+          return (value as (...a: unknown[]) => unknown)(...args);
+        };
+      },
+    });
     // The dev server (and the e2e suite on it) can reach the worker API directly, e.g. to make the GPU lost.
     if (import.meta.env.DEV) (globalThis as { __studio?: unknown }).__studio = remote;
   }

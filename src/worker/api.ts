@@ -8,8 +8,9 @@ import type { ModelConfig } from '../model/config';
 import type { RunConfig } from '../train/run-config';
 import type { AdapterMeta } from '../io/stores/adapters';
 import type { RunRecord, StepPoint } from '../io/stores/runs';
+import type { StorageCategory, StorageReport } from '../io/stores/usage';
 
-export type { AdapterMeta, RunRecord, StepPoint };
+export type { AdapterMeta, RunRecord, StepPoint, StorageCategory, StorageReport };
 
 /** Where a base model comes from. */
 export type ModelSourceSpec =
@@ -100,7 +101,10 @@ export interface Estimate {
 export type TrainPhase = 'preparing' | 'loading-weights' | 'training' | 'saving';
 
 export type TrainEvent =
-  | { type: 'started'; run: RunRecord }
+  /** `resumedFrom`: a run continued from its checkpoint at `step`, with its curve up to there. */
+  | { type: 'started'; run: RunRecord; resumedFrom?: { step: number; points: StepPoint[] } }
+  /** A checkpoint of the state after `step` steps was saved (or, with `error`, could not be: training goes on). */
+  | { type: 'checkpoint'; step: number; error?: string }
   | { type: 'phase'; phase: TrainPhase; message: string; progress?: number }
   | { type: 'step'; point: StepPoint; totalSteps: number }
   | { type: 'paused' }
@@ -115,6 +119,12 @@ export interface StartOptions {
   /** Start from an adapter of the library (continue training) instead of PEFT's initialisation. */
   initialAdapterId?: string;
   name?: string;
+}
+
+/** An interrupted run (reload, crash, lost GPU) that can continue from its last checkpoint. */
+export interface ResumableRun {
+  run: RunRecord;
+  checkpoint: { step: number; totalSteps: number; createdAt: number; bytes: number; model: string; dataset: string };
 }
 
 export interface GenerateRequest {
@@ -171,12 +181,26 @@ export interface StudioApi {
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
+  /** Interrupted runs with a checkpoint, newest first (runs left live by a page that died count as interrupted). */
+  listResumable(): Promise<ResumableRun[]>;
+  /**
+   * Continue an interrupted run from its last checkpoint with the loaded model and dataset (a new
+   * GPU device if the last was lost); the adapter lands in the library at the end, as for any run.
+   */
+  resumeRun(runId: string, onEvent: (e: TrainEvent) => void): Promise<TrainResult>;
+  /** Delete a run's checkpoint (the run and its curves stay in Runs). */
+  discardCheckpoint(runId: string): Promise<void>;
   generate(req: GenerateRequest, onText: (delta: string) => void): Promise<GenerateResult>;
   stopGenerating(): Promise<void>;
 
   listRuns(): Promise<RunRecord[]>;
   runPoints(id: string): Promise<StepPoint[]>;
   deleteRun(id: string): Promise<void>;
+
+  /** Bytes stored by category (models cache, adapters, checkpoints, runs) and the browser's quota. */
+  storageReport(): Promise<StorageReport>;
+  /** Delete one item of a category, or the whole category when `id` is left out. */
+  deleteStored(category: StorageCategory, id?: string): Promise<void>;
 
   listAdapters(): Promise<AdapterMeta[]>;
   deleteAdapter(id: string): Promise<void>;

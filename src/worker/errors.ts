@@ -12,6 +12,8 @@ import { ChatTemplateError, DatasetError } from '../data/errors';
 import { HubError } from '../io/model-source/errors';
 import { RunConfigError } from '../train/run-config';
 import { NonFiniteError } from '../train/trainer';
+import { StorageFullError } from '../io/stores/storage-errors';
+import { TrainingElsewhereError } from './tab-lock';
 
 export type PlainError = { name: string; message: string; stack?: string } & Record<string, unknown>;
 
@@ -19,7 +21,7 @@ type ErrorCtor = abstract new (...args: never[]) => Error;
 
 /** Classes rebuilt by name (engine errors go through engineErrorFromPlain). */
 const KNOWN: Record<string, ErrorCtor> = {
-  BadFileError, DatasetError, NonFiniteError, ChatTemplateError, HubError,
+  BadFileError, DatasetError, NonFiniteError, ChatTemplateError, HubError, StorageFullError, TrainingElsewhereError,
 };
 const extra = new Map<string, ErrorCtor>();
 

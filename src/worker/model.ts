@@ -9,6 +9,7 @@ import { memoryCache } from '../io/model-source/hub/memory-cache';
 import { openHubFiles } from '../io/model-source/hub/hub-files';
 import { fileModelFiles } from '../io/model-source/local-files';
 import { openModel, type ModelSource } from '../io/model-source/model';
+import { checkTokenizerFits } from '../io/model-source/tokenizer-files';
 import type { ModelFiles } from '../io/model-source/types';
 import { urlModelFiles } from '../io/model-source/url-files';
 import type { ModelConfig } from '../model/config';
@@ -51,6 +52,7 @@ export async function loadModel(spec: ModelSourceSpec, progress: (p: FileProgres
   const source = await openModel(files);
   const tok = await source.tokenizerFiles();
   const tokenizer = new ModelTokenizer({ tokenizerJson: tok.tokenizerJson, tokenizerConfig: tok.tokenizerConfig ?? {}, name: source.name });
+  checkTokenizerFits(files, tokenizer.vocabSize, source.config.vocabSize);
   // Weights are brought close (a hub download lands in the cache) and every header is checked now,
   // so a broken checkpoint fails here, not minutes into a run.
   await source.prepareWeights();

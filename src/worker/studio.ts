@@ -6,30 +6,42 @@
 import * as Comlink from 'comlink';
 import { createAdapterStore, type AdapterStore } from '../io/stores/adapters';
 import { createRunStore, type RunStore } from '../io/stores/runs';
+import { createCheckpointStore, type CheckpointStore } from '../io/stores/checkpoints';
 import { parseRunConfig } from '../train/run-config';
-import type { DatasetOptions, GenerateRequest, ModelSourceSpec, StudioApi } from './api';
+import type { DatasetOptions, GenerateRequest, ModelSourceSpec, StudioApi, TrainResult } from './api';
 import { prepareDataset, readDatasetFile, type LoadedDataset } from './dataset';
-import { Estimator } from './estimate';
+import { Estimator, explainDeviceOom, fitProblems, planOrExplain } from './estimate';
+import { OutOfMemoryError } from '../engine/errors';
 import { GenerationSession } from './generation';
 import { GpuHolder } from './gpu';
 import { exportAdapter, importAdapter } from './library';
 import { mergeAdapters } from './merging';
 import { loadModel, type LoadedModel } from './model';
-import { TrainingSession } from './training';
+import { TrainingSession, type TrainingFaults } from './training';
 import { DatasetError } from '../data/errors';
+import { createStorageUsage, type StorageUsage } from '../io/stores/usage';
+import { acquireTrainingLock, broadcastRun, TrainingElsewhereError } from './tab-lock';
 
 export interface StudioDeps {
   gpu: () => GPU | undefined | Promise<GPU | undefined>;
   runs?: RunStore;
   adapters?: AdapterStore;
+  /** Resumable checkpoints (default: the 'finetune-studio-checkpoints' IndexedDB database). */
+  checkpoints?: CheckpointStore;
+  /** Tests only: faults injected into the training loop (e.g. NaN at a chosen step). */
+  faults?: TrainingFaults;
+  /** What the Storage tab lists and deletes (default: the studio's IndexedDB databases and OPFS cache). */
+  storage?: StorageUsage;
 }
 
 export function createStudio(deps: StudioDeps): StudioApi {
   const gpu = new GpuHolder(deps.gpu);
   const runs = deps.runs ?? createRunStore();
   const adapters = deps.adapters ?? createAdapterStore();
+  const storage = deps.storage ?? createStorageUsage();
   const estimator = new Estimator();
-  const training = new TrainingSession({ gpu: () => gpu.get(), runs, adapters });
+  const checkpoints = deps.checkpoints ?? createCheckpointStore();
+  const training = new TrainingSession({ gpu: () => gpu.get(), runs, adapters, checkpoints, faults: deps.faults });
   const generation = new GenerationSession({ gpu: () => gpu.get(), adapters });
   let model: LoadedModel | null = null;
   let modelKey = '';
@@ -105,8 +117,35 @@ export function createStudio(deps: StudioDeps): StudioApi {
       const run = parseRunConfig(input);
       const m = needModel('training');
       const d = needData('training');
-      generation.reset(); // the playground's copy of the model gives its GPU memory to the run
-      return training.start(run, m, d, onEvent, options);
+      // Refuse what the GPU cannot allocate before anything starts, with the changes that fit.
+      const g = await gpu.get();
+      const plan = await planOrExplain(m.config, run, g);
+      const problems = await fitProblems(m.config, plan, run, g);
+      if (problems.length) {
+        const cap = Math.min(g.limits.maxBufferSize, g.limits.maxStorageBufferBindingSize);
+        const big = plan.buffers.find((b) => b.label === plan.largest.label);
+        const err = new OutOfMemoryError(plan.largest.bytes, big?.category ?? 'unknown', plan.largest.label, cap, problems[0]);
+        err.message = `this configuration cannot run on this GPU: ${problems[0]}`;
+        throw err;
+      }
+      // One tab trains at a time (Web Locks); the lock is held for the run's whole life.
+      const lock = await acquireTrainingLock();
+      if (!lock) throw new TrainingElsewhereError();
+      const cast = broadcastRun();
+      let final: TrainResult['run'] | null = null;
+      try {
+        generation.reset(); // the playground's copy of the model gives its GPU memory to the run
+        const result = await training.start(run, m, d, (e) => { cast.event(e); onEvent(e); }, options);
+        final = result.run;
+        return result;
+      } catch (e) {
+        // The device refused an allocation at run time: name the sizes and the changes that help.
+        if (e instanceof OutOfMemoryError && e.limitBytes === -1) throw await explainDeviceOom(e, m.config, run, g);
+        throw e;
+      } finally {
+        cast.end(final);
+        lock.release();
+      }
     },
     pause: async () => training.pause(),
     resume: async () => training.resume(),
@@ -121,7 +160,49 @@ export function createStudio(deps: StudioDeps): StudioApi {
 
     listRuns: async () => { await ready; return runs.list(); },
     runPoints: (id) => runs.points(id),
-    deleteRun: (id) => runs.delete(id),
+    deleteRun: async (id) => { await checkpoints.delete(id); await runs.delete(id); },
+
+    async listResumable() {
+      await ready;
+      const out = [];
+      for (const r of (await runs.list()).filter((x) => x.status === 'interrupted')) {
+        const c = await checkpoints.info(r.id);
+        if (c) out.push({ run: r, checkpoint: { step: c.step, totalSteps: c.totalSteps, createdAt: c.createdAt, bytes: c.bytes, model: c.fingerprints.model.name, dataset: c.fingerprints.dataset.name } });
+      }
+      return out;
+    },
+    async resumeRun(runId, onEvent) {
+      await ready;
+      const m = needModel('resuming a run (load the model it was trained on)');
+      const d = needData('resuming a run (load the dataset it was trained on)');
+      const lock = await acquireTrainingLock();
+      if (!lock) throw new TrainingElsewhereError();
+      const cast = broadcastRun();
+      let final: TrainResult['run'] | null = null;
+      try {
+        generation.reset();
+        const result = await training.resumeRun(runId, m, d, (e) => { cast.event(e); onEvent(e); });
+        final = result.run;
+        return result;
+      } finally {
+        cast.end(final);
+        lock.release();
+      }
+    },
+    discardCheckpoint: (runId) => checkpoints.delete(runId),
+
+    storageReport: () => storage.report(),
+    async deleteStored(category, id) {
+      if (training.busy && category !== 'adapters') throw new Error(`a run is training; stop it before deleting ${category}`);
+      if (id === undefined) await storage.deleteCategory(category);
+      else await storage.deleteItem(category, id);
+      // A checkpoint without its run cannot be resumed: it goes with the run.
+      if (category === 'runs') await (id === undefined ? storage.deleteCategory('checkpoints') : checkpoints.delete(id));
+      if (category === 'adapters') {
+        if (id === undefined) generation.reset();
+        else generation.forget(id);
+      }
+    },
 
     listAdapters: () => adapters.list(),
     deleteAdapter: async (id) => { await adapters.delete(id); generation.forget(id); },

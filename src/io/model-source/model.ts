@@ -5,6 +5,7 @@
  * quantizes as each arrives: the model is never held whole in JS memory.
  */
 import { BadFileError } from '../errors';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../data/text';
 import { decodeToF32 } from '../safetensors/decode';
 import { openSafetensors, type SafetensorsFile } from '../safetensors/reader';
 import { parseModelConfig, type ModelConfig } from '../../model/config';
@@ -45,6 +46,19 @@ export interface ModelSource {
   close(): Promise<void>;
 }
 
+/** How many values are NaN or infinite, and the first one's index; null when all are finite. */
+export function nonFinite(values: Float32Array): { count: number; first: number } | null {
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) { // NaN and ±Infinity only
+      if (count++ === 0) first = i;
+    }
+  }
+  return count ? { count, first } : null;
+}
+
 /** A memoised promise that forgets itself when it fails, so the next call tries again (and a download resumes). */
 function retryable<T>(p: Promise<T>, forget: () => void): Promise<T> {
   p.catch(forget);
@@ -57,6 +71,8 @@ export async function openModel(files: ModelFiles): Promise<ModelSource> {
   if (text === null) {
     throw new BadFileError(files.describe('config.json'), `file is missing: ${files.location} is not a model in Hugging Face layout (config.json, *.safetensors, tokenizer.json)`);
   }
+  if (!text.trim()) throw new BadFileError(files.describe('config.json'), 'is empty; the download may be incomplete: get config.json again from the model\'s repo');
+  if (jsonTooDeep(text)) throw new BadFileError(files.describe('config.json'), `JSON nested more than ${MAX_JSON_DEPTH} levels deep; a config.json is a flat object: the file is corrupt or not a model config`);
   let configJson: Record<string, unknown>;
   try {
     configJson = JSON.parse(text) as Record<string, unknown>;
@@ -123,6 +139,12 @@ export async function openModel(files: ModelFiles): Promise<ModelSource> {
         if (problem) throw new BadFileError(files.describe(t.file), problem);
         const st = await shard(t.file);
         const values = decodeToF32(t.dtype, await st.readRaw(name)) as Float32Array<ArrayBuffer>;
+        const bad = nonFinite(values);
+        if (bad) {
+          throw new BadFileError(files.describe(t.file), `tensor "${name}" ${t.dtype} ${JSON.stringify(t.shape)} holds ${bad.count} non-finite value${bad.count > 1 ? 's' : ''} ` +
+            `(NaN or infinity), the first at index ${bad.first}${t.shape.length === 2 ? ` (row ${Math.floor(bad.first / t.shape[1])}, column ${bad.first % t.shape[1]})` : ''}: ` +
+            'the weights are corrupt (or overflowed when converted); download the model again or use another checkpoint');
+        }
         opts.onTensor?.(name, ++done, idx.size);
         return values;
       };

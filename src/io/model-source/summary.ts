@@ -2,7 +2,7 @@
 import { SUPPORTED_ARCHITECTURES } from '../../model/architectures';
 import { countBaseParams } from '../../model/param-count';
 import type { ModelSource } from './model';
-import { modelTokenizer, summarizeTokenizer, type TokenizerSummary } from './tokenizer-files';
+import { modelTokenizer, summarizeTokenizer, type TokenizerSummary, checkTokenizerFits } from './tokenizer-files';
 
 export interface ModelSummary {
   name: string;
@@ -47,10 +47,8 @@ export async function summarizeModel(src: ModelSource): Promise<ModelSummary> {
     d.parameters += n;
     weightFiles.set(t.file, (weightFiles.get(t.file) ?? 0) + t.bytes);
   }
+  checkTokenizerFits(src.files, tok.vocab_size, c.vocabSize);
   const warnings: string[] = [];
-  if (tok.vocab_size > c.vocabSize) {
-    warnings.push(`the tokenizer has ids up to ${tok.vocab_size - 1} but the embedding table has only ${c.vocabSize} rows; text with those tokens cannot be trained`);
-  }
   const eos = c.eosTokenId === undefined ? [] : [c.eosTokenId].flat();
   if (eos.length > 0 && !eos.includes(tok.special_tokens.eos!.id)) {
     warnings.push(`config.json's eos_token_id ${JSON.stringify(c.eosTokenId)} differs from the tokenizer's EOS ${tok.special_tokens.eos!.id} ("${tok.special_tokens.eos!.content}"); training appends the tokenizer's`);

@@ -5,6 +5,7 @@
  */
 import { ModelTokenizer } from '../../data/tokenizer';
 import { BadFileError } from '../errors';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../data/text';
 import type { ModelFiles } from './types';
 
 export const TOKENIZER_FILE = 'tokenizer.json';
@@ -19,6 +20,7 @@ export interface TokenizerJsonFiles {
 async function readObject(files: ModelFiles, file: string): Promise<Record<string, unknown> | null> {
   const text = await files.text(file);
   if (text === null) return null;
+  if (jsonTooDeep(text)) throw new BadFileError(files.describe(file), `JSON nested more than ${MAX_JSON_DEPTH} levels deep; the file is corrupt`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -75,6 +77,19 @@ export function summarizeTokenizer(t: TokenizerJsonFiles, tok: ModelTokenizer): 
     special_token_count: tok.specialTokens.length,
     chat_template: tok.chatTemplate !== null,
   };
+}
+
+/**
+ * The tokenizer must not produce ids past the embedding table: more token ids than `vocab_size`
+ * rows is an error (the tokenizer belongs to another model); fewer is the usual padding of the
+ * table to a round size.
+ */
+export function checkTokenizerFits(files: ModelFiles, tokenizerVocab: number, modelVocab: number): void {
+  if (tokenizerVocab > modelVocab) {
+    throw new BadFileError(files.describe(TOKENIZER_FILE),
+      `has ${tokenizerVocab} token ids (0 to ${tokenizerVocab - 1}) but config.json's vocab_size is ${modelVocab}: the embedding table has no row for ids ${modelVocab} and up. ` +
+        'The tokenizer belongs to another model; use the tokenizer.json from this model\'s own repo');
+  }
 }
 
 /** The studio's tokenizer (src/data/tokenizer.ts) from the model's files. */

@@ -65,6 +65,8 @@ export interface RunStore {
   update(id: string, patch: Partial<Omit<RunRecord, 'id' | 'version'>>): Promise<RunRecord>;
   /** Add points after those saved; only the chunks they touch are written. */
   appendPoints(id: string, points: readonly StepPoint[]): Promise<void>;
+  /** Keep only the first `count` points (a run resumed from a checkpoint drops the points after it). */
+  truncatePoints(id: string, count: number): Promise<void>;
   get(id: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   list(): Promise<RunRecord[]>;
@@ -118,6 +120,18 @@ export function createRunStore(kv: Kv = idbKv('finetune-studio-runs')): RunStore
       }
       writes.push([metaKey(id), { ...meta, pointCount: at, updatedAt: Date.now() }]);
       await kv.setMany(writes); // the chunks and the count land together
+    }),
+    truncatePoints: (id, count) => serial(id, async () => {
+      const meta = await mustGet(id);
+      if (count >= meta.pointCount) return;
+      const keep = Math.max(0, count);
+      const n = Math.floor(keep / POINTS_PER_CHUNK);
+      const writes: [string, unknown][] = [];
+      if (keep % POINTS_PER_CHUNK) writes.push([chunkKey(id, n), ((await kv.get<StepPoint[]>(chunkKey(id, n))) ?? []).slice(0, keep % POINTS_PER_CHUNK)]);
+      writes.push([metaKey(id), { ...meta, pointCount: keep, updatedAt: Date.now() }]);
+      await kv.setMany(writes);
+      const drop = (await kv.keys()).filter((k) => k.startsWith(`points:${id}:`) && Number(k.slice(`points:${id}:`.length)) >= Math.ceil(keep / POINTS_PER_CHUNK));
+      if (drop.length) await kv.delMany(drop);
     }),
     get: (id) => kv.get<RunRecord>(metaKey(id)),
     async list() {

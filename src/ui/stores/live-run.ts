@@ -4,7 +4,7 @@
  * batched into one store update per animation frame, so a fast run never floods React.
  */
 import { create } from 'zustand';
-import type { AdapterMeta, RunRecord, StartOptions, StepPoint, TrainEvent, TrainPhase } from '../../worker/api';
+import type { AdapterMeta, RunRecord, StartOptions, StepPoint, TrainEvent, TrainPhase, TrainResult } from '../../worker/api';
 import type { RunConfig } from '../../train/run-config';
 import { callback, studio } from '../client';
 import { toShown } from '../components/ErrorBox';
@@ -41,7 +41,8 @@ function flushPoints(): void {
 function onEvent(e: TrainEvent): void {
   switch (e.type) {
     case 'started':
-      useLiveRun.setState({ run: e.run, totalSteps: e.run.totalSteps });
+      // A resumed run brings its curve up to the checkpoint; the new points continue it.
+      useLiveRun.setState({ run: e.run, totalSteps: e.run.totalSteps, ...(e.resumedFrom ? { points: e.resumedFrom.points } : {}) });
       useSession.getState().libraryChanged();
       break;
     case 'phase':
@@ -62,7 +63,16 @@ function onEvent(e: TrainEvent): void {
   }
 }
 
-export async function startRun(config: RunConfig, options: StartOptions = {}): Promise<void> {
+export function startRun(config: RunConfig, options: StartOptions = {}): Promise<void> {
+  return live((cb) => studio().startTraining(config, cb, options));
+}
+
+/** Continue an interrupted run from its last checkpoint, on the Train dashboard. */
+export function resumeInterruptedRun(runId: string): Promise<void> {
+  return live((cb) => studio().resumeRun(runId, cb));
+}
+
+async function live(begin: (cb: (e: TrainEvent) => void) => Promise<TrainResult>): Promise<void> {
   const session = useSession.getState();
   if (session.training !== 'idle') return;
   pending = [];
@@ -70,7 +80,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
   session.setTraining('running');
   session.setTab('train');
   try {
-    const result = await studio().startTraining(config, callback(onEvent), options);
+    const result = await begin(callback(onEvent));
     flushPoints();
     useLiveRun.setState({ status: 'done', run: result.run, adapter: result.adapter ?? null, phase: null });
   } catch (e) {

@@ -6,6 +6,18 @@
 import { blobSource } from '../../safetensors/byte-source';
 import type { HubCache } from './cache';
 import { flatRepoCache, type FlatStore } from './flat-cache';
+import { isQuotaError, storageEstimate, StorageFullError } from '../../stores/storage-errors';
+
+/** An OPFS write that fails for lack of space becomes a StorageFullError naming the file. */
+async function guarded<T>(path: string, bytes: number, job: () => Promise<T>): Promise<T> {
+  try {
+    return await job();
+  } catch (e) {
+    if (!isQuotaError(e)) throw e;
+    const { quota, usage } = await storageEstimate();
+    throw new StorageFullError(`the model file "${path}" in the download cache`, bytes, quota !== null && usage !== null ? Math.max(0, quota - usage) : -1);
+  }
+}
 
 /** True where OPFS with writable streams exists (Chromium, Firefox, Safari 17+ workers). */
 export function opfsAvailable(): boolean {
@@ -62,9 +74,11 @@ function opfsStore(repoDir: () => Promise<FileSystemDirectoryHandle>): FlatStore
       return h ? (await h.getFile()).text() : null;
     },
     async writeText(path, text) {
-      const w = await (await file(path, true))!.createWritable();
-      await w.write(text);
-      await w.close();
+      await guarded(path, text.length, async () => {
+        const w = await (await file(path, true))!.createWritable();
+        await w.write(text);
+        await w.close();
+      });
     },
     async size(path) {
       const h = await file(path, false);
@@ -74,9 +88,10 @@ function opfsStore(repoDir: () => Promise<FileSystemDirectoryHandle>): FlatStore
       const w = await (await file(path, true))!.createWritable({ keepExistingData: true });
       await w.truncate(offset);
       await w.seek(offset);
+      let written = offset;
       return {
-        write: (chunk) => w.write(chunk as Uint8Array<ArrayBuffer>),
-        close: () => w.close(),
+        write: (chunk) => guarded(path, (written += chunk.byteLength), () => w.write(chunk as Uint8Array<ArrayBuffer>)),
+        close: () => guarded(path, written, () => w.close()),
       };
     },
     async open(path, name) {

@@ -113,6 +113,8 @@ export function ConfigPanel() {
             <ConfigNumber field="evalEvery" label="Eval every (steps)" integer />
             <ConfigNumber field="logEvery" label="Log every (steps)" integer />
             <ConfigNumber field="vocabChunk" label="LM-head vocabulary chunk" integer />
+            <ConfigNumber field="checkpointEverySteps" label="Checkpoint every (steps)" integer />
+            {Number(draft.checkpointEverySteps ?? 0) === 0 && <ConfigNumber field="checkpointEveryMinutes" label="Checkpoint every (minutes)" />}
           </div>
         </section>
         <p><button type="button" className="link" onClick={reset}>Reset every field to the studio's defaults</button></p>

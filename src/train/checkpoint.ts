@@ -1,0 +1,81 @@
+/**
+ * The GPU state of a run between two optimizer steps, as a checkpoint keeps it: the flat LoRA
+ * parameters and the optimizer's moments (AdamW m and v, SGD's momentum buffer), read back in one
+ * copy and one map, and written back into a freshly built graph.
+ *
+ * Everything else a resumed run needs is a function of the step count, so it is not stored as
+ * state: the data order is `dataOrder(seed, epoch)` and the position in it is
+ * `step * gradAccumulation` micro-batches (see `dataPosition`); dropout masks are drawn from the
+ * stateless stream of (seed, step, micro-batch, layer, module); the learning rate is
+ * `learningRateAt(step, total)`; AdamW's bias correction counts from the step. Gradients are
+ * zeroed at the start of every step, so they are not part of the state either.
+ */
+import { readBuffers } from '../engine/readback';
+import type { TrainGraph } from '../model/graph/train-graph';
+import type { RunConfig } from './run-config';
+
+export interface TrainState {
+  /** Optimizer steps done: training continues with step index `step` (0-based). */
+  step: number;
+  /** (P) flat LoRA parameters in the layout's order. */
+  params: Float32Array<ArrayBuffer>;
+  /** AdamW: [m (P), v (P)]; SGD with momentum: [momentum (P)]; plain SGD: []. */
+  moments: Float32Array<ArrayBuffer>[];
+}
+
+/** Read the parameters and optimizer moments back (one readback; call between steps, never per step). */
+export async function snapshotTrainState(g: TrainGraph, step: number): Promise<TrainState> {
+  const bytes = 4 * g.layout.length;
+  const buffers = [g.lora.params, ...g.lora.moments];
+  const out = await readBuffers(g.engine.gpu.device, buffers.map((buffer) => ({ buffer, offset: 0, size: bytes })));
+  const [params, ...moments] = out.map((b) => new Float32Array(b));
+  return { step, params, moments };
+}
+
+/** Write a saved state into a graph built for the same model and run (before its first step). */
+export function restoreTrainState(g: TrainGraph, s: TrainState): void {
+  const P = g.layout.length;
+  if (s.params.length !== P) {
+    throw new RangeError(`checkpoint holds ${s.params.length} LoRA parameters but this run's layout has ${P}; it belongs to another rank or target set`);
+  }
+  if (s.moments.length !== g.lora.moments.length || s.moments.some((m) => m.length !== P)) {
+    throw new RangeError(`checkpoint holds ${s.moments.length} optimizer buffers of ${s.moments.map((m) => m.length).join(', ') || 'no'} values; `
+      + `this run's ${g.run.optimizer} needs ${g.lora.moments.length} of ${P}`);
+  }
+  const q = g.engine.gpu.device.queue;
+  q.writeBuffer(g.lora.params, 0, s.params);
+  s.moments.forEach((m, i) => q.writeBuffer(g.lora.moments[i], 0, m));
+}
+
+/** True when every parameter and moment is a finite number (a checkpoint never keeps NaN or infinity). */
+export function isFiniteState(s: TrainState): boolean {
+  for (const a of [s.params, ...s.moments]) {
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  }
+  return true;
+}
+
+export interface DataPosition {
+  /** The epoch whose seeded order the next micro-batch comes from (0-based). */
+  epoch: number;
+  /** Index of the next micro-batch within that epoch. */
+  microBatch: number;
+  microBatchesPerEpoch: number;
+}
+
+/** Where in the data order optimizer step `step` (0-based) starts: every step takes gradAccumulation micro-batches. */
+export function dataPosition(step: number, run: Pick<RunConfig, 'gradAccumulation' | 'microBatch'>, examples: number): DataPosition {
+  const microBatchesPerEpoch = Math.ceil(examples / run.microBatch);
+  const consumed = step * run.gradAccumulation;
+  return { epoch: Math.floor(consumed / microBatchesPerEpoch), microBatch: consumed % microBatchesPerEpoch, microBatchesPerEpoch };
+}
+
+/**
+ * When to save: every `checkpointEverySteps` steps, or (0) after `checkpointEveryMinutes` of
+ * training time (pauses excluded by the caller) since the last save.
+ */
+export function checkpointDue(run: Pick<RunConfig, 'checkpointEverySteps' | 'checkpointEveryMinutes'>, step: number, lastStep: number, trainingMsSinceLast: number): boolean {
+  if (step <= lastStep) return false;
+  if (run.checkpointEverySteps > 0) return step % run.checkpointEverySteps === 0;
+  return trainingMsSinceLast >= run.checkpointEveryMinutes * 60_000;
+}
