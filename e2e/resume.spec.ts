@@ -71,6 +71,7 @@ test('reload mid-run, resume from the checkpoint, finish with the same curve', a
   await page.keyboard.press('Enter');
 
   await expect(page.getByRole('tab', { name: 'Train' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('checkpoint-status')).toContainText(/Checkpoint saved after step \d+/);
   await expect(page.getByTestId('run-done')).toBeVisible({ timeout: 180_000 });
   await expect(banner).toHaveCount(0);
   const [after] = (await runs(page)).filter((r) => r.id === interrupted.id);

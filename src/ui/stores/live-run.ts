@@ -20,9 +20,11 @@ interface LiveRunState {
   totalSteps: number;
   error: { name: string; message: string } | null;
   adapter: AdapterMeta | null;
+  /** The last checkpoint of this run: the step it holds, and why the latest save failed (if it did). */
+  checkpoint: { step: number; at: number; error?: string } | null;
 }
 
-const idle: LiveRunState = { status: 'idle', phase: null, run: null, points: [], totalSteps: 0, error: null, adapter: null };
+const idle: LiveRunState = { status: 'idle', phase: null, run: null, points: [], totalSteps: 0, error: null, adapter: null, checkpoint: null };
 
 export const useLiveRun = create<LiveRunState>()(() => ({ ...idle }));
 
@@ -42,7 +44,7 @@ function onEvent(e: TrainEvent): void {
   switch (e.type) {
     case 'started':
       // A resumed run brings its curve up to the checkpoint; the new points continue it.
-      useLiveRun.setState({ run: e.run, totalSteps: e.run.totalSteps, ...(e.resumedFrom ? { points: e.resumedFrom.points } : {}) });
+      useLiveRun.setState({ run: e.run, totalSteps: e.run.totalSteps, ...(e.resumedFrom ? { points: e.resumedFrom.points, checkpoint: { step: e.resumedFrom.step, at: Date.now() } } : {}) });
       useSession.getState().libraryChanged();
       break;
     case 'phase':
@@ -51,6 +53,10 @@ function onEvent(e: TrainEvent): void {
     case 'step':
       pending.push(e.point);
       if (!frame) frame = schedule(flushPoints);
+      break;
+    case 'checkpoint':
+      // A failed save keeps the step of the last good one (training goes on).
+      useLiveRun.setState((st) => ({ checkpoint: e.error ? { step: st.checkpoint?.step ?? 0, at: st.checkpoint?.at ?? 0, error: e.error } : { step: e.step, at: Date.now() } }));
       break;
     case 'paused':
       useLiveRun.setState({ status: 'paused' });

@@ -59,6 +59,12 @@ export function Dashboard() {
         <dt>grad norm</dt><dd>{last ? last.gradNorm.toFixed(3) : '–'}</dd>
         <dt>tokens/s</dt><dd>{last ? count(Math.round(last.tokensPerSecond)) : '–'}</dd>
       </dl>
+      {live.checkpoint && (
+        <p className={live.checkpoint.error ? 'note warn' : 'note'} data-testid="checkpoint-status" role="status">
+          {live.checkpoint.step > 0 ? `Checkpoint saved after step ${live.checkpoint.step}.` : 'No checkpoint yet.'}
+          {live.checkpoint.error ? ` The latest save failed (training goes on): ${live.checkpoint.error}` : ''}
+        </p>
+      )}
       <ErrorBox error={live.error} testId="run-error" />
       {live.status === 'done' && live.adapter && (
         <p className="banner" data-testid="run-done">
