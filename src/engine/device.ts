@@ -130,6 +130,15 @@ export function wrapDevice(device: GPUDevice, adapterInfo: GpuAdapterInfo = empt
   };
 }
 
+/**
+ * A software adapter that runs shaders on the CPU (SwiftShader, llvmpipe / lavapipe, WARP). Its
+ * invocations are fibers and a barrier switches every one of them, so row kernels there use a few
+ * invocations per row rather than a GPU's hundreds.
+ */
+export function isCpuAdapter(info: GpuAdapterInfo): boolean {
+  return /swiftshader|llvmpipe|lavapipe|basic render driver/i.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`);
+}
+
 function readAdapterInfo(adapter: GPUAdapter): GpuAdapterInfo {
   const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
   if (!info) return emptyInfo();

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/context';
 import {
-  prepareRmsnormBackward, prepareRmsnormBackwardWeight, prepareRmsnormForward, rmsnormShader,
+  prepareRmsnormBackward, prepareRmsnormBackwardWeight, prepareRmsnormForward, rmsnormRowWorkgroup, rmsnormShader,
 } from '../../src/engine/kernels/rmsnorm';
 import { rmsnormBackward, rmsnormForward } from '../../src/reference/ops/rmsnorm';
 import { mismatches, rand, read, run, testEngine, upload } from './gpu';
@@ -81,6 +81,17 @@ describe.skipIf(!engine)('rmsnorm kernels vs the CPU reference', () => {
     expect(Array.from(outs[1])).toEqual(Array.from(outs[0]));
   });
 
+  // The same device described as a GPU: the row kernels take the GPU's workgroup sizes (32 to 256).
+  const asGpu: Engine = { ...e, gpu: { ...e.gpu, adapterInfo: { vendor: 'test', architecture: 'gpu', device: '', description: 'a GPU' } } };
+  it('sizes row workgroups for the adapter: a few invocations on a CPU adapter, 32-256 on a GPU', () => {
+    const cpu: Engine = { ...e, gpu: { ...e.gpu, adapterInfo: { vendor: 'google', architecture: 'swiftshader', device: '', description: '' } } };
+    expect([1, 3, 8, 300, 8192].map((C) => rmsnormRowWorkgroup(cpu, C))).toEqual([1, 4, 8, 8, 8]);
+    expect([1, 3, 8, 300, 8192].map((C) => rmsnormRowWorkgroup(asGpu, C))).toEqual([32, 32, 32, 256, 256]);
+  });
+  for (const [N, C] of CASES) {
+    it(`GPU-sized row workgroups: N=${N} C=${C}`, () => check(asGpu, N, C, N * 7 + C));
+  }
+
   it('rows on a 2D grid (small maxComputeWorkgroupsPerDimension)', async () => {
     const small: Engine = { ...e, gpu: { ...e.gpu, limits: { ...e.gpu.limits, maxComputeWorkgroupsPerDimension: 4 } } };
     await check(small, 13, 17, 5); // 13 rows -> a (4, 4) grid, 3 idle workgroups
@@ -102,7 +113,9 @@ describe.skipIf(!treeEngine)('rmsnorm kernels without subgroups (the fallback)',
     expect(e.gpu.features.subgroups).toBe(false);
     expect(rmsnormShader(e)).not.toMatch(/enable subgroups|subgroupAdd\(/);
   });
+  const asGpu: Engine = { ...e, gpu: { ...e.gpu, adapterInfo: { vendor: 'test', architecture: 'gpu', device: '', description: 'a GPU' } } };
   for (const [N, C] of CASES) {
     it(`forward, backward, weight gradient: N=${N} C=${C} (tree reduction)`, () => check(e, N, C, N * 17 + C));
+    it(`... with GPU-sized row workgroups: N=${N} C=${C}`, () => check(asGpu, N, C, N * 5 + C));
   }
 });
