@@ -1,17 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkGolden } from '../../src/cli/golden/check';
 import { formatComparison } from '../../src/cli/golden/compare';
-import { adapterKey, loadGoldenCase } from '../../src/cli/golden/golden-case';
+import { loadGoldenCase } from '../../src/cli/golden/golden-case';
+import { runGoldenOnGpu } from '../../src/cli/golden/gpu-engine';
 import { createEngine, type Engine } from '../../src/engine/context';
-import { readFloat32 } from '../../src/engine/readback';
-import { buildTrainGraph, loraConfigOf } from '../../src/model/graph/train-graph';
-import { loraParamsFrom, readLoraTensors } from '../../src/model/graph/lora-state';
-import { targetsForModules } from '../../src/model/lora-targets';
-import { loraLayout } from '../../src/model/plan/lora-layout';
+import { buildTrainGraph } from '../../src/model/graph/train-graph';
 import { planMemory } from '../../src/model/plan/memory-plan';
 import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
 import { parseRunConfig, type RunConfigInput } from '../../src/train/run-config';
-import { submitForward, submitMicroBatch, submitOptimizerStep } from '../../src/train/step';
 import { train } from '../../src/train/trainer';
 import { testGpu } from '../gpu/gpu';
 
@@ -79,34 +75,7 @@ describe.skipIf(!gpu)('activation checkpointing', () => {
 
   it('matches the PyTorch golden case (logits, loss, every LoRA gradient, one AdamW step)', async () => {
     const c = await loadGoldenCase('tests/fixtures/golden/llama-tiny');
-    const a = c.adapter.config;
-    const run = parseRunConfig({
-      rank: a.r, alpha: a.alpha, useRslora: a.useRslora, targets: targetsForModules(a.targetModules),
-      rankPattern: a.rankPattern, alphaPattern: a.alphaPattern, basePrecision: 'f32', optimizer: 'adamw',
-      learningRate: c.adamw.lr, betas: c.adamw.betas, eps: c.adamw.eps, weightDecay: c.adamw.weightDecay,
-      schedule: 'constant', gradClip: 0, microBatch: c.B, maxSeqLen: c.T, vocabChunk: c.config.vocabSize, dropout: 0,
-      activationCheckpointing: true,
-    });
-    const engine = createEngine(gpu!);
-    engines.push(engine);
-    const load = async (name: string) => new Float32Array(c.weights.get(name)!);
-    const tensors = new Map(c.adapter.tensors.map((t) => [t.path, { A: t.A, B: t.B }]));
-    const g = await buildTrainGraph(engine, c.config, run, { load, initialLora: loraParamsFrom(loraLayout(c.config, loraConfigOf(run)), tensors) });
-    const batch = { tokens: Int32Array.from(c.tokens), targets: Int32Array.from(c.targets) };
-    const { device } = engine.gpu;
-    submitForward(g, batch);
-    const logits = await readFloat32(device, g.ws.logits, g.dims.N * g.dims.V);
-    const [loss] = await readFloat32(device, g.ws.ceStats, 1);
-    submitMicroBatch(g, batch, 0, 0);
-    const grads = await readLoraTensors(engine, g.lora.grads, g.layout);
-    submitOptimizerStep(g, 0, c.adamw.lr);
-    const after = await readLoraTensors(engine, g.lora.params, g.layout);
-    submitForward(g, batch);
-    const [lossAfterAdamw] = await readFloat32(device, g.ws.ceStats, 1);
-    engine.pool.destroyAll();
-    const byKey = (m: Map<string, { A: Float32Array; B: Float32Array }>) =>
-      new Map([...m].flatMap(([path, t]) => [[adapterKey(path, 'A'), t.A], [adapterKey(path, 'B'), t.B]] as const));
-    const comparisons = await checkGolden(c, { logits, loss, grads: byKey(grads), afterAdamw: byKey(after), lossAfterAdamw });
+    const comparisons = await checkGolden(c, await runGoldenOnGpu(c, gpu!, { activationCheckpointing: true }));
     expect(comparisons.filter((x) => !x.ok).map(formatComparison)).toEqual([]);
     expect(comparisons).toHaveLength(63);
   });

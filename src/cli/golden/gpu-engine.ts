@@ -1,40 +1,40 @@
 import { createEngine } from '../../engine/context';
-import { acquireGpu } from '../../engine/device';
+import { acquireGpu, type Gpu } from '../../engine/device';
 import { nodeGpu } from '../../engine/node-gpu';
 import { readFloat32 } from '../../engine/readback';
 import { targetsForModules } from '../../model/lora-targets';
 import { buildTrainGraph, loraConfigOf } from '../../model/graph/train-graph';
 import { loraLayout } from '../../model/plan/lora-layout';
 import { loraParamsFrom, readLoraTensors } from '../../model/graph/lora-state';
-import { parseRunConfig } from '../../train/run-config';
+import { parseRunConfig, type RunConfigInput } from '../../train/run-config';
 import { submitForward, submitMicroBatch, submitOptimizerStep, type MicroBatch } from '../../train/step';
 import { adapterKey, type GoldenCase } from './golden-case';
 import type { GoldenEngine, GoldenResult } from './golden-engine';
 
 /**
- * The golden case on the WebGPU training graph (Node, through the `webgpu` package): the same
- * graph a training run uses, with the adapter's weights loaded, one vocabulary chunk (so the
- * logits can be read back), no dropout and no clipping.
+ * The golden case on the WebGPU training graph: the same graph a training run uses, with the
+ * adapter's weights loaded, one vocabulary chunk (so the logits can be read back), no dropout and
+ * no clipping. `extra` adds run options that must not change the result (e.g. activation
+ * checkpointing). The caller owns `gpu`; the graph's buffers are freed before returning.
  */
-export const gpuGoldenEngine: GoldenEngine = {
-  name: 'gpu',
-  async run(c: GoldenCase): Promise<GoldenResult> {
-    const gpu = await acquireGpu(await nodeGpu());
-    const engine = createEngine(gpu);
-    const a = c.adapter.config;
-    const run = parseRunConfig({
-      rank: a.r, alpha: a.alpha, useRslora: a.useRslora, targets: targetsForModules(a.targetModules),
-      rankPattern: a.rankPattern, alphaPattern: a.alphaPattern, basePrecision: 'f32', optimizer: 'adamw',
-      learningRate: c.adamw.lr, betas: c.adamw.betas, eps: c.adamw.eps, weightDecay: c.adamw.weightDecay,
-      schedule: 'constant', gradClip: 0, microBatch: c.B, maxSeqLen: c.T, vocabChunk: c.config.vocabSize, dropout: 0,
-    });
-    const load = async (name: string) => {
-      const w = c.weights.get(name);
-      if (!w) throw new Error(`model.safetensors has no tensor "${name}"`);
-      return new Float32Array(w);
-    };
-    const tensors = new Map(c.adapter.tensors.map((t) => [t.path, { A: t.A, B: t.B }]));
-    const layout = loraLayout(c.config, loraConfigOf(run));
+export async function runGoldenOnGpu(c: GoldenCase, gpu: Gpu, extra: Partial<RunConfigInput> = {}): Promise<GoldenResult> {
+  const engine = createEngine(gpu);
+  const a = c.adapter.config;
+  const run = parseRunConfig({
+    rank: a.r, alpha: a.alpha, useRslora: a.useRslora, targets: targetsForModules(a.targetModules),
+    rankPattern: a.rankPattern, alphaPattern: a.alphaPattern, basePrecision: 'f32', optimizer: 'adamw',
+    learningRate: c.adamw.lr, betas: c.adamw.betas, eps: c.adamw.eps, weightDecay: c.adamw.weightDecay,
+    schedule: 'constant', gradClip: 0, microBatch: c.B, maxSeqLen: c.T, vocabChunk: c.config.vocabSize, dropout: 0,
+    ...extra,
+  });
+  const load = async (name: string) => {
+    const w = c.weights.get(name);
+    if (!w) throw new Error(`model.safetensors has no tensor "${name}"`);
+    return new Float32Array(w);
+  };
+  const tensors = new Map(c.adapter.tensors.map((t) => [t.path, { A: t.A, B: t.B }]));
+  const layout = loraLayout(c.config, loraConfigOf(run));
+  try {
     const g = await buildTrainGraph(engine, c.config, run, { load, initialLora: loraParamsFrom(layout, tensors) });
     const batch: MicroBatch = { tokens: Int32Array.from(c.tokens), targets: Int32Array.from(c.targets) };
     const device = gpu.device;
@@ -48,16 +48,30 @@ export const gpuGoldenEngine: GoldenEngine = {
     const after = await readLoraTensors(engine, g.lora.params, g.layout);
     submitForward(g, batch);
     const [lossAfterAdamw] = await readFloat32(device, g.ws.ceStats, 1);
-    device.destroy();
-
-    const byKey = (m: Map<string, { A: Float32Array; B: Float32Array }>) => {
-      const out = new Map<string, Float32Array>();
-      for (const [path, t] of m) {
-        out.set(adapterKey(path, 'A'), t.A);
-        out.set(adapterKey(path, 'B'), t.B);
-      }
-      return out;
-    };
     return { logits, loss, grads: byKey(grads), afterAdamw: byKey(after), lossAfterAdamw };
+  } finally {
+    engine.pool.destroyAll();
+  }
+}
+
+function byKey(m: Map<string, { A: Float32Array; B: Float32Array }>): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const [path, t] of m) {
+    out.set(adapterKey(path, 'A'), t.A);
+    out.set(adapterKey(path, 'B'), t.B);
+  }
+  return out;
+}
+
+/** The golden case on a device of its own (Node, through the `webgpu` package). */
+export const gpuGoldenEngine: GoldenEngine = {
+  name: 'gpu',
+  async run(c: GoldenCase): Promise<GoldenResult> {
+    const gpu = await acquireGpu(await nodeGpu());
+    try {
+      return await runGoldenOnGpu(c, gpu);
+    } finally {
+      gpu.device.destroy();
+    }
   },
 };
