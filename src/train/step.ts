@@ -4,6 +4,7 @@
  * gradient statistics are copied on the GPU into a row of the metrics buffer, which the trainer
  * reads once per logging interval.
  */
+import { BufferUsage, MapMode } from '../engine/flags';
 import { readBuffers } from '../engine/readback';
 import { adamwParams, encodeOps, METRICS_ROW, setDropout, sgdParams, type TrainGraph } from '../model/graph/train-graph';
 import type { AdamWParams, SgdParams } from '../reference/optim';
@@ -57,9 +58,37 @@ export interface StepMetrics {
   nonFinite: boolean;
 }
 
-/** Read the metrics rows of the last `count` steps ending at `lastStep` (one readback). */
+/**
+ * One mappable copy of `g.metrics` per graph, reused by every metrics read (the trainer has at most
+ * one read in flight); a read that finds it busy falls back to a transient buffer.
+ */
+const metricsStaging = new WeakMap<TrainGraph, { buffer: GPUBuffer; busy: boolean }>();
+
+/** Read the metrics rows of the last `count` steps ending at `lastStep` (one copy, queued now; one map). */
 export async function readStepMetrics(g: TrainGraph, lastStep: number, count: number): Promise<StepMetrics[]> {
-  const [bytes] = await readBuffers(g.engine.gpu.device, [{ buffer: g.metrics, offset: 0, size: g.metrics.size }]);
+  const device = g.engine.gpu.device;
+  let staging = metricsStaging.get(g);
+  if (!staging) {
+    staging = { buffer: device.createBuffer({ label: 'metrics readback', size: g.metrics.size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST }), busy: false };
+    metricsStaging.set(g, staging);
+  }
+  let bytes: ArrayBuffer;
+  if (staging.busy) {
+    [bytes] = await readBuffers(device, [{ buffer: g.metrics, offset: 0, size: g.metrics.size }]);
+  } else {
+    const s = staging;
+    s.busy = true;
+    try {
+      const enc = device.createCommandEncoder({ label: 'metrics readback' });
+      enc.copyBufferToBuffer(g.metrics, 0, s.buffer, 0, g.metrics.size);
+      device.queue.submit([enc.finish()]);
+      await s.buffer.mapAsync(MapMode.READ);
+      bytes = s.buffer.getMappedRange().slice(0);
+      s.buffer.unmap();
+    } finally {
+      s.busy = false;
+    }
+  }
   const f = new Float32Array(bytes);
   const u = new Uint32Array(bytes);
   const out: StepMetrics[] = [];

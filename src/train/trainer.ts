@@ -2,13 +2,18 @@
  * The training loop over a prepared graph: micro-batches with gradient accumulation, the
  * learning-rate schedule, validation every N steps, and metrics read back once per logging
  * interval (never per kernel). Stops on a non-finite loss or gradient, naming the step.
+ *
+ * The metrics read of a logged step is waited for only after the next step is submitted, so the
+ * GPU never idles through the map round trip (one step of lag in what is reported). Where the
+ * state itself is needed (validation, the last step, a checkpoint through `at.flush`), the loop
+ * reads without lag.
  */
 import { epochBatches, type TokenizedExample } from '../data/batching';
 import type { LedgerSnapshot } from '../engine/pool';
 import type { TrainGraph } from '../model/graph/train-graph';
 import { dataPosition } from './checkpoint';
 import { learningRateAt } from './schedule';
-import { evaluate, readStepMetrics, submitMicroBatch, submitOptimizerStep, type MicroBatch } from './step';
+import { evaluate, readStepMetrics, submitMicroBatch, submitOptimizerStep, type MicroBatch, type StepMetrics } from './step';
 
 /** What the trainer reports at each logged step (the dashboard's and metrics.jsonl's rows). */
 export interface StepEvent {
@@ -43,10 +48,11 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /**
    * Awaited before each optimizer step (0-based): the studio's pause holds here, with the GPU state
-   * kept, and checkpoints are taken here (never mid-step). `at.logged`: every step before this one
-   * has been read back and reported, so a checkpoint here has the whole curve up to it.
+   * kept, and checkpoints are taken here (never mid-step). `at.flush()` reads back and reports
+   * every step before this one (a checkpoint then has the whole curve up to it); it throws
+   * NonFiniteError if one of them was NaN.
    */
-  beforeStep?: (step: number, at: { logged: boolean }) => Promise<void> | void;
+  beforeStep?: (step: number, at: { flush(): Promise<void> }) => Promise<void> | void;
   /**
    * Resume: the optimizer steps already done. The graph must hold the LoRA parameters and
    * optimizer state after them (`restoreTrainState`); the data order, learning-rate schedule,
@@ -86,14 +92,13 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
   let lastLogTime = started;
   let tokensSinceLog = 0;
   let lastLogged = startStep - 1;
+  /** The report of the last logged step while its metrics are still being read (at most one). */
+  let pending: Promise<void> | null = null;
 
-  /** Read the metrics of the steps after the last logged one up to `step`, check them, report them. */
-  const log = async (step: number, evalNow: boolean) => {
-    const count = step - lastLogged;
-    const rows = await readStepMetrics(g, step, Math.min(count, run.logEvery));
+  /** Report the metrics rows of steps lastLogged+1 .. step (read when `readStepMetrics` was called). */
+  const report = (step: number, rows: StepMetrics[], tokens: number, evalLoss?: number) => {
     const now = performance.now();
-    const tps = (tokensSinceLog * 1000) / Math.max(1e-6, now - lastLogTime);
-    const evalLoss = evalNow ? await evaluate(g, validation) : undefined;
+    const tps = (tokens * 1000) / Math.max(1e-6, now - lastLogTime);
     rows.forEach((m, i) => {
       const s = step - rows.length + 1 + i;
       if (m.nonFinite || !Number.isFinite(m.loss)) throw new NonFiniteError(s + 1, m.nonFinite && Number.isFinite(m.loss) ? 'gradient' : 'loss');
@@ -106,16 +111,36 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
       events.push(e);
       opts.onStep?.(e);
     });
-    lastLogged = step;
     lastLogTime = now;
+  };
+
+  /** Start reading the steps after the last logged one up to `step` (the copy is queued now, behind `step`). */
+  const startRead = (step: number): { rows: Promise<StepMetrics[]>; tokens: number } => {
+    const rows = readStepMetrics(g, step, Math.min(step - lastLogged, run.logEvery));
+    const tokens = tokensSinceLog;
     tokensSinceLog = 0;
+    lastLogged = step;
+    return { rows, tokens };
+  };
+
+  /** Every step before `step` read back and reported. */
+  const flush = async (step: number) => {
+    if (pending) {
+      const p = pending;
+      pending = null;
+      await p;
+    }
+    if (lastLogged < step - 1) {
+      const r = startRead(step - 1);
+      report(step - 1, await r.rows, r.tokens);
+    }
   };
 
   for (let step = startStep; step < steps; step++) {
-    if (opts.beforeStep) await opts.beforeStep(step, { logged: lastLogged === step - 1 });
+    if (opts.beforeStep) await opts.beforeStep(step, { flush: () => flush(step) });
     if (opts.signal?.aborted) {
-      // Stopped: report the steps done since the last log, so the curve and a checkpoint end together.
-      if (lastLogged < step - 1) await log(step - 1, false);
+      // Stopped: report the steps done, so the curve and a checkpoint end together.
+      await flush(step);
       break;
     }
     for (let micro = 0; micro < run.gradAccumulation; micro++) {
@@ -126,10 +151,25 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
     const lr = learningRateAt(run, step, steps);
     submitOptimizerStep(g, step, lr);
 
+    // The previous logged step's metrics, read while this step runs.
+    if (pending) {
+      const p = pending;
+      pending = null;
+      await p;
+    }
     const last = step === steps - 1;
     const evalNow = validation.length > 0 && run.evalEvery > 0 && ((step + 1) % run.evalEvery === 0 || last);
     if ((step + 1) % run.logEvery !== 0 && !last && !evalNow) continue;
-    await log(step, evalNow);
+    const r = startRead(step);
+    if (evalNow || last) {
+      // Validation must see this step's state before the next step changes it; the last step has no next.
+      const rows = await r.rows;
+      report(step, rows, r.tokens, evalNow ? await evaluate(g, validation) : undefined);
+    } else {
+      pending = r.rows.then((rows) => report(step, rows, r.tokens));
+      pending.catch(() => undefined); // handled where it is awaited; never an unhandled rejection meanwhile
+    }
   }
+  if (pending) await pending;
   return events;
 }

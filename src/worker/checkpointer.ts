@@ -36,9 +36,9 @@ export class Checkpointer {
     this.sinceLastMs += Math.max(0, ms);
   }
 
-  /** Before step `step` (0-based): whether to save now. Only where every earlier step is logged. */
-  due(step: number, logged: boolean): boolean {
-    return logged && step > 0 && checkpointDue(this.run, step, this.last?.step ?? 0, this.sinceLastMs);
+  /** Before step `step` (0-based): whether to save now (the caller flushes the trainer's metrics first). */
+  due(step: number): boolean {
+    return step > 0 && checkpointDue(this.run, step, this.last?.step ?? 0, this.sinceLastMs);
   }
 
   /**

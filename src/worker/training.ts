@@ -181,6 +181,7 @@ export class TrainingSession {
       await train(g, {
         train: data.train, validation: data.validation, padId: model.tokenizer.pad, signal: abort.signal, startStep,
         beforeStep: async (step, at) => {
+          if (gate.isPaused) await at.flush(); // a paused dashboard shows every step done
           const waited = await gate.wait();
           clock.pausedTotal += waited;
           clock.pausedSinceLast += waited;
@@ -188,8 +189,12 @@ export class TrainingSession {
           ckpt.elapse(now - tick - waited);
           tick = now;
           if (abort.signal.aborted) return;
-          if (ckpt.due(step, at.logged)) await saveCheckpoint(g, step);
-          else await rec.maybeSave();
+          if (ckpt.due(step)) {
+            await at.flush(); // the curve up to this step is reported (and checked for NaN) before the state is kept
+            await saveCheckpoint(g, step);
+          } else {
+            await rec.maybeSave();
+          }
           if (this.deps.faults?.nanAtStep === step) g.engine.gpu.device.queue.writeBuffer(g.lora.params, 0, new Float32Array(g.layout.length).fill(NaN));
         },
         onStep: (e) => {
