@@ -1,6 +1,7 @@
 /**
  * Read GPU buffers back to the CPU: every slice in one staging buffer, one copy pass, one
- * `mapAsync`. For tests and the once-per-logging-interval metrics read, never per kernel.
+ * `mapAsync`. For tests, validation losses and checkpoints, never per kernel (the step metrics
+ * have their own reused staging buffer, src/train/step.ts).
  *
  * The staging buffer is transient (created and destroyed here) and deliberately not in the pool's
  * ledger: it is not part of the run's planned memory.
