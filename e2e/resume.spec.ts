@@ -65,6 +65,8 @@ test('reload mid-run, resume from the checkpoint, finish with the same curve', a
   await expect(banner).toBeVisible({ timeout: 30_000 });
   const resume = banner.getByRole('button', { name: new RegExp(`^Resume ${interrupted.name.replace(/[+]/g, '\\+')} from step (4|8|12)$`) });
   await expect(resume).toBeEnabled();
+  // The demo loaded itself and fits the checkpoint: nothing else to load (a Hub model or an uploaded dataset would be named here).
+  await expect(banner).toContainText('Resuming continues the same curve.');
   expect(await unlabelledControls(page)).toEqual([]);
   const from = Number(/from step (\d+)/.exec((await resume.textContent()) ?? '')![1]);
   await tabTo(page, resume);

@@ -108,7 +108,9 @@ export type TrainEvent =
   | { type: 'phase'; phase: TrainPhase; message: string; progress?: number }
   | { type: 'step'; point: StepPoint; totalSteps: number }
   | { type: 'paused' }
-  | { type: 'resumed' };
+  | { type: 'resumed' }
+  /** Something the person should know that does not stop the run (e.g. its dataset could not be kept for resuming). */
+  | { type: 'warning'; message: string };
 
 export interface TrainResult {
   run: RunRecord;
@@ -125,6 +127,15 @@ export interface StartOptions {
 export interface ResumableRun {
   run: RunRecord;
   checkpoint: { step: number; totalSteps: number; createdAt: number; bytes: number; model: string; dataset: string };
+  inputs: ResumeInputs;
+}
+
+/** What resuming a run needs beyond what is loaded now. */
+export interface ResumeInputs {
+  /** What resuming loads by itself, e.g. "Qwen/Qwen2.5-0.5B from this browser's cache", "train.jsonl" (empty: what is loaded fits). */
+  loads: string[];
+  /** What only the person can load first, as sentences (empty: resuming takes one click). */
+  needs: string[];
 }
 
 export interface GenerateRequest {
@@ -184,8 +195,18 @@ export interface StudioApi {
   /** Interrupted runs with a checkpoint, newest first (runs left live by a page that died count as interrupted). */
   listResumable(): Promise<ResumableRun[]>;
   /**
-   * Continue an interrupted run from its last checkpoint with the loaded model and dataset (a new
-   * GPU device if the last was lost); the adapter lands in the library at the end, as for any run.
+   * Load what an interrupted run was trained on, where the loaded model or dataset does not match
+   * its checkpoint: the model as it was loaded (the demo, or a Hub repo through this browser's
+   * cache) and the dataset's kept copy with the run's options. Loads what it can, then returns
+   * what is loaded and, in `needs`, what only the person can load (picked files, a gated repo no
+   * longer cached, a dataset too large to keep).
+   */
+  loadRunInputs(runId: string, onProgress?: (p: FileProgress) => void): Promise<{ model: ModelInfo | null; dataset: DatasetSummary | null; needs: string[] }>;
+  /**
+   * Continue an interrupted run from its last checkpoint (a new GPU device if the last was lost),
+   * loading its model and dataset first as `loadRunInputs` does when what is loaded does not match
+   * (progress as 'preparing' phases; a RunConfigError names what only the person can load); the
+   * adapter lands in the library at the end, as for any run.
    */
   resumeRun(runId: string, onEvent: (e: TrainEvent) => void): Promise<TrainResult>;
   /** Delete a run's checkpoint (the run and its curves stay in Runs). */

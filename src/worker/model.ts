@@ -6,6 +6,7 @@
 import { ModelTokenizer } from '../data/tokenizer';
 import { opfsAvailable, opfsCache } from '../io/model-source/hub/opfs-cache';
 import { memoryCache } from '../io/model-source/hub/memory-cache';
+import type { HubCache } from '../io/model-source/hub/cache';
 import { openHubFiles } from '../io/model-source/hub/hub-files';
 import { fileModelFiles } from '../io/model-source/local-files';
 import { openModel, type ModelSource } from '../io/model-source/model';
@@ -31,7 +32,7 @@ export interface LoadedModel {
   stopIds: number[];
 }
 
-async function openFiles(spec: ModelSourceSpec, progress: (p: FileProgress) => void): Promise<ModelFiles & { detach?(): void }> {
+async function openFiles(spec: ModelSourceSpec, progress: (p: FileProgress) => void, hubCache?: HubCache): Promise<ModelFiles & { detach?(): void }> {
   switch (spec.kind) {
     case 'demo':
       return withProgress(urlModelFiles(demoUrl(), { name: 'studio-demo' }), progress);
@@ -42,13 +43,14 @@ async function openFiles(spec: ModelSourceSpec, progress: (p: FileProgress) => v
     case 'hub':
       return openHubFiles({
         repo: spec.repo, revision: spec.revision, accessToken: spec.token, endpoint: spec.endpoint,
-        cache: opfsAvailable() ? opfsCache() : memoryCache(), onProgress: progress,
+        cache: hubCache ?? (opfsAvailable() ? opfsCache() : memoryCache()), onProgress: progress,
       });
   }
 }
 
-export async function loadModel(spec: ModelSourceSpec, progress: (p: FileProgress) => void): Promise<LoadedModel> {
-  const files = await openFiles(spec, progress);
+/** `hubCache`: where Hub downloads are kept (default: OPFS where the browser has it, else memory). */
+export async function loadModel(spec: ModelSourceSpec, progress: (p: FileProgress) => void, hubCache?: HubCache): Promise<LoadedModel> {
+  const files = await openFiles(spec, progress, hubCache);
   const source = await openModel(files);
   const tok = await source.tokenizerFiles();
   const tokenizer = new ModelTokenizer({ tokenizerJson: tok.tokenizerJson, tokenizerConfig: tok.tokenizerConfig ?? {}, name: source.name });

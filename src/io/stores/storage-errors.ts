@@ -5,7 +5,8 @@
  * (IndexedDB aborts the whole transaction). Plain fields only, so it survives the worker boundary.
  */
 
-const mb = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
+/** A byte count for messages: "1.5 MiB". */
+export const mb = (b: number) => (b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(2)} GiB` : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 
 export class StorageFullError extends Error {
   override name = 'StorageFullError';

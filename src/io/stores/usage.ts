@@ -3,6 +3,8 @@
  * - models: the Hub cache in OPFS (`hf-hub/models--org--name/...`), one item per repo;
  * - adapters, runs, checkpoints: one IndexedDB database each (kv.ts), one item per adapter, run or
  *   checkpointed run. Keys are `<kind>:<id>[:...]`, so an item is every key with the same id.
+ *   Checkpoints also list the datasets kept to resume them (run-inputs.ts); deleting a run's
+ *   checkpoint forgets its inputs too, and a dataset no other run uses.
  * IndexedDB does not report sizes, so an item's bytes are those of its values once cloned
  * (approxBytes): close to what is stored, not the exact on-disk size; the browser's own total
  * (`navigator.storage.estimate()`) is reported beside them.
@@ -10,6 +12,7 @@
 import { idbKv, type Kv } from './kv';
 import { isPersisted } from './persist';
 import { approxBytes, storageEstimate } from './storage-errors';
+import { createRunInputStore } from './run-inputs';
 
 export const STORAGE_CATEGORIES = ['models', 'adapters', 'checkpoints', 'runs'] as const;
 export type StorageCategory = (typeof STORAGE_CATEGORIES)[number];
@@ -49,7 +52,7 @@ export interface ItemStore {
 const LABELS: Record<StorageCategory, [string, string]> = {
   models: ['Cached models', 'Hub downloads; deleting one means downloading it again next time'],
   adapters: ['Adapters', 'trained and imported adapters; download one first to keep a copy'],
-  checkpoints: ['Checkpoints', 'saved training state; without it an interrupted run cannot be resumed'],
+  checkpoints: ['Checkpoints', 'saved training state and the datasets kept to resume it; without it an interrupted run cannot be resumed'],
   runs: ['Runs', 'run history: configs and curves'],
 };
 
@@ -72,6 +75,16 @@ export function kvItems(kv: Kv): ItemStore {
     },
     async remove(id) {
       await kv.delMany((await kv.keys()).filter((k) => idOf(k) === id));
+    },
+  };
+}
+
+/** Several stores listed as one category; removing an id removes it from each store that has it. */
+export function joinItems(...parts: ItemStore[]): ItemStore {
+  return {
+    list: async () => (await Promise.all(parts.map((p) => p.list()))).flat().sort((a, b) => b.bytes - a.bytes),
+    async remove(id) {
+      for (const p of parts) await p.remove(id);
     },
   };
 }
@@ -150,7 +163,7 @@ function defaultStores(): Record<StorageCategory, ItemStore | null> {
   return {
     models: opfsModelItems(),
     adapters: kvItems(idbKv('finetune-studio-adapters')),
-    checkpoints: kvItems(idbKv('finetune-studio-checkpoints')),
+    checkpoints: joinItems(kvItems(idbKv('finetune-studio-checkpoints')), createRunInputStore().items),
     runs: kvItems(idbKv('finetune-studio-runs')),
   };
 }

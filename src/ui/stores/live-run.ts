@@ -22,9 +22,11 @@ interface LiveRunState {
   adapter: AdapterMeta | null;
   /** The last checkpoint of this run: the step it holds, and why the latest save failed (if it did). */
   checkpoint: { step: number; at: number; error?: string } | null;
+  /** What the worker warned about during the run (e.g. a dataset too big to keep for resuming). */
+  warnings: string[];
 }
 
-const idle: LiveRunState = { status: 'idle', phase: null, run: null, points: [], totalSteps: 0, error: null, adapter: null, checkpoint: null };
+const idle: LiveRunState = { status: 'idle', phase: null, run: null, points: [], totalSteps: 0, error: null, adapter: null, checkpoint: null, warnings: [] };
 
 export const useLiveRun = create<LiveRunState>()(() => ({ ...idle }));
 
@@ -57,6 +59,9 @@ function onEvent(e: TrainEvent): void {
     case 'checkpoint':
       // A failed save keeps the step of the last good one (training goes on).
       useLiveRun.setState((st) => ({ checkpoint: e.error ? { step: st.checkpoint?.step ?? 0, at: st.checkpoint?.at ?? 0, error: e.error } : { step: e.step, at: Date.now() } }));
+      break;
+    case 'warning':
+      useLiveRun.setState((st) => ({ warnings: [...st.warnings, e.message] }));
       break;
     case 'paused':
       useLiveRun.setState({ status: 'paused' });

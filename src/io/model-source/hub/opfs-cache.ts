@@ -38,18 +38,28 @@ export function opfsCache(rootName = 'hf-hub', root?: FileSystemDirectoryHandle)
     location: `browser storage (OPFS "${rootName}")`,
     repo(repoId) {
       const folder = `models--${repoId.split('/').join('--')}`;
-      return flatRepoCache(opfsStore(async () => (await getRoot()).getDirectoryHandle(folder, { create: true })), repoId);
+      // Reads never create the repo's folder: a lookup of an uncached repo leaves no empty entry behind.
+      const repoDir = async (create: boolean) => {
+        try {
+          return await (await getRoot()).getDirectoryHandle(folder, { create });
+        } catch (e) {
+          if (!create && isNotFound(e)) return null;
+          throw e;
+        }
+      };
+      return flatRepoCache(opfsStore(repoDir), repoId);
     },
   };
 }
 
 const isNotFound = (e: unknown) => e instanceof DOMException && (e.name === 'NotFoundError' || e.name === 'TypeMismatchError');
 
-function opfsStore(repoDir: () => Promise<FileSystemDirectoryHandle>): FlatStore {
+function opfsStore(repoDir: (create: boolean) => Promise<FileSystemDirectoryHandle | null>): FlatStore {
   /** The directory of "a/b/name" (created on demand) and the leaf name. */
   async function locate(path: string, create: boolean): Promise<[FileSystemDirectoryHandle, string] | null> {
     const parts = path.split('/');
-    let dir = await repoDir();
+    let dir = await repoDir(create);
+    if (!dir) return null;
     try {
       for (const p of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(p, { create });
     } catch (e) {

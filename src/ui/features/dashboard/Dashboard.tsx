@@ -65,6 +65,7 @@ export function Dashboard() {
           {live.checkpoint.error ? ` The latest save failed (training goes on): ${live.checkpoint.error}` : ''}
         </p>
       )}
+      {live.warnings.map((w, i) => <p key={i} className="note warn" role="status" data-testid="run-warning">{w}</p>)}
       <ErrorBox error={live.error} testId="run-error" />
       {live.status === 'done' && live.adapter && (
         <p className="banner" data-testid="run-done">
