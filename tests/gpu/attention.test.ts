@@ -1,9 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  attentionSmemBytes, attentionTiles, attentionWorkspaceBytes, prepareAttentionForward, ATTENTION_SMEM_BUDGET,
+  adapterKind, attentionSmemBytes, attentionTiles, attentionWorkspaceBytes, columnsPerInvocation, prepareAttentionForward,
+  ATTENTION_MAX_D, ATTENTION_SMEM_BUDGET,
 } from '../../src/engine/kernels/attention';
 import { prepareAttentionBackward } from '../../src/engine/kernels/attention-backward';
 import { attentionBackward, attentionForward } from '../../src/reference/ops/attention';
+import type { Engine } from '../../src/engine/context';
 import { mismatches, rand, read, run, testEngine, upload } from './gpu';
 
 const engine = await testEngine();
@@ -41,6 +43,14 @@ const CASES: Case[] = [
   { B: 1, T: 17, H: 6, KV: 3, D: 16 },
   { B: 1, T: 257, H: 2, KV: 1, D: 8 },
   { B: 2, T: 19, H: 4, KV: 1, D: 64 },
+  { B: 1, T: 50, H: 4, KV: 2, D: 64 },  // the bench model's heads, several tiles of every kernel
+  // D % 4 != 0: rows zero-padded to whole vec4s in workgroup memory
+  { B: 1, T: 9, H: 2, KV: 1, D: 6 },
+  { B: 1, T: 5, H: 2, KV: 2, D: 2 },
+  // larger heads: fewer rows per block (D = 80: RB 2), 2 rows per invocation in dq and 32 invocations in dkdv (D = 256)
+  { B: 1, T: 20, H: 3, KV: 1, D: 80 },
+  { B: 1, T: 21, H: 2, KV: 2, D: 128 },
+  { B: 1, T: 6, H: 2, KV: 1, D: 256 },
 ];
 
 describe('attention tiles', () => {
@@ -51,19 +61,44 @@ describe('attention tiles', () => {
         expect(attentionSmemBytes[kind](t[kind], D)).toBeLessThanOrEqual(ATTENTION_SMEM_BUDGET);
       }
     }
-    expect(attentionTiles(64)).toEqual({ fwd: { BR: 16, BC: 16 }, dq: { BR: 16, BC: 16 }, dkdv: { BR: 8, BC: 16 } });
-    expect(attentionTiles(128)).toEqual({ fwd: { BR: 8, BC: 8 }, dq: { BR: 8, BC: 8 }, dkdv: { BR: 4, BC: 8 } });
+    // Every D up to the limit gets tiles the WGSL can run: whole row groups and key quads, at most
+    // 4 (fwd, dq) or 2 (dkdv) vec4 columns per invocation, a score block for every invocation up to D = 64.
+    for (let D = 1; D <= ATTENTION_MAX_D; D++) for (const adapter of ['cpu', 'gpu'] as const) {
+      const t = attentionTiles(D, adapter);
+      for (const kind of ['fwd', 'dq', 'dkdv'] as const) {
+        const { BR, BC, WG, RB, RQ } = t[kind];
+        const where = `D = ${D} ${adapter} ${kind} ${JSON.stringify(t[kind])}`;
+        expect(attentionSmemBytes[kind](t[kind], D), where).toBeLessThanOrEqual(ATTENTION_SMEM_BUDGET);
+        expect(BC % 4 === 0 && BR % RB === 0 && (kind === 'dkdv' || BR % RQ === 0), where).toBe(true);
+        expect(columnsPerInvocation(kind, t[kind], D), where).toBeLessThanOrEqual(kind === 'dkdv' ? 2 : 4);
+        if (D <= 64 && adapter === 'cpu') expect((BR / RB) * (BC / 4), where).toBeGreaterThanOrEqual(WG);
+      }
+    }
+    const tile = (BR: number, BC: number, RB: number, RQ = 4, WG = 16) => ({ BR, BC, WG, RB, RQ });
+    expect(attentionTiles(64)).toEqual({ fwd: tile(16, 16, 4), dq: tile(16, 8, 2), dkdv: tile(16, 8, 2) });
+    expect(attentionTiles(128)).toEqual({ fwd: tile(8, 8, 1), dq: tile(8, 4, 1), dkdv: tile(8, 4, 1) });
+    expect(attentionTiles(256)).toEqual({ fwd: tile(4, 4, 1), dq: tile(2, 4, 1, 2), dkdv: tile(2, 4, 1, 4, 32) });
+    // A GPU gets 64 invocations (two warps, one wavefront) where the tiles allow it.
+    expect(attentionTiles(64, 'gpu')).toMatchObject({ fwd: { WG: 64 }, dq: { WG: 64 }, dkdv: { WG: 64 } });
+    expect(attentionTiles(128, 'gpu').fwd.WG).toBe(64);
+    expect(() => attentionTiles(288)).toThrow(/head dim D = 288 exceeds 256/);
     expect(attentionWorkspaceBytes({ B: 2, H: 3, T: 5 })).toEqual({ lse: 120, dvec: 120 });
   });
 });
 
 describe.skipIf(!engine)('causal GQA attention vs the CPU reference', () => {
-  const e = engine!;
-  afterAll(() => e.pool.destroyAll());
+  const cpu = engine!;
+  afterAll(() => cpu.pool.destroyAll());
+  // The same device described as a GPU: the kernels take the GPU's workgroup sizes (64).
+  const gpu: Engine = { ...cpu, gpu: { ...cpu.gpu, adapterInfo: { vendor: 'test', architecture: 'gpu', device: '', description: 'a GPU' } } };
+  it('this device is a CPU adapter (SwiftShader), so both sizings run here', () => {
+    expect(adapterKind(cpu)).toBe('cpu');
+    expect(adapterKind(gpu)).toBe('gpu');
+  });
 
-  for (const c of CASES) {
+  for (const c of CASES) for (const [sizing, e] of [['CPU', cpu], ['GPU', gpu]] as const) {
     const { B, T, H, KV, D } = c;
-    it(`(B, T, H, KV, D) = (${B}, ${T}, ${H}, ${KV}, ${D})`, async () => {
+    it(`(B, T, H, KV, D) = (${B}, ${T}, ${H}, ${KV}, ${D}), ${sizing}-sized workgroups`, async () => {
       const q = rand(B * T * H * D, 1 + T, 1);
       const k = rand(B * T * KV * D, 2 + T, 1);
       const v = rand(B * T * KV * D, 3 + T, 1);
@@ -97,6 +132,7 @@ describe.skipIf(!engine)('causal GQA attention vs the CPU reference', () => {
   }
 
   it('accumulate adds onto dq, dk, dv; guards reject bad shapes', async () => {
+    const e = cpu;
     const c = { B: 1, T: 5, H: 2, KV: 1, D: 8 };
     const q = rand(c.T * c.H * c.D, 11);
     const k = rand(c.T * c.KV * c.D, 12);

@@ -14,12 +14,12 @@ import shader from '../../../shaders/attention_backward.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
 import { checkNoAlias, flatGrid, makeOp, resolveBindings, type BufferRef, type PreparedOp } from './common';
-import { attentionParams, attentionTiles, checkAttentionShape, type AttentionShape } from './attention';
+import { adapterKind, attentionParams, attentionTiles, checkAttentionShape, type AttentionShape } from './attention';
 
 const DVEC = layoutSpec(['uniform', 'rw', 'read', 'read']);
 const DQ = layoutSpec(['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw']);
 const DKDV = layoutSpec(['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw', 'rw']);
-/** Threads per workgroup of the dvec entry point (WG in the WGSL). */
+/** Threads per workgroup of the dvec entry point (DVEC_WG in the WGSL). */
 const WG = 64;
 
 export interface AttentionBackwardArgs extends AttentionShape {
@@ -55,7 +55,8 @@ export async function prepareAttentionBackward(engine: Engine, a: AttentionBackw
   const { B, T, H, KV, D } = a;
   const label = a.label ?? `attention bwd B${B} T${T} H${H} KV${KV} D${D}`;
   const s = checkAttentionShape(label, a);
-  const tiles = attentionTiles(D);
+  const tiles = attentionTiles(D, adapterKind(engine));
+  const dkdv = tiles.dkdv;  // its RQ is not a constant of the dkdv entry point
   const [q, k, v, dout, out, lse, dvec, dq, dk, dv] = resolveBindings(engine, label, [
     { name: 'q', ref: a.q, bytes: s.qBytes, shape: s.qShape },
     { name: 'k', ref: a.k, bytes: s.kvBytes, shape: s.kvShape },
@@ -80,7 +81,7 @@ export async function prepareAttentionBackward(engine: Engine, a: AttentionBackw
   const [pDvec, pDq, pDkdv] = await Promise.all([
     pipe('attention_bwd_dvec', { D }, DVEC),
     pipe('attention_bwd_dq', { D, ...tiles.dq, ACCUMULATE: accumulate }, DQ),
-    pipe('attention_bwd_dkdv', { D, ...tiles.dkdv, ACCUMULATE: accumulate }, DKDV),
+    pipe('attention_bwd_dkdv', { D, BR: dkdv.BR, BC: dkdv.BC, WG: dkdv.WG, RB: dkdv.RB, ACCUMULATE: accumulate }, DKDV),
   ]);
   const uniform = attentionParams(a);
   const ops: PreparedOp[] = [];

@@ -3,13 +3,17 @@
  * as `attentionForward` in src/reference/ops/attention.ts but without the (B, H, T, T) matrix:
  *   out (B, T, H, D) = softmax(q k^T / sqrt(D) + causal mask) v,  query head h reads KV head h / (H/KV)
  *   lse (B, H, T)    = the per-row logsumexp of the scaled scores, kept for the backward
- * One workgroup of 64 per (query block, head, batch) runs an online softmax over key tiles staged in
- * workgroup memory. Buffers are contiguous, row-major, f32. The backward is in attention-backward.ts.
+ * One workgroup per (query block, head, batch) runs an online softmax over key tiles staged in
+ * workgroup memory (vec4 tiles, register-blocked products; the layout is in the WGSL header).
+ * Buffers are contiguous, row-major, f32. The backward is in attention-backward.ts. Any head dim up
+ * to ATTENTION_MAX_D works: tile rows are zero-padded to whole vec4s, so D % 4 != 0 (which config.ts
+ * allows, and only test models have) takes the same path with a few zero lanes.
  *
  * Also home of what both directions share: the shape, the tile choice and the workspace sizes.
  */
 import shader from '../../../shaders/attention_forward.wgsl?raw';
 import type { Engine } from '../context';
+import { isCpuAdapter } from '../device';
 import { layoutSpec } from '../pipelines';
 import { checkDims, checkNoAlias, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
 
@@ -24,17 +28,27 @@ export interface AttentionShape {
   D: number;
 }
 
-/** Threads per workgroup and accumulator registers per thread (WG and NACC in the WGSL). */
-const WG = 64;
-const NACC = 16;
 /** Workgroup memory every WebGPU device guarantees (maxComputeWorkgroupStorageSize >= 16 KiB). */
 export const ATTENTION_SMEM_BUDGET = 16384;
+/** The largest head dim the tiles fit (as ATTENTION_DECODE_MAX_D for generation). */
+export const ATTENTION_MAX_D = 256;
 
+/**
+ * How one kernel cuts its work (the override constants of the WGSL of the same names). Each key
+ * tile's scores are computed in blocks of RB query rows x 4 keys per invocation; the products that
+ * follow give each invocation RQ query rows (fwd, dq) or 4 keys (dkdv) x NQ vec4 columns of D.
+ */
 export interface Tile {
   /** query rows per tile */
   BR: number;
-  /** keys per tile */
+  /** keys per tile (a multiple of 4) */
   BC: number;
+  /** invocations per workgroup */
+  WG: number;
+  /** query rows per score block (1, 2 or 4) */
+  RB: number;
+  /** fwd, dq: query rows per invocation in the product with K or V (1, 2 or 4); dkdv: 4 (keys) */
+  RQ: number;
 }
 
 export interface AttentionTiles {
@@ -43,32 +57,76 @@ export interface AttentionTiles {
   dkdv: Tile;
 }
 
-/** Workgroup memory in bytes of each kernel (tile rows are padded to D + 1 words). */
+/** vec4s per row of a tile in workgroup memory: ceil(D / 4) padded by one (see the WGSL). */
+const rowStride = (D: number) => Math.ceil(D / 4) + 1;
+
+/** Workgroup memory in bytes of each kernel (layouts in the WGSL headers). */
 export const attentionSmemBytes = {
-  fwd: ({ BR, BC }: Tile, D: number) => 4 * ((BR + BC) * (D + 1) + BR * BC + BR),
-  dq: ({ BR, BC }: Tile, D: number) => 4 * ((2 * BR + BC) * (D + 1) + BR * BC + 2 * BR),
-  dkdv: ({ BR, BC }: Tile, D: number) => 4 * ((2 * BC + 2 * BR) * (D + 1) + 2 * BR * BC + 2 * BR),
+  /** qs (BR), ks, vs (BC) rows of SD vec4; ss (BR, BC) f32 */
+  fwd: ({ BR, BC }: Tile, D: number) => 16 * (BR + 2 * BC) * rowStride(D) + 4 * BR * BC,
+  /** qs, dos (BR), ks, vs (BC) rows; dss (BR, BC); rowLse, rowD (BR) */
+  dq: ({ BR, BC }: Tile, D: number) => 16 * (2 * BR + 2 * BC) * rowStride(D) + 4 * BR * BC + 8 * BR,
+  /** ks, vs (BC), qs, dos (BR) rows; ps, dss (BR, BC); rowLse, rowD (BR) */
+  dkdv: ({ BR, BC }: Tile, D: number) => 16 * (2 * BC + 2 * BR) * rowStride(D) + 8 * BR * BC + 8 * BR,
 };
 
+/**
+ * NQ, the vec4 columns per invocation in the second product: D4 split over the invocations that
+ * share a row group (fwd, dq) or a key quad (dkdv); Infinity when WG does not split evenly.
+ */
+export function columnsPerInvocation(kind: keyof AttentionTiles, { BR, BC, WG, RQ }: Tile, D: number): number {
+  const groups = kind === 'dkdv' ? BC / 4 : BR / RQ;
+  return WG % groups === 0 ? Math.ceil(Math.ceil(D / 4) / (WG / groups)) : Infinity;
+}
+
+/** Invocations per workgroup to try, in order: few on a CPU adapter, a GPU's usual 64 elsewhere. */
+const WGS = { cpu: [16, 32, 64], gpu: [64, 32, 16] };
 const SIZES = [16, 8, 4, 2, 1];
 
 /**
- * The largest tiles (at most 16) whose workgroup memory fits the guaranteed 16 KiB and whose
- * register accumulators (BR * D for fwd and dq, BC * D for dkdv) fit WG * NACC = 1024. The same on
- * every device, so results do not depend on the adapter. E.g. D = 64: fwd 16/16, dq 16/16, dkdv
- * BC 16, BR 8; D = 128: fwd 8/8, dq 8/8, dkdv BC 8, BR 4.
+ * The tiles of each kernel: the largest BR x BC (at most 16 x 16) whose workgroup memory fits the
+ * guaranteed 16 KiB and whose accumulators fit the WGSL's registers (fwd, dq: RQ <= 4 rows x NQ <= 4
+ * vec4 columns; dkdv: 4 keys x NQ <= 2 columns for each of dk and dv), with the fewest invocations
+ * (on a CPU adapter 16 for every D up to 128: SwiftShader runs invocations as fibers and every
+ * barrier switches them all, and the bench shapes ran 1.3x slower with 32 and 1.7x with 64; on a
+ * GPU 64, two warps or one wavefront, so a workgroup does not leave most of its SIMD lanes idle).
+ * RB is then the most rows per score block that still gives every invocation a block (on a GPU
+ * some invocations may sit out the score step; all of them share the products that follow). The
+ * summation order does not depend on WG, so both choices give the same bits. E.g. on a CPU
+ * adapter (BR/BC) D = 64: fwd 16/16, dq 16/8, dkdv 16/8; D = 128: fwd 8/8, dq 8/4, dkdv 8/4.
  */
-export function attentionTiles(D: number): AttentionTiles {
-  const fits = (kind: keyof AttentionTiles, t: Tile, acc: number) =>
-    acc * D <= WG * NACC && attentionSmemBytes[kind](t, D) <= ATTENTION_SMEM_BUDGET;
-  const square = (kind: 'fwd' | 'dq') => SIZES.find((n) => fits(kind, { BR: n, BC: n }, n));
-  const fwd = square('fwd');
-  const dq = square('dq');
-  const BC = SIZES.find((n) => fits('dkdv', { BR: 1, BC: n }, n));
-  const BR = BC && SIZES.find((n) => fits('dkdv', { BR: n, BC }, BC));
-  if (!fwd || !dq || !BC || !BR) throw new RangeError(`attention: head dim D = ${D} is too large for the tiles`);
-  return { fwd: { BR: fwd, BC: fwd }, dq: { BR: dq, BC: dq }, dkdv: { BR, BC } };
+export function attentionTiles(D: number, adapter: 'cpu' | 'gpu' = 'cpu'): AttentionTiles {
+  if (D > ATTENTION_MAX_D) {
+    throw new RangeError(`attention: head dim D = ${D} exceeds ${ATTENTION_MAX_D}, the largest whose tiles fit the 16 KiB of workgroup memory every WebGPU device guarantees`);
+  }
+  const pick = (kind: keyof AttentionTiles): Tile => {
+    const maxColumns = kind === 'dkdv' ? 2 : 4;
+    for (const WG of WGS[adapter]) {
+      let best: Tile | undefined;
+      for (const BR of SIZES) {
+        for (const BC of SIZES.filter((n) => n % 4 === 0)) {
+          for (const RQ of kind === 'dkdv' ? [4] : [4, 2, 1]) {
+            if (kind !== 'dkdv' && BR % RQ !== 0) continue;
+            const tile = { BR, BC, WG, RB: 1, RQ };
+            if (columnsPerInvocation(kind, tile, D) > maxColumns) continue;
+            if (attentionSmemBytes[kind](tile, D) > ATTENTION_SMEM_BUDGET) continue;
+            if (!best || BR * BC > best.BR * best.BC) best = tile;
+          }
+        }
+      }
+      if (!best) continue;
+      const tile: Tile = best;
+      const blocks = (rb: number) => (tile.BR / rb) * (tile.BC / 4);
+      tile.RB = [4, 2, 1].find((rb) => tile.BR % rb === 0 && blocks(rb) >= WG) ?? 1;
+      return tile;
+    }
+    throw new RangeError(`attention: head dim D = ${D} is too large for the ${kind} tiles`);
+  };
+  return { fwd: pick('fwd'), dq: pick('dq'), dkdv: pick('dkdv') };
 }
+
+/** Which workgroup sizes suit the engine's adapter (see attentionTiles). */
+export const adapterKind = (engine: Engine): 'cpu' | 'gpu' => (isCpuAdapter(engine.gpu.adapterInfo) ? 'cpu' : 'gpu');
 
 /**
  * Bytes of the two (B, H, T) f32 buffers the attention needs besides its inputs and outputs, for the
@@ -121,7 +179,7 @@ export async function prepareAttentionForward(engine: Engine, a: AttentionForwar
   const { B, T, H, KV, D } = a;
   const label = a.label ?? `attention fwd B${B} T${T} H${H} KV${KV} D${D}`;
   const s = checkAttentionShape(label, a);
-  const { BR, BC } = attentionTiles(D).fwd;
+  const tile = attentionTiles(D, adapterKind(engine)).fwd;
   const b = resolveBindings(engine, label, [
     { name: 'q', ref: a.q, bytes: s.qBytes, shape: s.qShape },
     { name: 'k', ref: a.k, bytes: s.kvBytes, shape: s.kvShape },
@@ -133,10 +191,10 @@ export async function prepareAttentionForward(engine: Engine, a: AttentionForwar
   checkNoAlias(label, b[4], b.slice(0, 4));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
     label: 'attention_forward', code: shader, entryPoint: 'attention_forward',
-    constants: { D, BR, BC }, layout: FORWARD,
+    constants: { D, ...tile }, layout: FORWARD,
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout, uniform: attentionParams(a),
-    resources: b, workgroups: [Math.ceil(T / BR), H, B],
+    resources: b, workgroups: [Math.ceil(T / tile.BR), H, B],
   });
 }
