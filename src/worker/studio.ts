@@ -10,7 +10,7 @@ import { createCheckpointStore, type CheckpointStore } from '../io/stores/checkp
 import { parseRunConfig } from '../train/run-config';
 import type { DatasetOptions, GenerateRequest, ModelSourceSpec, StudioApi, TrainResult } from './api';
 import { prepareDataset, readDatasetFile, type LoadedDataset } from './dataset';
-import { Estimator, explainDeviceOom, fitProblems, planOrExplain } from './estimate';
+import { Estimator, fitProblems, planOrExplain } from './estimate';
 import { OutOfMemoryError } from '../engine/errors';
 import { GenerationSession } from './generation';
 import { GpuHolder } from './gpu';
@@ -188,10 +188,6 @@ export function createStudio(deps: StudioDeps): StudioApi {
         const result = await training.start(run, m, d, (e) => { cast.event(e); inputs.onEvent(e); }, options);
         final = result.run;
         return result;
-      } catch (e) {
-        // The device refused an allocation at run time: name the sizes and the changes that help.
-        if (e instanceof OutOfMemoryError && e.limitBytes === -1) throw await explainDeviceOom(e, m.config, run, g);
-        throw e;
       } finally {
         await inputs.end();
         cast.end(final);

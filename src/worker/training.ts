@@ -26,7 +26,7 @@ import { RunConfigError, type RunConfig } from '../train/run-config';
 import { NonFiniteError, totalSteps, train, type StepEvent } from '../train/trainer';
 import type { StartOptions, TrainEvent, TrainResult } from './api';
 import type { LoadedDataset } from './dataset';
-import { epochTokens, planOrExplain, planProblems } from './estimate';
+import { epochTokens, explainDeviceOom, planOrExplain, planProblems } from './estimate';
 import type { LoadedModel } from './model';
 import { PauseGate } from './pause-gate';
 import { adapterTensors } from './adapter-tensors';
@@ -228,7 +228,11 @@ export class TrainingSession {
         if (info) fault.lost = new DeviceLostError(info.reason ?? 'unknown', info.message);
       }
       const kept = ckpt.last;
-      const err = fault.lost ? lostDuringRun(fault.lost, rec.last, kept) : e instanceof NonFiniteError ? keptAfterNaN(e, kept) : e;
+      const err = fault.lost ? lostDuringRun(fault.lost, rec.last, kept)
+        : e instanceof NonFiniteError ? keptAfterNaN(e, kept)
+        // The device refused an allocation at run time: name the sizes and the changes that help (in the run record too).
+        : e instanceof OutOfMemoryError && e.limitBytes === -1 ? await explainDeviceOom(e, model.config, run, gpu)
+        : e;
       await rec.fail(err, engine, fault.lost && kept ? 'interrupted' : 'failed');
       throw err;
     } finally {

@@ -108,6 +108,7 @@ describe('allocations the GPU refuses', () => {
     expect((err as Error).message).toMatch(/each of these halves it: .*micro-batch \d \(now 8\): largest buffer [\d.]+ KiB, [\d.]+ KiB in all/);
     const [failed] = await studio.listRuns();
     expect(failed.status).toBe('failed');
+    expect(failed.error?.message).toBe((err as Error).message); // Runs shows the same explanation
     // The studio is still usable: a run on a device that does not refuse completes.
     const ok = await studioOn(real);
     expect((await ok.startTraining(run, () => {})).run.status).toBe('completed');
