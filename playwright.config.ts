@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_WEBGPU_ARGS } from './scripts/chromium-args.mjs';
 
 // Headless Chromium with WebGPU. scripts/test.mjs sets CHROME_PATH (an installed browser; nothing is
 // downloaded). On a machine without a GPU, Chromium's WebGPU runs on SwiftShader.
@@ -14,17 +15,7 @@ export default defineConfig({
     baseURL: `http://127.0.0.1:${port}`,
     launchOptions: {
       executablePath,
-      args: [
-        '--enable-unsafe-webgpu',
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run',
-        // Same Dawn toggle as src/engine/node-gpu.ts: fast pipeline creation on SwiftShader.
-        '--disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension',
-      ],
+      args: CHROMIUM_WEBGPU_ARGS,
     },
   },
   webServer: {

@@ -7,6 +7,7 @@ import { cpus, loadavg } from 'node:os';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 import { gpuProcessCpuMs } from './bench-cpu.mjs';
+import { CHROMIUM_WEBGPU_ARGS } from './chromium-args.mjs';
 import { prepareGpuEnvironment } from './gpu-env.mjs';
 
 const quick = process.argv.includes('--quick');
@@ -33,16 +34,7 @@ const url = `${server.resolvedUrls.local[0]}bench.html${quick ? '?quick' : ''}`;
 // A browser server, so that its process id is known: the GPU process's CPU time is read from /proc.
 const browserServer = await chromium.launchServer({
   executablePath: env.CHROME_PATH,
-  args: [
-    '--enable-unsafe-webgpu',
-    '--no-sandbox',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-dawn-features=use_vulkan_zero_initialize_workgroup_memory_extension',
-  ],
+  args: CHROMIUM_WEBGPU_ARGS,
 });
 const browser = await chromium.connect(browserServer.wsEndpoint());
 let code = 0;

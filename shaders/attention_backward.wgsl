@@ -41,14 +41,7 @@ override TPK: u32 = WG / C4;                // dkdv: invocations per key quad in
 override NK: u32 = (D4 + TPK - 1u) / TPK;   // dkdv: vec4 columns per invocation (<= 2)
 const DVEC_WG: u32 = 64u;
 
-struct Params {
-  B: u32,
-  T: u32,
-  H: u32,
-  KV: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
+// Params, p, q, k, v and their row readers: attention_rows.wgsl (prepended by the wrapper).
 
 // ---- Dvec (B, H, T) = rowsum(dout * out); rows enumerated (b, i, h), grid 2D: row = y * nx * WG + x ----
 @group(0) @binding(1) var<storage, read_write> dvec_out: array<f32>;  // (B, H, T)
@@ -68,10 +61,7 @@ fn attention_bwd_dvec(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
   dvec_out[(b * p.H + h) * p.T + i] = s;
 }
 
-// ---- bindings shared by dq and dkdv ----
-@group(0) @binding(1) var<storage, read> q: array<f32>;      // (B, T, H, D)
-@group(0) @binding(2) var<storage, read> k: array<f32>;      // (B, T, KV, D)
-@group(0) @binding(3) var<storage, read> v: array<f32>;      // (B, T, KV, D)
+// ---- bindings shared by dq and dkdv (q, k, v at 1-3: attention_rows.wgsl) ----
 @group(0) @binding(4) var<storage, read> dout: array<f32>;   // (B, T, H, D)
 @group(0) @binding(5) var<storage, read> lse: array<f32>;    // (B, H, T)
 @group(0) @binding(6) var<storage, read> dvec: array<f32>;   // (B, H, T)
@@ -88,29 +78,11 @@ var<workgroup> dss: array<vec4<f32>, BR * C4>;  // (BR, BC) ds, same layout
 var<workgroup> rowLse: array<f32, BR>;
 var<workgroup> rowD: array<f32, BR>;
 
-// Elements d .. d+3 of the row at element offset o; elements past D are zero.
-fn q_quad(o: u32, d: u32) -> vec4<f32> {
-  if (D % 4u == 0u) { return vec4(q[o + d], q[o + d + 1u], q[o + d + 2u], q[o + d + 3u]); }
-  var r = vec4(0.0);
-  for (var e = 0u; e < 4u; e++) { if (d + e < D) { r[e] = q[o + d + e]; } }
-  return r;
-}
+// Elements d .. d+3 of a dout row (as q_quad).
 fn dout_quad(o: u32, d: u32) -> vec4<f32> {
   if (D % 4u == 0u) { return vec4(dout[o + d], dout[o + d + 1u], dout[o + d + 2u], dout[o + d + 3u]); }
   var r = vec4(0.0);
   for (var e = 0u; e < 4u; e++) { if (d + e < D) { r[e] = dout[o + d + e]; } }
-  return r;
-}
-fn k_quad(o: u32, d: u32) -> vec4<f32> {
-  if (D % 4u == 0u) { return vec4(k[o + d], k[o + d + 1u], k[o + d + 2u], k[o + d + 3u]); }
-  var r = vec4(0.0);
-  for (var e = 0u; e < 4u; e++) { if (d + e < D) { r[e] = k[o + d + e]; } }
-  return r;
-}
-fn v_quad(o: u32, d: u32) -> vec4<f32> {
-  if (D % 4u == 0u) { return vec4(v[o + d], v[o + d + 1u], v[o + d + 2u], v[o + d + 3u]); }
-  var r = vec4(0.0);
-  for (var e = 0u; e < 4u; e++) { if (d + e < D) { r[e] = v[o + d + e]; } }
   return r;
 }
 

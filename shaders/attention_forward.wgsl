@@ -41,17 +41,7 @@ override TPR: u32 = WG / (BR / RQ);      // invocations per row group in step 2
 override NQ: u32 = (D4 + TPR - 1u) / TPR;  // output vec4 columns per invocation (RQ NQ <= 16)
 const NEG_BIG: f32 = -3.0e38;
 
-struct Params {
-  B: u32,
-  T: u32,
-  H: u32,
-  KV: u32,
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> q: array<f32>;          // (B, T, H, D) after RoPE
-@group(0) @binding(2) var<storage, read> k: array<f32>;          // (B, T, KV, D) after RoPE
-@group(0) @binding(3) var<storage, read> v: array<f32>;          // (B, T, KV, D)
+// Params, p, q, k, v and their row readers: attention_rows.wgsl (prepended by the wrapper).
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;  // (B, T, H, D)
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;  // (B, H, T)
 
@@ -59,26 +49,6 @@ var<workgroup> qs: array<vec4<f32>, BR * SD>;  // (BR, D4) scaled queries, row s
 var<workgroup> ks: array<vec4<f32>, BC * SD>;  // (BC, D4) keys of the tile, row stride SD
 var<workgroup> vs: array<vec4<f32>, BC * SD>;  // (BC, D4) values of the tile, row stride SD
 var<workgroup> ss: array<vec4<f32>, BR * C4>;  // (BR, BC) scores: ss[r * C4 + c] = keys c + C4 * (0, 1, 2, 3)
-
-// Elements d .. d+3 of the row at element offset o; elements past D are zero.
-fn q_quad(o: u32, d: u32) -> vec4<f32> {
-  if (D % 4u == 0u) { return vec4(q[o + d], q[o + d + 1u], q[o + d + 2u], q[o + d + 3u]); }
-  var r = vec4(0.0);
-  for (var e = 0u; e < 4u; e++) { if (d + e < D) { r[e] = q[o + d + e]; } }
-  return r;
-}
-fn k_quad(o: u32, d: u32) -> vec4<f32> {
-  if (D % 4u == 0u) { return vec4(k[o + d], k[o + d + 1u], k[o + d + 2u], k[o + d + 3u]); }
-  var r = vec4(0.0);
-  for (var e = 0u; e < 4u; e++) { if (d + e < D) { r[e] = k[o + d + e]; } }
-  return r;
-}
-fn v_quad(o: u32, d: u32) -> vec4<f32> {
-  if (D % 4u == 0u) { return vec4(v[o + d], v[o + d + 1u], v[o + d + 2u], v[o + d + 3u]); }
-  var r = vec4(0.0);
-  for (var e = 0u; e < 4u; e++) { if (d + e < D) { r[e] = v[o + d + e]; } }
-  return r;
-}
 
 // Stage keys (or values) k0 .. k0+BC-1 of KV head kvh; rows >= T are zero.
 fn stage_keys(t: u32, b: u32, kvh: u32, k0: u32) {

@@ -37,7 +37,7 @@ struct Params {
 
 var<workgroup> As: array<vec4<f32>, TK * TM4>;  // (TK, TM/4): As[k*TM4 + i] = op(A)[m0+4i .. m0+4i+3][k0+k]
 var<workgroup> Bs: array<vec4<f32>, TK * TN4>;  // (TK, TN/4): Bs[k*TN4 + j] = op(B)[k0+k][n0+4j .. n0+4j+3]
-var<private> acc: array<vec4<f32>, 16>;         // acc[2i + j/4][j%4] = C[row i][column j] of the 8 x 8 block
+// acc and fma_block: register_block.wgsl (prepended by the wrapper).
 
 fn a_at(m: u32, k: u32) -> f32 {
   if (m >= P.M || k >= P.K) { return 0.0; }
@@ -141,18 +141,6 @@ fn put_b(u: u32, r: Quads) {
     Bs[(k + 8u) * TN4 + j] = r.q2;
     Bs[(k + 12u) * TN4 + j] = r.q3;
   }
-}
-
-// One k of the 8 x 8 block: rows from a0 (4ty..) and a1 (TM/2+4ty..), columns from b0 and b1.
-fn fma_block(a0: vec4<f32>, a1: vec4<f32>, b0: vec4<f32>, b1: vec4<f32>) {
-  acc[0] += a0.x * b0;  acc[1] += a0.x * b1;
-  acc[2] += a0.y * b0;  acc[3] += a0.y * b1;
-  acc[4] += a0.z * b0;  acc[5] += a0.z * b1;
-  acc[6] += a0.w * b0;  acc[7] += a0.w * b1;
-  acc[8] += a1.x * b0;  acc[9] += a1.x * b1;
-  acc[10] += a1.y * b0; acc[11] += a1.y * b1;
-  acc[12] += a1.z * b0; acc[13] += a1.z * b1;
-  acc[14] += a1.w * b0; acc[15] += a1.w * b1;
 }
 
 // Multiply the staged tiles (between the two barriers around it).

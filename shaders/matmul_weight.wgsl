@@ -46,7 +46,7 @@ const NF4 = array<f32, 16>(
 
 var<workgroup> As: array<vec4<f32>, 256>;  // (TK, TM/4)
 var<workgroup> Bs: array<vec4<f32>, 256>;  // (TK, TN/4)
-var<private> acc: array<vec4<f32>, 16>;  // 8 x 8 block per invocation, as in matmul.wgsl
+// acc and fma_block: register_block.wgsl (prepended by the wrapper).
 
 fn absmax(blk: u32) -> f32 {
   if (DOUBLE_QUANT) {
@@ -168,18 +168,6 @@ fn stage(tid: u32, a: Quads, w: Quads) {
     Bs[(k + 8u) * 16u + i] = w.q2;
     Bs[(k + 12u) * 16u + i] = w.q3;
   }
-}
-
-// One k of the 8 x 8 block: rows from a0 (4ty..) and a1 (32+4ty..), columns from b0 and b1.
-fn fma_block(a0: vec4<f32>, a1: vec4<f32>, b0: vec4<f32>, b1: vec4<f32>) {
-  acc[0] += a0.x * b0;  acc[1] += a0.x * b1;
-  acc[2] += a0.y * b0;  acc[3] += a0.y * b1;
-  acc[4] += a0.z * b0;  acc[5] += a0.z * b1;
-  acc[6] += a0.w * b0;  acc[7] += a0.w * b1;
-  acc[8] += a1.x * b0;  acc[9] += a1.x * b1;
-  acc[10] += a1.y * b0; acc[11] += a1.y * b1;
-  acc[12] += a1.z * b0; acc[13] += a1.z * b1;
-  acc[14] += a1.w * b0; acc[15] += a1.w * b1;
 }
 
 fn multiply_tiles(tx: u32, ty: u32) {

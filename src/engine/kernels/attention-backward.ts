@@ -10,11 +10,15 @@
  * dq, dk, dv are OVERWRITTEN by default (unlike the reference, which accumulates): every element is
  * written, so the graph needs no zeroing. `accumulate: true` adds onto them instead.
  */
-import shader from '../../../shaders/attention_backward.wgsl?raw';
+import body from '../../../shaders/attention_backward.wgsl?raw';
+import rows from '../../../shaders/attention_rows.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
 import { checkNoAlias, flatGrid, makeOp, resolveBindings, type BufferRef, type PreparedOp } from './common';
 import { adapterKind, attentionParams, attentionTiles, checkAttentionShape, type AttentionShape } from './attention';
+
+/** The module: the shared shape uniform, q, k, v bindings and row readers, then this kernel. */
+const shader = `${rows}\n${body}`;
 
 const DVEC = layoutSpec(['uniform', 'rw', 'read', 'read']);
 const DQ = layoutSpec(['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw']);

@@ -11,11 +11,15 @@
  *
  * Also home of what both directions share: the shape, the tile choice and the workspace sizes.
  */
-import shader from '../../../shaders/attention_forward.wgsl?raw';
+import body from '../../../shaders/attention_forward.wgsl?raw';
+import rows from '../../../shaders/attention_rows.wgsl?raw';
 import type { Engine } from '../context';
 import { isCpuAdapter } from '../device';
 import { layoutSpec } from '../pipelines';
 import { checkDims, checkNoAlias, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
+
+/** The module: the shared shape uniform, q, k, v bindings and row readers, then this kernel. */
+const shader = `${rows}\n${body}`;
 
 export interface AttentionShape {
   B: number;

@@ -4,12 +4,16 @@
  *   backward-input  dx  (M, K) (+)= dy (M, N) W                    prepareLinearBackwardInput
  * W is dequantized inside the tile loads; no dequantized copy of it ever exists.
  */
-import shader from '../../../shaders/matmul_weight.wgsl?raw';
+import body from '../../../shaders/matmul_weight.wgsl?raw';
+import registerBlock from '../../../shaders/register_block.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
 import { checkDims, checkNoAlias, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
 import type { GpuWeight } from './weights';
 import { ELEMENTS_PER_WORD } from '../../reference/quant/packed';
+
+/** The module: the shared 8 x 8 register block, then this kernel. */
+const shader = `${registerBlock}\n${body}`;
 
 const FORMAT_ID = { f32: 0, f16: 1, bf16: 2, int8: 3, nf4: 4 } as const;
 const LAYOUT = layoutSpec(['uniform', 'read', 'read', 'read', 'read', 'read', 'rw']);

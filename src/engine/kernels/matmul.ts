@@ -4,12 +4,16 @@
  *   a (M, K), or (K, M) with transA;  b (K, N), or (N, K) with transB.
  * Prepare once per run (pipeline from the cache, bind group, uniform buffer), encode every step.
  */
-import shader from '../../../shaders/matmul.wgsl?raw';
+import body from '../../../shaders/matmul.wgsl?raw';
+import registerBlock from '../../../shaders/register_block.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
 import {
   checkDims, checkNoAlias, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp,
 } from './common';
+
+/** The module: the shared 8 x 8 register block, then this kernel. */
+const shader = `${registerBlock}\n${body}`;
 
 const LAYOUT = layoutSpec(['uniform', 'read', 'read', 'rw']);
 
