@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, type Locator, type Page } from '@playwright/test';
-import { parseModelConfig, type ModelConfig } from '../src/model/config';
+import { parseModelConfig, type ModelConfig } from '../src/config/model-config';
 
 /** The bundled demo on disk (E2E_DEMO_DIR points elsewhere when the server serves another demo through VITE_DEMO_BASE). */
 export const DEMO_DIR = process.env.E2E_DEMO_DIR ?? 'public/demo';

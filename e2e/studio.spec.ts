@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { bytesSource, openSafetensors } from '../src/io/safetensors';
-import { modulePath, moduleShape, type ModuleName } from '../src/model/lora-targets';
+import { modulePath, moduleShape, type ModuleName } from '../src/config/lora-targets';
 import { demoConfig, drawnPoints, keyboardTab, openStudio, tabTo, typeInto, unlabelledControls } from './helpers';
 
 const SHOTS = 'docs/screenshots';

@@ -41,7 +41,7 @@ override TPK: u32 = WG / C4;                // dkdv: invocations per key quad in
 override NK: u32 = (D4 + TPK - 1u) / TPK;   // dkdv: vec4 columns per invocation (<= 2)
 const DVEC_WG: u32 = 64u;
 
-// Params, p, q, k, v and their row readers: attention_rows.wgsl (prepended by the wrapper).
+// Params, p, q, k, v and their row readers: lib/attention_rows.wgsl (prepended by the wrapper).
 
 // ---- Dvec (B, H, T) = rowsum(dout * out); rows enumerated (b, i, h), grid 2D: row = y * nx * WG + x ----
 @group(0) @binding(1) var<storage, read_write> dvec_out: array<f32>;  // (B, H, T)

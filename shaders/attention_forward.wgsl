@@ -41,7 +41,7 @@ override TPR: u32 = WG / (BR / RQ);      // invocations per row group in step 2
 override NQ: u32 = (D4 + TPR - 1u) / TPR;  // output vec4 columns per invocation (RQ NQ <= 16)
 const NEG_BIG: f32 = -3.0e38;
 
-// Params, p, q, k, v and their row readers: attention_rows.wgsl (prepended by the wrapper).
+// Params, p, q, k, v and their row readers: lib/attention_rows.wgsl (prepended by the wrapper).
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;  // (B, T, H, D)
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;  // (B, H, T)
 

@@ -1,8 +1,8 @@
-// Inverted dropout on a LoRA input with an in-shader RNG (prepend shaders/rng.wgsl; see there).
+// Inverted dropout on a LoRA input with an in-shader RNG (prepend shaders/lib/rng.wgsl; see there).
 //
 //   out[j] (+)= keep(j) ? inp[j] * scale : 0          j in [0, n), scale = 1 / (1 - p)
 //   keep(j) = (rng_u32(seed, stream, j) >> 8) >= threshold,  threshold = ceil(p * 2^24)
-//           = "uniform(seed, stream, j) >= p", exactly (src/train/rng.ts: dropoutMask)
+//           = "uniform(seed, stream, j) >= p", exactly (src/core/rng.ts: dropoutMask)
 //
 // The same kernel is the forward (xd = dropout(x), overwrite) and the backward
 // (dx += dxd * mask * scale, ACCUMULATE = true): the mask is recomputed, never stored.

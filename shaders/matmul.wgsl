@@ -37,7 +37,7 @@ struct Params {
 
 var<workgroup> As: array<vec4<f32>, TK * TM4>;  // (TK, TM/4): As[k*TM4 + i] = op(A)[m0+4i .. m0+4i+3][k0+k]
 var<workgroup> Bs: array<vec4<f32>, TK * TN4>;  // (TK, TN/4): Bs[k*TN4 + j] = op(B)[k0+k][n0+4j .. n0+4j+3]
-// acc and fma_block: register_block.wgsl (prepended by the wrapper).
+// acc and fma_block: lib/register_block.wgsl (prepended by the wrapper).
 
 fn a_at(m: u32, k: u32) -> f32 {
   if (m >= P.M || k >= P.K) { return 0.0; }

@@ -9,7 +9,7 @@
 //   sgd:          p -= lr (g + wd p)           (momentum 0: no buffer)
 //
 // With use_stats = 1, clip_coef is stats[2] and nonfinite is stats[3] of the grad-norm kernel
-// (shaders/reduce.wgsl); a step whose flag is set changes nothing (torch would write NaNs; the
+// (shaders/grad_norm.wgsl); a step whose flag is set changes nothing (torch would write NaNs; the
 // trainer reads the flag and stops). Hyper-parameters are rewritten with queue.writeBuffer per step.
 
 const WG: u32 = 256u;

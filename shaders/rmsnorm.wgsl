@@ -16,7 +16,7 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 
 // reduce_sum(lid, v): the sum of v over the workgroup, returned to every invocation; from
-// row_reduce.wgsl (tree in workgroup memory) or row_reduce_subgroup.wgsl (subgroupAdd), which the
+// lib/row_reduce.wgsl (tree in workgroup memory) or lib/row_reduce_subgroup.wgsl (subgroupAdd), which the
 // wrapper prepends by feature.
 
 // ---- forward ----

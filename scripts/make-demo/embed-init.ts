@@ -5,7 +5,7 @@
  * together, as in a trained model. Bytes the corpus never shows, and the special tokens, keep
  * random codes. Every row is scaled to RMS 1, the scale RMSNorm reads anyway.
  */
-import { Prng } from '../../src/train/rng';
+import { Prng } from '../../src/core/rng';
 import { BOS, BYTE_OFFSET } from './tokenizer-files';
 
 /** Next-token log-probabilities (V, V), each row centred, for rows seen at least `minCount` times; null otherwise. */

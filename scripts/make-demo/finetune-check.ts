@@ -15,12 +15,12 @@ import { createEngine } from '../../src/engine/context';
 import { acquireGpu } from '../../src/engine/device';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import { bytesSource, openSafetensors } from '../../src/io/safetensors';
-import { parseModelConfig } from '../../src/model/config';
+import { parseModelConfig } from '../../src/config/model-config';
 import { buildTrainGraph } from '../../src/model/graph/train-graph';
 import { loaderOf } from '../../src/model/synthetic';
 import type { LoraWeights, RefModel } from '../../src/reference';
 import { adapterFromGraph } from '../../src/train/adapter-export';
-import { parseRunConfig } from '../../src/train/run-config';
+import { parseRunConfig } from '../../src/config/run-config';
 import { train } from '../../src/train/trainer';
 import { generate } from './sample';
 

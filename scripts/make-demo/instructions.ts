@@ -7,7 +7,7 @@
  *
  * Written for this project (no third-party text); released with the demo under the project's licence.
  */
-import { Prng } from '../../src/train/rng';
+import { Prng } from '../../src/core/rng';
 
 export interface AlpacaRecord {
   instruction: string;

@@ -17,7 +17,7 @@ import { createEngine } from '../../src/engine/context';
 import { acquireGpu } from '../../src/engine/device';
 import { nodeGpu } from '../../src/engine/node-gpu';
 import { bytesSource, openSafetensors, writeSafetensors } from '../../src/io/safetensors';
-import { parseModelConfig } from '../../src/model/config';
+import { parseModelConfig } from '../../src/config/model-config';
 import { CORPUS_PACKAGE, CORPUS_VERSION, loadCorpus } from './corpus';
 import { instructionDataset, toJsonl } from './instructions';
 import { bigramEmbeddings } from './embed-init';

@@ -7,10 +7,10 @@
  * main.ts replaces with codes from the corpus (embed-init.ts); linear layers N(0, 0.02) as
  * transformers' LlamaConfig.initializer_range.
  */
-import type { ModelConfig } from '../../src/model/config';
-import { modulePath, moduleShape } from '../../src/model/lora-targets';
+import type { ModelConfig } from '../../src/config/model-config';
+import { modulePath, moduleShape } from '../../src/config/lora-targets';
 import { LAYER_LINEARS } from '../../src/model/graph/base-weights';
-import { Prng } from '../../src/train/rng';
+import { Prng } from '../../src/core/rng';
 import { BOS, EOS, PAD, VOCAB_SIZE } from './tokenizer-files';
 
 /**

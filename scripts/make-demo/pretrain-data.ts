@@ -6,7 +6,7 @@
  * never trained on; fixed windows there are the validation set.
  */
 import type { TokenizedExample } from '../../src/data/batching';
-import { Prng } from '../../src/train/rng';
+import { Prng } from '../../src/core/rng';
 import { BOS, BYTE_OFFSET, EOS, PAD } from './tokenizer-files';
 import type { PretrainData } from './relora';
 

@@ -2,7 +2,7 @@
  * What the pretraining run leaves behind in pretraining.json (and the README): options, timing,
  * per-cycle losses, and what the base model writes for a few prompts.
  */
-import type { ModelConfig } from '../../src/model/config';
+import type { ModelConfig } from '../../src/config/model-config';
 import type { CycleReport, ReloraOptions } from './relora';
 import { generate } from './sample';
 import { BOS, BYTE_OFFSET, byteIds, CHAT_TEMPLATE, EOS, VOCAB_SIZE } from './tokenizer-files';

@@ -12,14 +12,14 @@
 import type { TokenizedExample } from '../../src/data/batching';
 import type { Engine } from '../../src/engine/context';
 import { refBuffer } from '../../src/engine/kernels/common';
-import type { ModelConfig } from '../../src/model/config';
+import type { ModelConfig } from '../../src/config/model-config';
 import { LAYER_LINEARS } from '../../src/model/graph/base-weights';
 import { initialLoraParams, readLoraTensors } from '../../src/model/graph/lora-state';
 import { buildTrainGraph, type TrainGraph } from '../../src/model/graph/train-graph';
 import { loaderOf } from '../../src/model/synthetic';
-import { modulePath } from '../../src/model/lora-targets';
+import { modulePath } from '../../src/config/lora-targets';
 import type { LoraSlot } from '../../src/model/plan/lora-layout';
-import { parseRunConfig } from '../../src/train/run-config';
+import { parseRunConfig } from '../../src/config/run-config';
 import { train, type StepEvent } from '../../src/train/trainer';
 
 export interface ReloraOptions {

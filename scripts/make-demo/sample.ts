@@ -3,7 +3,7 @@
  * README's examples: the whole sequence is recomputed per token, which is fine at this size.
  */
 import { forward, type LoraWeights, type RefModel } from '../../src/reference';
-import { Prng } from '../../src/train/rng';
+import { Prng } from '../../src/core/rng';
 
 export interface SampleOptions {
   maxTokens: number;

@@ -4,10 +4,10 @@
  * weights, and the learnable synthetic dataset, so every figure is reproducible without downloads.
  * `quick` shrinks everything for a smoke run of the harness itself.
  */
-import type { ModelConfig } from '../model/config';
+import type { ModelConfig } from '../config/model-config';
 import { tinyModelConfig } from '../model/synthetic';
-import { TARGETS } from '../model/lora-targets';
-import type { RunConfigInput } from '../train/run-config';
+import { TARGETS } from '../config/lora-targets';
+import type { RunConfigInput } from '../config/run-config';
 
 export interface BenchSetup {
   model: ModelConfig;

@@ -7,12 +7,12 @@
  * activation checkpointing), and elementwise work (norms, RoPE, SwiGLU, softmax, cross-entropy,
  * the optimizer), as is usual for MFU.
  */
-import type { ModelConfig } from '../model/config';
+import type { ModelConfig } from '../config/model-config';
 import { LAYER_LINEARS } from '../model/graph/base-weights';
 import { loraConfigOf } from '../model/graph/train-graph';
-import { moduleShape } from '../model/lora-targets';
+import { moduleShape } from '../config/lora-targets';
 import { loraLayout } from '../model/plan/lora-layout';
-import type { RunConfig } from '../train/run-config';
+import type { RunConfig } from '../config/run-config';
 
 export interface StepFlops {
   /** Frozen linears (and the LM head), forward + input gradient. */

@@ -7,7 +7,7 @@
 import { createEngine } from '../engine/context';
 import { acquireGpu } from '../engine/device';
 import { PipelineCache } from '../engine/pipelines';
-import { moduleShape } from '../model/lora-targets';
+import { moduleShape } from '../config/lora-targets';
 import { tinyWeights } from '../model/synthetic';
 import { benchSetup } from './bench-model';
 import { markdown, summaryTable } from './format';

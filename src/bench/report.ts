@@ -4,8 +4,8 @@
  * the console table and BENCHMARKS.md. Pure functions of the measured results.
  */
 import type { GpuAdapterInfo, GpuFeatures } from '../engine/device';
-import type { ModelConfig } from '../model/config';
-import type { RunConfigInput } from '../train/run-config';
+import type { ModelConfig } from '../config/model-config';
+import type { RunConfigInput } from '../config/run-config';
 import type { MatmulResult } from './matmul-bench';
 import type { StepResult } from './step-bench';
 import type { WeightMatmulResult } from './weight-bench';

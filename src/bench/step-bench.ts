@@ -5,20 +5,21 @@
  * trainer submits them; the caller interleaves configurations so that a change in the machine's
  * load hits them alike), and optionally time every kernel of one step with timestamp queries.
  */
+import { CATEGORIES, type Category } from '../core/memory-categories';
 import { createEngine, type Engine } from '../engine/context';
 import type { Gpu } from '../engine/device';
 import type { PipelineCache } from '../engine/pipelines';
-import { alignedSize, CATEGORIES, type Category } from '../engine/pool';
+import { alignedSize } from '../engine/pool';
 import { profileOps, sharesByKernel, type KernelShare, type OpTiming } from '../engine/profiler';
 import { weightBufferBytes } from '../engine/kernels/weights';
 import { epochBatches } from '../data/batching';
-import type { ModelConfig } from '../model/config';
+import type { ModelConfig } from '../config/model-config';
 import { LAYER_LINEARS } from '../model/graph/base-weights';
 import { buildTrainGraph, setDropout } from '../model/graph/train-graph';
-import { moduleShape } from '../model/lora-targets';
+import { moduleShape } from '../config/lora-targets';
 import { planMemory } from '../model/plan/memory-plan';
 import { chainDataset, loaderOf } from '../model/synthetic';
-import { parseRunConfig, type RunConfig, type RunConfigInput } from '../train/run-config';
+import { parseRunConfig, type RunConfig, type RunConfigInput } from '../config/run-config';
 import { readStepMetrics, submitMicroBatch, submitOptimizerStep } from '../train/step';
 import { stepModelFlops, type StepFlops } from './flops';
 import { msOf, type BenchTiming } from './timing';

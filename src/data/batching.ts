@@ -3,8 +3,8 @@
  * truncated to T + 1 tokens and right-padded; targets are aligned (targets[t] = tokens[t + 1])
  * and -100 where the position is padding, past the end, or masked out of the loss (a prompt).
  */
-import type { MicroBatch } from '../train/step';
-import { dataOrder } from '../train/rng';
+import type { MicroBatch } from '../config/micro-batch';
+import { dataOrder } from '../core/rng';
 
 export const IGNORE_INDEX = -100;
 

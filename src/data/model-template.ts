@@ -10,9 +10,9 @@
  * Templates that render a message's content in a way that depends on the content itself (say,
  * moving <think> blocks) cannot be split; the error says to choose chatml or llama3.
  */
+import type { Segment } from './segment';
 import type { ChatMessage } from './chat-template';
 import { ChatTemplateError, DatasetError } from './errors';
-import type { Segment } from './templates';
 import type { ModelTokenizer } from './tokenizer';
 
 const sentinel = (i: number) => `\uE000${i}\uE001`;

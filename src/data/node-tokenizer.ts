@@ -2,7 +2,7 @@
 // tokenizer_config.json and chat_template.jinja when the model has them.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BadFileError } from '../io/errors';
+import { BadFileError } from '../core/errors';
 import { ModelTokenizer } from './tokenizer';
 
 async function readText(path: string): Promise<string | undefined> {

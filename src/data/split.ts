@@ -1,13 +1,11 @@
 /**
- * Train/validation split by seed: a Philox shuffle of the example indices (src/train/rng.ts) picks
+ * Train/validation split by seed: a Philox shuffle of the example indices (src/core/rng.ts) picks
  * the validation examples; both parts keep the file's order. The same seed and fraction give the
  * same split on every machine.
  */
-import { Prng } from '../train/rng';
+import { Prng, SPLIT_STREAM } from '../core/rng';
 import type { TokenizedExample } from './batching';
 
-/** Stream of the split: domain 4 of rng.ts's `domain * 2^48 + payload` scheme (0..3 are taken). */
-export const SPLIT_STREAM = 4 * 2 ** 48;
 
 export function splitExamples<T extends TokenizedExample>(examples: readonly T[], fraction: number, seed: number): { train: T[]; validation: T[] } {
   if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`the validation fraction must be in [0, 1), got ${fraction}`);

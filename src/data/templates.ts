@@ -12,17 +12,13 @@
  */
 import type { ChatMessage } from './chat-template';
 import { DatasetError } from './errors';
+import type { Segment } from './segment';
 import type { DatasetRecord, RecordFormat } from './formats/records';
 import { modelTemplateSegments } from './model-template';
 import type { ModelTokenizer } from './tokenizer';
 
 export type TemplateName = 'alpaca' | 'chatml' | 'llama3' | 'model' | 'none';
 export const TEMPLATES: readonly TemplateName[] = ['alpaca', 'chatml', 'llama3', 'model', 'none'];
-
-export interface Segment {
-  text: string;
-  train: boolean;
-}
 
 const ALPACA_PREAMBLE = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.';
 const ALPACA_PREAMBLE_INPUT = 'Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.';

@@ -4,11 +4,8 @@
  * length of one line or record, and a cap on JSON nesting depth checked before JSON.parse.
  */
 import { DatasetError } from './errors';
+import { jsonTooDeep, MAX_JSON_DEPTH, MAX_LINE_CHARS } from '../core/json-limits';
 
-/** Longest line (JSONL) or record (CSV) accepted, in UTF-16 code units: 4 Mi characters. */
-export const MAX_LINE_CHARS = 4 * 1024 * 1024;
-/** Deepest JSON nesting accepted in one record ({"messages": [{...}]} is 3). */
-export const MAX_JSON_DEPTH = 64;
 
 const mb = (chars: number) => `${(chars / 2 ** 20).toFixed(1)} MB`;
 
@@ -99,22 +96,6 @@ export function checkJsonDepth(json: string, where: string, maxDepth = MAX_JSON_
   if (jsonTooDeep(json, maxDepth)) throw new DatasetError(`${where}: JSON nested more than ${maxDepth} levels deep; a dataset record is a flat object (or a list of messages)`);
 }
 
-/** True when `json` nests arrays/objects deeper than `maxDepth` (a linear scan; strings are skipped). */
-export function jsonTooDeep(json: string, maxDepth = MAX_JSON_DEPTH): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123) {
-      if (++depth > maxDepth) return true;
-    } else if (c === 93 || c === 125) depth--;
-  }
-  return false;
-}
 
 /** JSON.parse with the position in the message turned into a line and column. */
 export function parseJson(json: string, where: string): unknown {

@@ -13,8 +13,8 @@
  * - Position 0 is never in the loss (nothing predicts it), so `inLoss[0]` is false.
  * - Template text after the last answer (a trailing "\n") is dropped: nothing learns from it.
  */
+import type { Segment } from './segment';
 import type { TokenizedExample } from './batching';
-import type { Segment } from './templates';
 import type { ModelTokenizer } from './tokenizer';
 
 /** Characters tokenized at once in plain text: below this, tokenization is exact for every tokenizer. */

@@ -16,7 +16,7 @@
  *   are never targets, so the choice changes no loss value.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { BadFileError } from '../io/errors';
+import { BadFileError } from '../core/errors';
 import { ChatTemplate, pickChatTemplate, type ChatMessage } from './chat-template';
 import { ChatTemplateError } from './errors';
 

@@ -17,7 +17,7 @@ export * from './kernels/embedding';
 export * from './kernels/rmsnorm';
 export * from './kernels/rope';
 export * from './kernels/swiglu';
-export * from './kernels/attention';
+export * from './kernels/attention-forward';
 export * from './kernels/attention-backward';
 export * from './kernels/cross-entropy';
 export * from './kernels/dropout';

@@ -10,9 +10,8 @@
 import type { Gpu } from './device';
 import { BufferUsage } from './flags';
 import { GpuValidationError, OutOfMemoryError } from './errors';
+import { CATEGORIES, type Category } from '../core/memory-categories';
 
-export const CATEGORIES = ['weights', 'lora', 'grads', 'optimizer', 'activations', 'workspace'] as const;
-export type Category = (typeof CATEGORIES)[number];
 
 /**
  * Bytes actually allocated for a request of `bytes`: rounded up to a multiple of 4, and at least 4.

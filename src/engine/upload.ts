@@ -2,8 +2,9 @@
  * Create a GPU buffer holding typed data, through the pool (so it is on the ledger). The data is
  * written into the buffer's mapped-at-creation range: no staging copy, no queue write.
  */
+import type { Category } from '../core/memory-categories';
 import { BufferUsage } from './flags';
-import type { BufferPool, Category } from './pool';
+import type { BufferPool } from './pool';
 
 export interface UploadOptions {
   category: Category;

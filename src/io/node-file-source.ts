@@ -1,7 +1,7 @@
 // Node only (CLI, tests): imports node:fs, so no browser module may import this file.
 import { open } from 'node:fs/promises';
 import { checkRange, type ByteSource } from './safetensors/byte-source';
-import { BadFileError } from './errors';
+import { BadFileError } from '../core/errors';
 
 /** A file on disk read with positional reads, so a multi-GB checkpoint is never loaded whole. */
 export async function fileSource(path: string): Promise<ByteSource & { close(): Promise<void> }> {

@@ -3,10 +3,10 @@
  * sequence follows a fixed random successor table from a random start, so a few dozen LoRA steps
  * visibly lower the loss.
  */
-import type { ModelConfig } from './config';
-import { MODULE_NAMES, modulePath, moduleShape } from './lora-targets';
+import type { ModelConfig } from '../config/model-config';
+import { MODULE_NAMES, modulePath, moduleShape } from '../config/lora-targets';
 import type { TokenizedExample } from '../data/batching';
-import { Prng } from '../train/rng';
+import { Prng, SYNTHETIC_DATA_STREAM, SYNTHETIC_WEIGHTS_STREAM } from '../core/rng';
 
 export function tinyModelConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   return {
@@ -17,7 +17,7 @@ export function tinyModelConfig(over: Partial<ModelConfig> = {}): ModelConfig {
 
 /** Random f32 weights under Hugging Face names. */
 export function tinyWeights(c: ModelConfig, seed = 1): Map<string, Float32Array<ArrayBuffer>> {
-  const rng = new Prng(seed, 99);
+  const rng = new Prng(seed, SYNTHETIC_WEIGHTS_STREAM);
   const w = new Map<string, Float32Array<ArrayBuffer>>();
   const put = (name: string, n: number, scale: number, offset = 0) => {
     const a = new Float32Array(n);
@@ -42,7 +42,7 @@ export function tinyWeights(c: ModelConfig, seed = 1): Map<string, Float32Array<
 
 /** Sequences of length `len` following one fixed random successor of each token. */
 export function chainDataset(vocab: number, count: number, len: number, seed = 7): TokenizedExample[] {
-  const rng = new Prng(seed, 5);
+  const rng = new Prng(seed, SYNTHETIC_DATA_STREAM);
   const next = rng.shuffle(Array.from({ length: vocab - 1 }, (_, i) => i + 1)); // 0 is padding
   const out: TokenizedExample[] = [];
   for (let i = 0; i < count; i++) {

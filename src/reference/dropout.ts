@@ -1,11 +1,11 @@
-import { MODULE_NAMES, type ModuleName } from '../model/lora-targets';
-import { dropoutMask, dropoutStream } from '../train/rng';
+import { MODULE_NAMES, type ModuleName } from '../config/lora-targets';
+import { dropoutMask, dropoutStream } from '../core/rng';
 
 /**
  * Where the LoRA dropout masks of a step come from. The reference asks for one mask per LoRA
  * module per forward: `mask(modulePath, n)` returns n = rows * in_features keep flags (1 = keep).
  * Any source works (tests pass fixed masks); `seededDropout` draws them from the studio's shared
- * counter-based RNG (src/train/rng.ts), exactly as the GPU dropout kernel does.
+ * counter-based RNG (src/core/rng.ts), exactly as the GPU dropout kernel does.
  */
 export interface DropoutOptions {
   /** Dropout probability of the LoRA input, in [0, 1). */

@@ -1,6 +1,6 @@
-import { ropeSpecOf } from '../model/config';
-import type { ModuleName } from '../model/lora-targets';
-import { modulePath } from '../model/lora-targets';
+import { ropeSpecOf } from '../config/model-config';
+import type { ModuleName } from '../config/lora-targets';
+import { modulePath } from '../config/lora-targets';
 import type { DropoutOptions } from './dropout';
 import { attentionForward } from './ops/attention';
 import { crossEntropyForward } from './ops/cross-entropy';

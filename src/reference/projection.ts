@@ -1,8 +1,9 @@
-import type { ModelConfig } from '../model/config';
-import { modulePath, moduleShape, type ModuleName } from '../model/lora-targets';
+import type { DropoutMask } from '../core/rng';
+import type { ModelConfig } from '../config/model-config';
+import { modulePath, moduleShape, type ModuleName } from '../config/lora-targets';
 import type { DropoutOptions } from './dropout';
 import { linearBackward, linearForward } from './ops/linear';
-import { loraBackward, loraForward, type DropoutMask } from './ops/lora';
+import { loraBackward, loraForward } from './ops/lora';
 import type { FloatArray, FloatCtor } from './types';
 
 /** A frozen base model: its config and its weights under Hugging Face state-dict names. */

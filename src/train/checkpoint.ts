@@ -12,7 +12,7 @@
  */
 import { readBuffers } from '../engine/readback';
 import type { TrainGraph } from '../model/graph/train-graph';
-import type { RunConfig } from './run-config';
+import type { RunConfig } from '../config/run-config';
 
 export interface TrainState {
   /** Optimizer steps done: training continues with step index `step` (0-based). */

@@ -6,26 +6,12 @@
  * WebCrypto (browser, worker and Node alike), hex.
  */
 import type { TokenizedExample } from '../data/batching';
-import type { ModelConfig } from '../model/config';
-import type { RunConfig } from './run-config';
+import type { ModelConfig } from '../config/model-config';
+import type { RunConfig } from '../config/run-config';
+import type { Fingerprints } from '../config/fingerprints';
+import { canonicalJson, sha256 } from '../core/hash';
 
-export interface Fingerprints {
-  model: { name: string; hash: string };
-  dataset: { name: string; hash: string; train: number; validation: number };
-  config: { hash: string };
-}
 
-export async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** JSON with object keys sorted, so the same values always give the same text. */
-export function canonicalJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x)
-    ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    : x));
-}
 
 const text = (s: string) => new TextEncoder().encode(s) as Uint8Array<ArrayBuffer>;
 

@@ -1,4 +1,4 @@
-import type { RunConfig } from './run-config';
+import type { RunConfig } from '../config/run-config';
 
 /**
  * Learning rate at optimizer step `step` (0-based) of `total` steps, as transformers' schedulers

@@ -9,12 +9,8 @@ import { readBuffers } from '../engine/readback';
 import { adamwParams, encodeOps, METRICS_ROW, setDropout, sgdParams, type TrainGraph } from '../model/graph/train-graph';
 import type { AdamWParams, SgdParams } from '../reference/optim';
 import type { PreparedOptimizer } from '../engine/kernels/optim';
+import type { MicroBatch } from '../config/micro-batch';
 
-/** One micro-batch: (B, T) token ids and aligned targets (targets[b, t] = label of position t, -100 = ignored). */
-export interface MicroBatch {
-  tokens: Int32Array<ArrayBuffer>; //  (B*T)
-  targets: Int32Array<ArrayBuffer>; // (B*T)
-}
 
 function writeBatch(g: TrainGraph, batch: MicroBatch): void {
   const n = g.dims.N;

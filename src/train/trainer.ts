@@ -8,12 +8,13 @@
  * state itself is needed (validation, the last step, a checkpoint through `at.flush`), the loop
  * reads without lag.
  */
+import type { MicroBatch } from '../config/micro-batch';
 import { epochBatches, type TokenizedExample } from '../data/batching';
 import type { LedgerSnapshot } from '../engine/pool';
 import type { TrainGraph } from '../model/graph/train-graph';
 import { dataPosition } from './checkpoint';
 import { learningRateAt } from './schedule';
-import { evaluate, readStepMetrics, submitMicroBatch, submitOptimizerStep, type MicroBatch, type StepMetrics } from './step';
+import { evaluate, readStepMetrics, submitMicroBatch, submitOptimizerStep, type StepMetrics } from './step';
 
 /** What the trainer reports at each logged step (the dashboard's and metrics.jsonl's rows). */
 export interface StepEvent {

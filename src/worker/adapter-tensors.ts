@@ -1,7 +1,7 @@
 import { bytesSource } from '../io/safetensors';
 import { importPeftAdapter } from '../io/peft';
 import type { AdapterStore } from '../io/stores/adapters';
-import type { ModelConfig } from '../model/config';
+import type { ModelConfig } from '../config/model-config';
 
 /** A stored adapter's LoRA tensors by module path, checked against the model. */
 export async function adapterTensors(store: AdapterStore, id: string, model: ModelConfig): Promise<Map<string, { A: Float32Array; B: Float32Array; r: number; alpha: number }>> {

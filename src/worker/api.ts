@@ -3,9 +3,11 @@
  * page (which calls it through comlink). Everything here is structured-cloneable; callbacks are
  * passed wrapped in `Comlink.proxy`, large byte arrays come back with `Comlink.transfer`.
  */
-import type { Category } from '../engine/pool';
-import type { ModelConfig } from '../model/config';
-import type { RunConfig } from '../train/run-config';
+import type { FileProgress } from '../io/model-source/types';
+import { TEMPLATES, type TemplateName } from '../data/templates';
+import type { Category } from '../core/memory-categories';
+import type { ModelConfig } from '../config/model-config';
+import type { RunConfig } from '../config/run-config';
 import type { AdapterMeta } from '../io/stores/adapters';
 import type { RunRecord, StepPoint } from '../io/stores/runs';
 import type { StorageCategory, StorageReport } from '../io/stores/usage';
@@ -19,18 +21,7 @@ export type ModelSourceSpec =
   | { kind: 'files'; files: File[] }
   | { kind: 'url'; base: string; name?: string };
 
-/** Progress of one file of a model download or upload. */
-export interface FileProgress {
-  file: string;
-  loaded: number;
-  /** null while the size is unknown. */
-  total: number | null;
-  done: boolean;
-  /** Read from this browser's cache, not the network. */
-  cached?: boolean;
-  /** Read on demand, when a run or the playground uploads the weights (picked files, a URL base). */
-  deferred?: boolean;
-}
+export type { FileProgress };
 
 export interface ModelInfo {
   name: string;
@@ -42,11 +33,12 @@ export interface ModelInfo {
   tokenizer: { vocabSize: number; bosId: number | null; eosIds: number[]; padId: number; hasChatTemplate: boolean };
 }
 
-export const TEMPLATES = ['auto', 'alpaca', 'chatml', 'llama3', 'model', 'none'] as const;
-export type TemplateName = (typeof TEMPLATES)[number];
+/** The template a person picks: one of the dataset templates, or 'auto' (the format's default). */
+export type TemplateChoice = TemplateName | 'auto';
+export const TEMPLATE_CHOICES: readonly TemplateChoice[] = ['auto', ...TEMPLATES];
 
 export interface DatasetOptions {
-  template: TemplateName;
+  template: TemplateChoice;
   /** Leave the prompt out of the loss (instruction and chat data). */
   maskPrompt: boolean;
   /** Examples are truncated to this many tokens. */

@@ -5,11 +5,11 @@
  * NaN or infinity is never saved (the last good checkpoint stays); a save the storage refuses (the
  * quota is full) is reported and training goes on.
  */
+import type { Fingerprints } from '../config/fingerprints';
 import type { CheckpointInfo, CheckpointStore } from '../io/stores/checkpoints';
 import type { TrainGraph } from '../model/graph/train-graph';
 import { checkpointDue, dataPosition, isFiniteState, snapshotTrainState } from '../train/checkpoint';
-import type { Fingerprints } from '../train/fingerprint';
-import type { RunConfig } from '../train/run-config';
+import type { RunConfig } from '../config/run-config';
 import { learningRateAt } from '../train/schedule';
 import { NonFiniteError } from '../train/trainer';
 import type { RunRecorder } from './run-recorder';

@@ -6,11 +6,11 @@
  */
 import * as Comlink from 'comlink';
 import { engineErrorFromPlain } from '../engine/errors';
-import { BadFileError } from '../io/errors';
-import { ConfigError } from '../model/config';
+import { BadFileError } from '../core/errors';
+import { ModelConfigError } from '../config/model-config-error';
 import { ChatTemplateError, DatasetError } from '../data/errors';
 import { HubError } from '../io/model-source/errors';
-import { RunConfigError } from '../train/run-config';
+import { RunConfigError } from '../config/run-config';
 import { NonFiniteError } from '../train/trainer';
 import { StorageFullError } from '../io/stores/storage-errors';
 import { TrainingElsewhereError } from './tab-lock';
@@ -21,7 +21,7 @@ type ErrorCtor = abstract new (...args: never[]) => Error;
 
 /** Classes rebuilt by name (engine errors go through engineErrorFromPlain). */
 const KNOWN: Record<string, ErrorCtor> = {
-  BadFileError, DatasetError, NonFiniteError, ChatTemplateError, HubError, StorageFullError, TrainingElsewhereError,
+  BadFileError, ModelConfigError, RunConfigError, DatasetError, NonFiniteError, ChatTemplateError, HubError, StorageFullError, TrainingElsewhereError,
 };
 const extra = new Map<string, ErrorCtor>();
 
@@ -57,7 +57,6 @@ export function errorFromPlain(p: PlainError): Error {
     return engine;
   }
   let ctor: ErrorCtor | undefined = KNOWN[p.name] ?? extra.get(p.name);
-  if (p.name === 'ConfigError') ctor = 'field' in p ? RunConfigError : ConfigError;
   // Bypass constructors (their signatures differ); the prototype gives instanceof, the fields the rest.
   const e: Error = ctor ? Object.create(ctor.prototype) : new Error(p.message);
   Object.assign(e, p);

@@ -3,11 +3,11 @@
  * against the loaded model when there is one), delete and rename. Merging lives in merging.ts.
  */
 import { strFromU8, unzipSync, zipSync } from 'fflate';
-import { BadFileError } from '../io/errors';
+import { BadFileError } from '../core/errors';
 import { CONFIG_FILE, importPeftAdapter } from '../io/peft';
 import { bytesSource } from '../io/safetensors';
 import type { AdapterMeta, AdapterStore } from '../io/stores/adapters';
-import type { ModelConfig } from '../model/config';
+import type { ModelConfig } from '../config/model-config';
 import type { ExportedFile } from './api';
 
 export const WEIGHTS_FILE = 'adapter_model.safetensors';

@@ -3,6 +3,7 @@
  * the GPU when a run or the playground builds), and its tokenizer. Weights are never held whole
  * in JS memory here.
  */
+import type { TensorLoader } from '../io/model-source/types';
 import { ModelTokenizer } from '../data/tokenizer';
 import { opfsAvailable, opfsCache } from '../io/model-source/hub/opfs-cache';
 import { memoryCache } from '../io/model-source/hub/memory-cache';
@@ -13,9 +14,8 @@ import { openModel, type ModelSource } from '../io/model-source/model';
 import { checkTokenizerFits } from '../io/model-source/tokenizer-files';
 import type { ModelFiles } from '../io/model-source/types';
 import { urlModelFiles } from '../io/model-source/url-files';
-import type { ModelConfig } from '../model/config';
-import type { TensorLoader } from '../model/graph/base-weights';
-import { countBaseParams } from '../model/param-count';
+import type { ModelConfig } from '../config/model-config';
+import { countBaseParams } from '../config/param-count';
 import type { FileProgress, ModelInfo, ModelSourceSpec } from './api';
 import { demoUrl } from './demo';
 import { withProgress } from './progress-files';

@@ -8,10 +8,11 @@
  * dataset that was too large to keep) is named as a sentence. The fingerprints are checked again
  * when the run resumes, exactly as without this.
  */
+import type { Fingerprints } from '../config/fingerprints';
 import type { HubCache } from '../io/model-source/hub/cache';
 import { isCommitHash } from '../io/model-source/hub/repo-spec';
 import type { RunInputs, RunInputStore, StoredModelSource } from '../io/stores/run-inputs';
-import { datasetFingerprint, modelFingerprint, type Fingerprints } from '../train/fingerprint';
+import { datasetFingerprint, modelFingerprint } from '../train/fingerprint';
 import type { CheckpointStore } from '../io/stores/checkpoints';
 import type { DatasetOptions, ModelSourceSpec, ResumeInputs, TrainEvent } from './api';
 import type { LoadedDataset } from './dataset';

@@ -6,7 +6,7 @@ import { benchMatmulShapes, type MatmulResult } from '../../src/bench/matmul-ben
 import { buildResults, checkTargets, STEP_NAMES, SUMMARY_KEYS, summarize, type Measured } from '../../src/bench/report';
 import { linearWeightBytes, type StepResult } from '../../src/bench/step-bench';
 import { tinyModelConfig } from '../../src/model/synthetic';
-import { parseRunConfig } from '../../src/train/run-config';
+import { parseRunConfig } from '../../src/config/run-config';
 
 describe('model FLOPs of a step', () => {
   it('counts base linears (no layer-0 q/k/v input gradient), LoRA and causal attention', () => {

@@ -29,7 +29,7 @@ function graph(): Map<string, string[]> {
 describe('src/data in the browser', () => {
   it('imports no Node module from the worker-side entry points', () => {
     const g = graph();
-    expect([...g.keys()]).toEqual(expect.arrayContaining(['src/data/formats/read.ts', 'src/data/model-template.ts', 'src/train/rng.ts']));
+    expect([...g.keys()]).toEqual(expect.arrayContaining(['src/data/formats/read.ts', 'src/data/model-template.ts', 'src/core/rng.ts']));
     const nodeImports = [...g].flatMap(([file, deps]) => deps.filter((d) => d.startsWith('node:') || d === 'fs' || d === 'path').map((d) => `${file} -> ${d}`));
     expect(nodeImports).toEqual([]);
     expect(g.has('src/data/node-tokenizer.ts')).toBe(false);

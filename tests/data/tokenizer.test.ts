@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChatTemplateError } from '../../src/data/errors';
 import { ModelTokenizer } from '../../src/data/tokenizer';
-import { BadFileError } from '../../src/io/errors';
+import { BadFileError } from '../../src/core/errors';
 import { llamaCppCases, realTokenizer, tokenizerFiles } from './tokenizers';
 
 const llama = realTokenizer('llama3');

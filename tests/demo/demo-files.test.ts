@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareDataset } from '../../src/data/prepare';
 import { ModelTokenizer } from '../../src/data/tokenizer';
 import { bytesSource, openSafetensors } from '../../src/io/safetensors';
-import { parseModelConfig } from '../../src/model/config';
+import { parseModelConfig } from '../../src/config/model-config';
 import { instructionDataset, toJsonl } from '../../scripts/make-demo/instructions';
 import { initialWeights, tensorShape } from '../../scripts/make-demo/model-init';
 import { byteIds, tokenizerConfigJson, tokenizerJson } from '../../scripts/make-demo/tokenizer-files';

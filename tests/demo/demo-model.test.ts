@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bytesSource, openSafetensors } from '../../src/io/safetensors';
-import { parseModelConfig } from '../../src/model/config';
+import { parseModelConfig } from '../../src/config/model-config';
 import { forward, type RefModel } from '../../src/reference';
 import { byteIds } from '../../scripts/make-demo/tokenizer-files';
 

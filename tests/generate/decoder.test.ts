@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/context';
-import type { ModelConfig } from '../../src/model/config';
+import type { ModelConfig } from '../../src/config/model-config';
 import { createDecoder, createDecoderBase, type Decoder } from '../../src/model/generate';
-import type { LoraConfig } from '../../src/model/lora-config';
+import type { LoraConfig } from '../../src/config/lora-config';
 import { loraLayout } from '../../src/model/plan/lora-layout';
 import { loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
 import { packWeight, unpackWeight } from '../../src/reference/quant/packed';

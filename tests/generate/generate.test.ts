@@ -5,7 +5,7 @@ import { buildTrainGraph } from '../../src/model/graph/train-graph';
 import { loraLayout } from '../../src/model/plan/lora-layout';
 import { loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
 import type { PeftAdapter } from '../../src/io/peft';
-import { parseRunConfig } from '../../src/train/run-config';
+import { parseRunConfig } from '../../src/config/run-config';
 import { mismatches, testGpu } from '../gpu/gpu';
 import { loraWeightsOf, promptIds, randomLoraParams, referenceGreedy, referenceNextLogits } from './helpers';
 

@@ -1,9 +1,9 @@
 /** Shared pieces of the generation tests: random LoRA parameters and the CPU reference's next-token logits. */
-import type { ModelConfig } from '../../src/model/config';
+import type { ModelConfig } from '../../src/config/model-config';
 import type { LoraLayout } from '../../src/model/plan/lora-layout';
 import { argmax } from '../../src/model/generate/sampling';
 import { forward, type LoraWeights } from '../../src/reference';
-import { Prng } from '../../src/train/rng';
+import { Prng } from '../../src/core/rng';
 
 /** Random A and B (B non-zero, so the adapter changes the output) in the layout's flat buffer. */
 export function randomLoraParams(layout: LoraLayout, seed: number, scale = 0.3): Float32Array<ArrayBuffer> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { argmax, candidates, checkSampling, sampleToken } from '../../src/model/generate/sampling';
-import { Prng } from '../../src/train/rng';
+import { Prng } from '../../src/core/rng';
 
 const logitsOf = (probs: number[]) => probs.map((p) => Math.log(p));
 const close = (a: ArrayLike<number>, b: number[]) => {

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   adapterKind, attentionSmemBytes, attentionTiles, attentionWorkspaceBytes, columnsPerInvocation, prepareAttentionForward,
   ATTENTION_MAX_D, ATTENTION_SMEM_BUDGET,
-} from '../../src/engine/kernels/attention';
+} from '../../src/engine/kernels/attention-forward';
 import { prepareAttentionBackward } from '../../src/engine/kernels/attention-backward';
 import { attentionBackward, attentionForward } from '../../src/reference/ops/attention';
 import type { Engine } from '../../src/engine/context';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import rngWgsl from '../../shaders/rng.wgsl?raw';
+import rngWgsl from '../../shaders/lib/rng.wgsl?raw';
 import { prepareDropout } from '../../src/engine/kernels/dropout';
 import { makeOp, uniformBlock } from '../../src/engine/kernels/common';
 import { layoutSpec } from '../../src/engine/pipelines';
@@ -7,12 +7,12 @@ import { BufferUsage } from '../../src/engine/flags';
 import { readUint32 } from '../../src/engine/readback';
 import type { Engine } from '../../src/engine/context';
 import { loraForward } from '../../src/reference/ops/lora';
-import { dropoutMask, dropoutStream, fillU32, splitU53 } from '../../src/train/rng';
+import { dropoutMask, dropoutStream, fillU32, splitU53 } from '../../src/core/rng';
 import { mismatches, rand, read, run, testEngine, upload } from './gpu';
 
 const engine = await testEngine();
 
-// A test-only kernel around shaders/rng.wgsl: u32 and uniform draws at counters first + i (64-bit).
+// A test-only kernel around shaders/lib/rng.wgsl: u32 and uniform draws at counters first + i (64-bit).
 const RNG_PROBE = `${rngWgsl}
 struct P { count: u32, _p: u32, first: vec2<u32>, seed: vec2<u32>, stream: vec2<u32> }
 @group(0) @binding(0) var<uniform> p: P;
@@ -54,7 +54,7 @@ function withMaxGroups(e: Engine, max: number): Engine {
   return { ...e, gpu: { ...e.gpu, limits: { ...e.gpu.limits, maxComputeWorkgroupsPerDimension: max } } };
 }
 
-describe.skipIf(!engine)('rng.wgsl is bit for bit src/train/rng.ts', () => {
+describe.skipIf(!engine)('rng.wgsl is bit for bit src/core/rng.ts', () => {
   const e = engine!;
   afterAll(() => e.pool.destroyAll());
 

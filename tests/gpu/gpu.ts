@@ -3,12 +3,12 @@
  * (Dawn). Without a hardware GPU, Dawn needs a Vulkan driver: SwiftShader from Debian's chromium.
  * Tests skip (with the reason printed) only when no adapter can be obtained at all.
  */
+import type { Category } from '../../src/core/memory-categories';
 import { nodeGpu as createNodeGpu } from '../../src/engine/node-gpu';
 import { acquireGpu, type AcquireOptions, type Gpu } from '../../src/engine/device';
 import { createEngine, type Engine } from '../../src/engine/context';
 import { readFloat32 } from '../../src/engine/readback';
 import { uploadBuffer } from '../../src/engine/upload';
-import type { Category } from '../../src/engine/pool';
 
 let gpuFactory: Promise<GPU | null> | null = null;
 

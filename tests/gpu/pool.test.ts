@@ -1,8 +1,9 @@
+import { CATEGORIES } from '../../src/core/memory-categories';
 import { describe, expect, it, vi } from 'vitest';
 import { createEngine } from '../../src/engine/context';
 import { OutOfMemoryError } from '../../src/engine/errors';
 import { BufferUsage } from '../../src/engine/flags';
-import { CATEGORIES, alignedSize, BufferPool } from '../../src/engine/pool';
+import { alignedSize, BufferPool } from '../../src/engine/pool';
 import { readBuffers, readFloat32 } from '../../src/engine/readback';
 import { uploadBuffer } from '../../src/engine/upload';
 import { testGpu } from './gpu';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/context';
 import { buildTrainGraph } from '../../src/model/graph/train-graph';
 import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
-import { parseRunConfig, type RunConfigInput } from '../../src/train/run-config';
+import { parseRunConfig, type RunConfigInput } from '../../src/config/run-config';
 import { train, type StepEvent } from '../../src/train/trainer';
 import { mismatches, testGpu } from '../gpu/gpu';
 

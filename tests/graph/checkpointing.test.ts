@@ -7,7 +7,7 @@ import { createEngine, type Engine } from '../../src/engine/context';
 import { buildTrainGraph } from '../../src/model/graph/train-graph';
 import { planMemory } from '../../src/model/plan/memory-plan';
 import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
-import { parseRunConfig, type RunConfigInput } from '../../src/train/run-config';
+import { parseRunConfig, type RunConfigInput } from '../../src/config/run-config';
 import { train } from '../../src/train/trainer';
 import { testGpu } from '../gpu/gpu';
 

@@ -6,7 +6,7 @@ import { initialLoraParams, readLoraTensors } from '../../src/model/graph/lora-s
 import { loraLayout } from '../../src/model/plan/lora-layout';
 import { adamwStep, clipGradNorm, lossAndGrads, seededDropout, type LoraWeights } from '../../src/reference';
 import { packWeight, unpackWeight } from '../../src/reference/quant/packed';
-import { parseRunConfig } from '../../src/train/run-config';
+import { parseRunConfig } from '../../src/config/run-config';
 import { submitMicroBatch, submitOptimizerStep, evaluate, readStepMetrics } from '../../src/train/step';
 import { testGpu, mismatches } from '../gpu/gpu';
 import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';

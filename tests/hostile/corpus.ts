@@ -6,12 +6,12 @@
  */
 import { writeSafetensors } from '../../src/io/safetensors';
 import { tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
-import { moduleShape } from '../../src/model/lora-targets';
-import type { ModelConfig } from '../../src/model/config';
+import { moduleShape } from '../../src/config/lora-targets';
+import type { ModelConfig } from '../../src/config/model-config';
 import { tokenizerConfigJson, tokenizerJson, VOCAB_SIZE } from '../../scripts/make-demo/tokenizer-files';
 
 export type Files = Record<string, Uint8Array | string>;
-type ErrorName = 'BadFileError' | 'ConfigError' | 'DatasetError';
+type ErrorName = 'BadFileError' | 'ModelConfigError' | 'DatasetError';
 
 export interface ModelCase {
   name: string;
@@ -104,17 +104,17 @@ export const MODEL_CASES: ModelCase[] = [
     message: /model\.safetensors: tensor "model\.layers\.1\.mlp\.up_proj\.weight" F32 \[48,32\] holds 1 non-finite value \(NaN or infinity\), the first at index 37 \(row 1, column 5\): the weights are corrupt/ },
   { name: 'infinite weights', stage: 'train', error: 'BadFileError', files: modelFiles({ poison: { tensor: 'model.norm.weight', index: 0, value: -Infinity } }),
     message: /tensor "model\.norm\.weight" F32 \[32\] holds 1 non-finite value \(NaN or infinity\), the first at index 0:/ },
-  { name: 'config.json: hidden size 10^9', files: withConfig({ hidden_size: 1e9 }), error: 'ConfigError',
+  { name: 'config.json: hidden size 10^9', files: withConfig({ hidden_size: 1e9 }), error: 'ModelConfigError',
     message: /config\.json: hidden_size 1000000000 is beyond any real model \(at most \d+\)/ },
-  { name: 'config.json: 10^6 layers', files: withConfig({ num_hidden_layers: 1e6 }), error: 'ConfigError',
+  { name: 'config.json: 10^6 layers', files: withConfig({ num_hidden_layers: 1e6 }), error: 'ModelConfigError',
     message: /config\.json: num_hidden_layers 1000000 is beyond any real model \(at most \d+\)/ },
-  { name: 'config.json: vocabulary of 10^12', files: withConfig({ vocab_size: 1e12 }), error: 'ConfigError',
+  { name: 'config.json: vocabulary of 10^12', files: withConfig({ vocab_size: 1e12 }), error: 'ModelConfigError',
     message: /config\.json: vocab_size 1000000000000 is beyond any real model/ },
-  { name: 'config.json: negative size', files: withConfig({ intermediate_size: -48 }), error: 'ConfigError',
+  { name: 'config.json: negative size', files: withConfig({ intermediate_size: -48 }), error: 'ModelConfigError',
     message: /config\.json: field "intermediate_size" must be a positive integer, got -48/ },
-  { name: 'config.json: non-integer size', files: withConfig({ hidden_size: 32.5 }), error: 'ConfigError',
+  { name: 'config.json: non-integer size', files: withConfig({ hidden_size: 32.5 }), error: 'ModelConfigError',
     message: /config\.json: field "hidden_size" must be a positive integer, got 32\.5/ },
-  { name: 'config.json: a size as text', files: withConfig({ num_attention_heads: '4' }), error: 'ConfigError',
+  { name: 'config.json: a size as text', files: withConfig({ num_attention_heads: '4' }), error: 'ModelConfigError',
     message: /config\.json: field "num_attention_heads" must be a positive integer, got "4"/ },
   { name: 'config.json: 100000 levels of [', files: { ...good, 'config.json': deep(100_000) }, error: 'BadFileError',
     message: /config\.json: JSON nested more than 64 levels deep/ },

@@ -81,14 +81,14 @@ describe('allocations the GPU refuses', () => {
     const est = await studio.estimate(run);
     expect(est.problems).toHaveLength(1);
     const p = est.problems[0];
-    expect(p).toMatch(/^buffer "[^"]+" needs [\d.]+ KiB, above the 256\.0 KiB this GPU allows in one buffer \((maxBufferSize|maxStorageBufferBindingSize)\)/);
+    expect(p).toMatch(/^buffer "[^"]+" \((activations|workspace|weights|lora|grads|optimizer)\) needs [\d.]+ KiB, above the 256\.0 KiB this GPU allows in one buffer \((maxBufferSize|maxStorageBufferBindingSize)\)/);
     expect(p).toMatch(/Any one of these fits: .*micro-batch [1-4] \(now 8\): largest buffer [\d.]+ KiB, [\d.]+ KiB in all/);
 
     const events: string[] = [];
     const err = await studio.startTraining(run, (e) => events.push(e.type)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OutOfMemoryError);
     expect((err as OutOfMemoryError).limitBytes).toBe(256 * KIB);
-    expect((err as Error).message).toMatch(/^this configuration cannot run on this GPU: buffer "[^"]+" needs .*Any one of these fits: .*micro-batch/);
+    expect((err as Error).message).toMatch(/^this configuration cannot run on this GPU: buffer "[^"]+" \(\w+\) needs .*Any one of these fits: .*micro-batch/);
     expect(events).toEqual([]); // nothing started
     expect(await studio.listRuns()).toEqual([]);
 

@@ -1,7 +1,5 @@
+import { bf16ArrayToF32, bf16BitsToF32, f16ArrayToF32, f16BitsToF32, f32ArrayToBf16, f32ArrayToF16, f32ToBf16Bits, f32ToF16Bits } from '../../src/core/half';
 import { describe, expect, it } from 'vitest';
-import {
-  bf16ArrayToF32, bf16BitsToF32, f16ArrayToF32, f16BitsToF32, f32ArrayToBf16, f32ArrayToF16, f32ToBf16Bits, f32ToF16Bits,
-} from '../../src/io/safetensors/dtypes';
 import { decodeToF32, f8e4m3ToF32, f8e5m2ToF32 } from '../../src/io/safetensors/decode';
 
 const hex = (n: number): string => '0x' + n.toString(16).padStart(4, '0');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadFileError } from '../../src/io/errors';
+import { BadFileError } from '../../src/core/errors';
 import { bytesSource } from '../../src/io/safetensors/byte-source';
 import { openSafetensors, type OpenOptions } from '../../src/io/safetensors/reader';
 import { writeSafetensors } from '../../src/io/safetensors/writer';

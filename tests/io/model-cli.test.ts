@@ -55,7 +55,7 @@ describe('npm run cli -- inspect', () => {
 
   it.each([
     ['a folder that does not exist', ['--model', join(tmp, 'nope')], {}, /folder does not exist; give a model folder/],
-    ['an unsupported architecture', ['--model', writeModelDir(join(tmp, 'neox'), { ...model.files, 'config.json': JSON.stringify({ ...configJsonOf(), architectures: ['GPTNeoXForCausalLM'], model_type: 'gpt_neox' }) })], {}, /ConfigError: config.json: architecture "GPTNeoXForCausalLM" \(model_type "gpt_neox"\) is not supported; supported: LlamaForCausalLM/],
+    ['an unsupported architecture', ['--model', writeModelDir(join(tmp, 'neox'), { ...model.files, 'config.json': JSON.stringify({ ...configJsonOf(), architectures: ['GPTNeoXForCausalLM'], model_type: 'gpt_neox' }) })], {}, /ModelConfigError: config.json: architecture "GPTNeoXForCausalLM" \(model_type "gpt_neox"\) is not supported; supported: LlamaForCausalLM/],
     ['a model without tokenizer.json', ['--model', writeModelDir(join(tmp, 'notok'), Object.fromEntries(Object.entries(model.files).filter(([k]) => k !== 'tokenizer.json')))], {}, /BadFileError: .*notok\/tokenizer.json: file is missing/],
     ['a repo that does not exist', ['--model', 'hf:org/missing'], {}, /HubError: hf:org\/missing: not found on http:\/\/127/],
     ['a malformed repo id', ['--model', 'hf:a/b/c'], {}, /HubError: "a\/b\/c" is not a Hugging Face model id/],

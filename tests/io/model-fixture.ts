@@ -4,13 +4,14 @@
  * tiny-char tokenizer. `weights` holds what a correct loader must return: the values after the
  * round trip through each tensor's dtype (computed here, independently of the loader).
  */
+import { f32ArrayToBf16, f32ArrayToF16, bf16ArrayToF32, f16ArrayToF32 } from '../../src/core/half';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { f32ArrayToBf16, f32ArrayToF16, bf16ArrayToF32, f16ArrayToF32, type Dtype } from '../../src/io/safetensors/dtypes';
+import { type Dtype } from '../../src/io/safetensors/dtypes';
 import { writeSafetensors, type TensorToWrite } from '../../src/io/safetensors/writer';
-import { parseModelConfig, type ModelConfig } from '../../src/model/config';
+import { parseModelConfig, type ModelConfig } from '../../src/config/model-config';
 import { tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
-import { expectedTensors } from '../../src/io/model-source/checkpoint';
+import { expectedTensors } from '../../src/io/model-source/weight-files';
 
 export const TOKENIZER_DIR = 'tests/fixtures/tokenizers/tiny-char';
 

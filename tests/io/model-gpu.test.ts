@@ -8,7 +8,7 @@ import { openFilesModel } from '../../src/io/model-source';
 import { buildTrainGraph } from '../../src/model/graph/train-graph';
 import { readFloat32 } from '../../src/engine/readback';
 import { forward } from '../../src/reference';
-import { parseRunConfig } from '../../src/train/run-config';
+import { parseRunConfig } from '../../src/config/run-config';
 import { submitForward } from '../../src/train/step';
 import { testEngine } from '../gpu/gpu';
 import { asFiles, tinyHfModel } from './model-fixture';

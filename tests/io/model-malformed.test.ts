@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openFilesModel, openModel, summarizeModel, type ModelSource } from '../../src/io/model-source';
-import { BadFileError } from '../../src/io/errors';
-import { ConfigError } from '../../src/model/config';
+import { BadFileError } from '../../src/core/errors';
+import { ModelConfigError } from '../../src/config/model-config-error';
 import { writeSafetensors } from '../../src/io/safetensors/writer';
 import { fileModelFiles } from '../../src/io/model-source/local-files';
 import { asFiles, configJsonOf, tinyHfModel, type TinyHfModel } from './model-fixture';
@@ -44,9 +44,9 @@ const firstTensor = Object.keys(index.weight_map)[0];
 const CASES: [string, Files, RegExp, (new (...a: never[]) => Error)?][] = [
   ['no config.json', without(base.files, 'config.json'), /tiny-model\/config.json: file is missing: folder "tiny-model" is not a model in Hugging Face layout/],
   ['config.json that is not JSON', { ...base.files, 'config.json': '{"vocab_size": 67,' }, /config.json: is not valid JSON/],
-  ['an unsupported architecture', withConfig({ architectures: ['GPTNeoXForCausalLM'], model_type: 'gpt_neox' }), /architecture "GPTNeoXForCausalLM" \(model_type "gpt_neox"\) is not supported; supported: LlamaForCausalLM/, ConfigError],
-  ['an absurd config (hidden 10^9)', withConfig({ hidden_size: 1e9 }), /hidden_size 1000000000 is beyond any real model/, ConfigError],
-  ['a mixture of experts', withConfig({ num_local_experts: 8 }), /"num_local_experts": 8 describes a mixture-of-experts model/, ConfigError],
+  ['an unsupported architecture', withConfig({ architectures: ['GPTNeoXForCausalLM'], model_type: 'gpt_neox' }), /architecture "GPTNeoXForCausalLM" \(model_type "gpt_neox"\) is not supported; supported: LlamaForCausalLM/, ModelConfigError],
+  ['an absurd config (hidden 10^9)', withConfig({ hidden_size: 1e9 }), /hidden_size 1000000000 is beyond any real model/, ModelConfigError],
+  ['a mixture of experts', withConfig({ num_local_experts: 8 }), /"num_local_experts": 8 describes a mixture-of-experts model/, ModelConfigError],
   ['no tokenizer.json', without(base.files, 'tokenizer.json'), /tiny-model\/tokenizer.json: file is missing\. the studio tokenizes with the model's own tokenizer.json/],
   ['only tokenizer.model (SentencePiece)', { ...without(base.files, 'tokenizer.json'), 'tokenizer.model': 'spm' }, /tokenizer.json: file is missing\. It has only tokenizer.model \(a SentencePiece file\);/],
   ['a tokenizer.json that is not a tokenizer', { ...base.files, 'tokenizer.json': '{"version": "1.0"}' }, /tokenizer.json: has no "model" with a "vocab"/],

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { parseModelConfig, type ModelConfig } from '../../src/model/config';
-import { loraRankAlpha, type LoraConfig } from '../../src/model/lora-config';
-import { MODULE_NAMES, moduleShape, modulePath, type ModuleName } from '../../src/model/lora-targets';
-import { BadFileError } from '../../src/io/errors';
+import { parseModelConfig, type ModelConfig } from '../../src/config/model-config';
+import { loraRankAlpha, type LoraConfig } from '../../src/config/lora-config';
+import { MODULE_NAMES, moduleShape, modulePath, type ModuleName } from '../../src/config/lora-targets';
+import { BadFileError } from '../../src/core/errors';
 import { exportPeftAdapter } from '../../src/io/peft/export';
 import { importPeftAdapter } from '../../src/io/peft/import';
-import type { LoraTensor, PeftAdapter } from '../../src/io/peft/types';
+import type { LoraTensor, PeftAdapter } from '../../src/config/adapter';
 import { bytesSource } from '../../src/io/safetensors/byte-source';
 import { openSafetensors } from '../../src/io/safetensors/reader';
 import { writeSafetensors, type TensorToWrite } from '../../src/io/safetensors/writer';

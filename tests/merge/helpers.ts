@@ -1,9 +1,9 @@
 /** Shared pieces of the merge tests: a Hugging Face config.json for a ModelConfig, random PEFT adapters, naive deltas. */
-import type { ModelConfig } from '../../src/model/config';
-import { MODULE_NAMES, modulePath, moduleShape, type ModuleName } from '../../src/model/lora-targets';
-import { loraScaling } from '../../src/model/lora-config';
+import type { ModelConfig } from '../../src/config/model-config';
+import { MODULE_NAMES, modulePath, moduleShape, type ModuleName } from '../../src/config/lora-targets';
+import { loraScaling } from '../../src/config/lora-config';
 import type { PeftAdapter } from '../../src/io/peft';
-import { Prng } from '../../src/train/rng';
+import { Prng } from '../../src/core/rng';
 import type { LoraWeights } from '../../src/reference';
 
 export function hfConfig(c: ModelConfig, extra: Record<string, unknown> = {}): Record<string, unknown> {

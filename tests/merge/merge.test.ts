@@ -1,8 +1,9 @@
+import { f32ToBf16Bits, f32ToF16Bits } from '../../src/core/half';
 import { describe, expect, it } from 'vitest';
 import { exportPeftAdapter, importPeftAdapter } from '../../src/io/peft';
-import { bytesSource, f32ToBf16Bits, f32ToF16Bits, openSafetensors, writeSafetensors } from '../../src/io/safetensors';
-import { parseModelConfig, type ModelConfig } from '../../src/model/config';
-import { loraScaling } from '../../src/model/lora-config';
+import { bytesSource, openSafetensors, writeSafetensors } from '../../src/io/safetensors';
+import { parseModelConfig, type ModelConfig } from '../../src/config/model-config';
+import { loraScaling } from '../../src/config/lora-config';
 import { mergeAdapters, mergeAdaptersToBytes, planMerge, safetensorsLayout, SafetensorsStream, type MergeBase } from '../../src/model/merge';
 import { loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
 import { forward, type LoraWeights } from '../../src/reference';

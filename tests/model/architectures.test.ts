@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkSequenceLength, SUPPORTED_ARCHITECTURES } from '../../src/model/architectures';
-import { ConfigError, parseModelConfig, ropeSpecOf } from '../../src/model/config';
-import { countBaseParams } from '../../src/model/param-count';
+import { checkSequenceLength, SUPPORTED_ARCHITECTURES } from '../../src/config/architectures';
+import { ModelConfigError } from '../../src/config/model-config-error';
+import { parseModelConfig, ropeSpecOf } from '../../src/config/model-config';
+import { countBaseParams } from '../../src/config/param-count';
 import { ropeInvFreq, ropeTables } from '../../src/reference/ops/rope';
 import { uploadRopeTables } from '../../src/engine/kernels/rope';
 import { readFloat32 } from '../../src/engine/readback';
@@ -98,7 +99,7 @@ describe('refused configs, each with its message', () => {
     ['a missing size', { ...TINYLLAMA, hidden_size: undefined }, /field "hidden_size"/],
     ['not an object', [1, 2], /must be a JSON object/],
   ])('%s', (_, json, message) => {
-    expect(bad(json)).toThrow(ConfigError);
+    expect(bad(json)).toThrow(ModelConfigError);
     expect(bad(json)).toThrow(message);
   });
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseModelConfig } from '../../src/model/config';
-import { countBaseParams, countLoraParams } from '../../src/model/param-count';
-import { modulesForTargets, TARGETS } from '../../src/model/lora-targets';
+import { parseModelConfig } from '../../src/config/model-config';
+import { countBaseParams, countLoraParams } from '../../src/config/param-count';
+import { modulesForTargets, TARGETS } from '../../src/config/lora-targets';
 
 const llama2 = parseModelConfig(JSON.parse(readFileSync('tests/fixtures/configs/llama-2-7b.json', 'utf8')));
 

@@ -1,9 +1,10 @@
+import type { DropoutMask } from '../../src/core/rng';
 import { describe, expect, it } from 'vitest';
 import { attentionBackward, attentionForward } from '../../src/reference/ops/attention';
 import { crossEntropyBackward, crossEntropyForward } from '../../src/reference/ops/cross-entropy';
 import { embeddingBackward, embeddingForward } from '../../src/reference/ops/embedding';
 import { linearBackward, linearForward } from '../../src/reference/ops/linear';
-import { loraBackward, loraForward, type DropoutMask } from '../../src/reference/ops/lora';
+import { loraBackward, loraForward } from '../../src/reference/ops/lora';
 import { residualBackward, residualForward } from '../../src/reference/ops/residual';
 import { rmsnormBackward, rmsnormForward } from '../../src/reference/ops/rmsnorm';
 import { ropeBackward, ropeForward, ropeTables } from '../../src/reference/ops/rope';

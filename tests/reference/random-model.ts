@@ -1,5 +1,5 @@
-import type { ModelConfig } from '../../src/model/config';
-import { MODULE_NAMES, modulePath, moduleShape } from '../../src/model/lora-targets';
+import type { ModelConfig } from '../../src/config/model-config';
+import { MODULE_NAMES, modulePath, moduleShape } from '../../src/config/lora-targets';
 import type { LoraWeights, RefModel } from '../../src/reference/index';
 import type { FloatArray } from '../../src/reference/types';
 import { randArray, rng } from './helpers';

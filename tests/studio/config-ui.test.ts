@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runConfigSchema, parseRunConfig } from '../../src/train/run-config';
+import { runConfigSchema, parseRunConfig } from '../../src/config/run-config';
 import { parseFieldDocs } from '../../src/ui/stores/field-help';
 import { STUDIO_DEFAULTS, validate } from '../../src/ui/stores/run-config';
 import { guidance, memoryFixes } from '../../src/ui/features/config/guidance';
 import type { DatasetSummary, Estimate } from '../../src/worker/api';
 
 describe('field explanations come from the schema doc comments', () => {
-  const docs = parseFieldDocs(readFileSync('src/train/run-config.ts', 'utf8'));
+  const docs = parseFieldDocs(readFileSync('src/config/run-config.ts', 'utf8'));
   it('every RunConfig field has its one-line explanation, and only its own', () => {
     for (const k of Object.keys(runConfigSchema.shape)) expect(docs[k], k).toBeTruthy();
     expect(docs.rank).toMatch(/^LoRA rank r/);

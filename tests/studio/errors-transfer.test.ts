@@ -2,10 +2,10 @@ import * as Comlink from 'comlink';
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { DeviceLostError, OutOfMemoryError } from '../../src/engine/errors';
-import { BadFileError } from '../../src/io/errors';
+import { BadFileError } from '../../src/core/errors';
 import { DatasetError } from '../../src/data/errors';
-import { ConfigError } from '../../src/model/config';
-import { parseRunConfig, RunConfigError } from '../../src/train/run-config';
+import { ModelConfigError } from '../../src/config/model-config-error';
+import { parseRunConfig, RunConfigError } from '../../src/config/run-config';
 import { NonFiniteError } from '../../src/train/trainer';
 import { errorFromPlain, errorToPlain, registerErrorTransfer } from '../../src/worker/errors';
 
@@ -14,7 +14,7 @@ describe('errors across the worker boundary', () => {
     const cases: [Error, abstract new (...a: never[]) => Error][] = [
       [new BadFileError('model.safetensors', 'header length 9 runs past the end'), BadFileError],
       [new DatasetError('data.jsonl, line 3: not valid JSON'), DatasetError],
-      [new ConfigError('config.json: field "hidden_size" ...'), ConfigError],
+      [new ModelConfigError('config.json: field "hidden_size" ...'), ModelConfigError],
       [new NonFiniteError(17, 'loss'), NonFiniteError],
       [new OutOfMemoryError(2 ** 31, 'activations', 'logits', 2 ** 30, 'exceeds maxBufferSize'), OutOfMemoryError],
       [new DeviceLostError('unknown', 'the GPU process crashed'), DeviceLostError],

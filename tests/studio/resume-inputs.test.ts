@@ -6,6 +6,7 @@
  * and resuming asks for it by name; deleting runs and checkpoints drops their inputs, a dataset
  * only when no other run uses it. The store and the plan are also checked without a GPU.
  */
+import type { Fingerprints } from '../../src/config/fingerprints';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceLostError } from '../../src/engine/errors';
 import { memoryCache } from '../../src/io/model-source/hub/memory-cache';
@@ -15,8 +16,7 @@ import { memoryKv, withStorageErrors } from '../../src/io/stores/kv';
 import { createRunInputStore } from '../../src/io/stores/run-inputs';
 import { createRunStore } from '../../src/io/stores/runs';
 import { StorageFullError } from '../../src/io/stores/storage-errors';
-import type { Fingerprints } from '../../src/train/fingerprint';
-import { RunConfigError } from '../../src/train/run-config';
+import { RunConfigError } from '../../src/config/run-config';
 import type { DatasetOptions, FileProgress, StudioApi, TrainEvent } from '../../src/worker/api';
 import { planInputs, type RunInputsStore } from '../../src/worker/run-inputs';
 import { createStudio, type StudioDeps } from '../../src/worker/studio';

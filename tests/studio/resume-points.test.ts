@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { memoryKv } from '../../src/io/stores/kv';
 import { createRunStore, POINTS_PER_CHUNK, type StepPoint } from '../../src/io/stores/runs';
-import { parseRunConfig } from '../../src/train/run-config';
+import { parseRunConfig } from '../../src/config/run-config';
 
 const point = (step: number): StepPoint => ({
   step, epoch: 0, loss: 1 / step, lr: 1e-3, gradNorm: 1, clipCoef: 1, tokensPerSecond: 1, elapsedMs: step,

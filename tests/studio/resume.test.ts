@@ -13,7 +13,7 @@ import { createCheckpointStore } from '../../src/io/stores/checkpoints';
 import { memoryKv } from '../../src/io/stores/kv';
 import { createRunStore } from '../../src/io/stores/runs';
 import { isFiniteState } from '../../src/train/checkpoint';
-import { RunConfigError } from '../../src/train/run-config';
+import { RunConfigError } from '../../src/config/run-config';
 import type { DatasetOptions, StudioApi, TrainEvent } from '../../src/worker/api';
 import { createStudio, type StudioDeps } from '../../src/worker/studio';
 import { nodeGpu, testGpu } from '../gpu/gpu';

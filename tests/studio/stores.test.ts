@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryKv, type Kv } from '../../src/io/stores/kv';
 import { createRunStore, POINTS_PER_CHUNK, type NewRun, type StepPoint } from '../../src/io/stores/runs';
 import { createAdapterStore } from '../../src/io/stores/adapters';
-import { parseRunConfig } from '../../src/train/run-config';
+import { parseRunConfig } from '../../src/config/run-config';
 
 const run: NewRun = {
   name: 'r8', config: parseRunConfig({}), model: { name: 'm', source: 'demo', params: 10 },

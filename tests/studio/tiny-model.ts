@@ -4,7 +4,7 @@
  */
 import { writeSafetensors } from '../../src/io/safetensors';
 import { tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
-import { moduleShape } from '../../src/model/lora-targets';
+import { moduleShape } from '../../src/config/lora-targets';
 import { tokenizerConfigJson, tokenizerJson, VOCAB_SIZE } from '../../scripts/make-demo/tokenizer-files';
 
 export const TINY = tinyModelConfig({ vocabSize: VOCAB_SIZE, hiddenSize: 32, intermediateSize: 48, numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 8, maxPositionEmbeddings: 128, bosTokenId: 1, eosTokenId: 2 });

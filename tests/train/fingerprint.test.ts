@@ -1,8 +1,9 @@
 /** Fingerprints of model, dataset and config, and the messages when a checkpoint does not match what is loaded. */
+import type { Fingerprints } from '../../src/config/fingerprints';
 import { describe, expect, it } from 'vitest';
 import { tinyModelConfig } from '../../src/model/synthetic';
-import { configFingerprint, datasetFingerprint, fingerprintMismatches, modelFingerprint, type Fingerprints } from '../../src/train/fingerprint';
-import { parseRunConfig } from '../../src/train/run-config';
+import { configFingerprint, datasetFingerprint, fingerprintMismatches, modelFingerprint } from '../../src/train/fingerprint';
+import { parseRunConfig } from '../../src/config/run-config';
 
 const train = [{ ids: [1, 5, 6, 2] }, { ids: [1, 7, 2], inLoss: [false, true, true] }];
 const validation = [{ ids: [1, 9, 2] }];

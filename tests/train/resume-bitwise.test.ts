@@ -13,7 +13,7 @@ import { memoryKv } from '../../src/io/stores/kv';
 import { buildTrainGraph } from '../../src/model/graph/train-graph';
 import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
 import { dataPosition, isFiniteState, restoreTrainState, snapshotTrainState, type TrainState } from '../../src/train/checkpoint';
-import { parseRunConfig, type RunConfigInput } from '../../src/train/run-config';
+import { parseRunConfig, type RunConfigInput } from '../../src/config/run-config';
 import { train, type StepEvent } from '../../src/train/trainer';
 import { testGpu } from '../gpu/gpu';
 

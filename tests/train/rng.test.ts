@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   dataOrder, dropoutMask, dropoutScaleMask, dropoutStream, dropoutThreshold, fillU32, initLoraA,
   kaimingUniformLoraA, loraInitStream, philox4x32, Prng, randU32, uniform,
-} from '../../src/train/rng';
+} from '../../src/core/rng';
 
 describe('Philox-4x32-10', () => {
   // Random123 tests/kat_vectors: ctr[4] key[2] -> out[4]

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { learningRateAt } from '../../src/train/schedule';
-import { parseRunConfig } from '../../src/train/run-config';
+import { parseRunConfig } from '../../src/config/run-config';
 
 const base = { learningRate: 1e-3, warmupSteps: 0, minLrRatio: 0 };
 

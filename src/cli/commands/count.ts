@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parseModelConfig } from '../../model/config';
-import { countBaseParams, countLoraParams } from '../../model/param-count';
-import { modulesForTargets, TARGETS, type Target } from '../../model/lora-targets';
+import { parseModelConfig } from '../../config/model-config';
+import { countBaseParams, countLoraParams } from '../../config/param-count';
+import { modulesForTargets, TARGETS, type Target } from '../../config/lora-targets';
 import { CliUsageError, parseCliArgs } from '../args';
 
 /** Print the trainable LoRA parameter count for a Hugging Face config.json, rank and targets. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesSource, openSafetensors } from '../../io/safetensors';
-import { BadFileError } from '../../io/errors';
+import { BadFileError } from '../../core/errors';
 import { dequantizeNf4, NF4_BLOCK, NF4_CODEBOOK, quantizeNf4 } from '../../reference/quant/nf4';
 import { parseCliArgs } from '../args';
 

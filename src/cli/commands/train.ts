@@ -5,16 +5,16 @@ import { acquireGpu } from '../../engine/device';
 import { nodeGpu } from '../../engine/node-gpu';
 import { exportPeftAdapter } from '../../io/peft';
 import { openModelSpec, stderrProgress } from '../../io/model-source/node';
-import { checkSequenceLength } from '../../model/architectures';
+import { checkSequenceLength } from '../../config/architectures';
 import { readDataset } from '../../data/formats/read';
 import { prepareParsed, type PreparedDataset } from '../../data/prepare';
 import type { ModelTokenizer } from '../../data/tokenizer';
-import type { ModelConfig } from '../../model/config';
+import type { ModelConfig } from '../../config/model-config';
 import { DATASET_FLAGS, datasetOptions } from './data';
 import { buildTrainGraph } from '../../model/graph/train-graph';
-import { planMemory } from '../../model/plan/memory-plan';
+import { planOrExplain, refuseUnfit } from '../../model/plan/fit';
 import { adapterFromGraph } from '../../train/adapter-export';
-import { parseRunConfig } from '../../train/run-config';
+import { parseRunConfig } from '../../config/run-config';
 import { train, type StepEvent } from '../../train/trainer';
 import { CliUsageError, parseCliArgs } from '../args';
 
@@ -65,11 +65,9 @@ export async function runTrain(argv: string[]): Promise<number> {
 
   await model.prepareWeights(); // every weight file at hand and every tensor checked before the GPU is touched
   const gpu = await acquireGpu(await nodeGpu());
-  const plan = await planMemory(model.config, run, gpu.limits, gpu.features);
+  const plan = await planOrExplain(model.config, run, gpu);
   console.log(`memory plan: ${Object.entries(plan.byCategory).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}; total ${mib(plan.total)}`);
-  if (plan.largest.bytes > gpu.limits.maxBufferSize) {
-    throw new CliUsageError(`buffer "${plan.largest.label}" needs ${mib(plan.largest.bytes)}, above this GPU's maxBufferSize (${mib(gpu.limits.maxBufferSize)}); lower microBatch or maxSeqLen, or use NF4 base weights`);
-  }
+  await refuseUnfit(model.config, plan, run, gpu);
   const engine = createEngine(gpu);
   const g = await buildTrainGraph(engine, model.config, run, { load: model.loader() });
   await model.close();

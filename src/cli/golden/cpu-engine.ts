@@ -1,4 +1,4 @@
-import { loraScaling } from '../../model/lora-config';
+import { loraScaling } from '../../config/lora-config';
 import { adamwStep, forward, lossAndGrads, type LoraWeights, type RefModel } from '../../reference';
 import { adapterKey, type GoldenCase } from './golden-case';
 import type { GoldenEngine, GoldenResult } from './golden-engine';

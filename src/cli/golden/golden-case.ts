@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseModelConfig, type ModelConfig } from '../../model/config';
+import { parseModelConfig, type ModelConfig } from '../../config/model-config';
 import { bytesSource, openSafetensors, type SafetensorsFile } from '../../io/safetensors';
 import { importPeftAdapter, type PeftAdapter } from '../../io/peft';
-import { BadFileError } from '../../io/errors';
+import { BadFileError } from '../../core/errors';
 
 /** A golden case laid out like tests/fixtures/golden/llama-tiny (PyTorch's results for a model + adapter). */
 export interface GoldenCase {

@@ -1,13 +1,14 @@
+import type { MicroBatch } from '../../config/micro-batch';
 import { createEngine } from '../../engine/context';
 import { acquireGpu, type Gpu } from '../../engine/device';
 import { nodeGpu } from '../../engine/node-gpu';
 import { readFloat32 } from '../../engine/readback';
-import { targetsForModules } from '../../model/lora-targets';
+import { targetsForModules } from '../../config/lora-targets';
 import { buildTrainGraph, loraConfigOf } from '../../model/graph/train-graph';
 import { loraLayout } from '../../model/plan/lora-layout';
 import { loraParamsFrom, readLoraTensors } from '../../model/graph/lora-state';
-import { parseRunConfig, type RunConfigInput } from '../../train/run-config';
-import { submitForward, submitMicroBatch, submitOptimizerStep, type MicroBatch } from '../../train/step';
+import { parseRunConfig, type RunConfigInput } from '../../config/run-config';
+import { submitForward, submitMicroBatch, submitOptimizerStep } from '../../train/step';
 import { adapterKey, type GoldenCase } from './golden-case';
 import type { GoldenEngine, GoldenResult } from './golden-engine';
 

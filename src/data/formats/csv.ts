@@ -3,8 +3,8 @@
  * may hold delimiters, line breaks and doubled quotes (""); the first record is the header. Blank
  * lines are skipped. Errors name the line where the record starts.
  */
+import { MAX_LINE_CHARS } from '../../core/json-limits';
 import { DatasetError } from '../errors';
-import { MAX_LINE_CHARS } from '../text';
 
 export interface CsvTable {
   header: string[];

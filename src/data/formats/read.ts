@@ -3,10 +3,11 @@
  * name and first character, then the record format from the first record's fields. Pre-tokenized
  * JSONL ({"tokens": [...]}) is recognised and handed to `parseTokenJsonl`.
  */
+import { MAX_LINE_CHARS } from '../../core/json-limits';
 import type { TokenizedExample } from '../batching';
 import { DatasetError } from '../errors';
 import { parseTokenJsonl } from '../token-jsonl';
-import { decodeUtf8, forEachLine, parseJson, stripBom, MAX_LINE_CHARS } from '../text';
+import { decodeUtf8, forEachLine, parseJson, stripBom } from '../text';
 import { parseCsv } from './csv';
 import { asObject, detectRecordFormat, formatFromMapping, toRecord, FIELDS, type DatasetRecord, type FieldMap, type RecordFormat } from './records';
 

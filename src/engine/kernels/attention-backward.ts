@@ -11,11 +11,11 @@
  * written, so the graph needs no zeroing. `accumulate: true` adds onto them instead.
  */
 import body from '../../../shaders/attention_backward.wgsl?raw';
-import rows from '../../../shaders/attention_rows.wgsl?raw';
+import rows from '../../../shaders/lib/attention_rows.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
 import { checkNoAlias, flatGrid, makeOp, resolveBindings, type BufferRef, type PreparedOp } from './common';
-import { adapterKind, attentionParams, attentionTiles, checkAttentionShape, type AttentionShape } from './attention';
+import { adapterKind, attentionParams, attentionTiles, checkAttentionShape, type AttentionShape } from './attention-forward';
 
 /** The module: the shared shape uniform, q, k, v bindings and row readers, then this kernel. */
 const shader = `${rows}\n${body}`;

@@ -4,16 +4,16 @@
  *   out (n) += inp (n) * mask / (1 - p)         backward (`accumulate`): dx += dropout'(dxd)
  *   mask[j] = uniform(seed, stream, j) >= p     j = flat element index (N * K for an (N, K) input)
  * The mask is never stored: the backward recomputes it from the same (seed, stream). The CPU twin is
- * `dropoutMask` in src/train/rng.ts; the stream comes from `dropoutStream(step, micro, layer, module)`.
+ * `dropoutMask` in src/core/rng.ts; the stream comes from `dropoutStream(step, micro, layer, module)`.
  *
- * WGSL has no includes, so the shader is shaders/rng.wgsl followed by shaders/dropout.wgsl: the one
+ * WGSL has no includes, so the shader is shaders/lib/rng.wgsl followed by shaders/dropout.wgsl: the one
  * place where the project joins two WGSL sources (the RNG must be the same code wherever it is used).
  */
-import rngWgsl from '../../../shaders/rng.wgsl?raw';
+import rngWgsl from '../../../shaders/lib/rng.wgsl?raw';
 import dropoutWgsl from '../../../shaders/dropout.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
-import { dropoutThreshold, splitU53 } from '../../train/rng';
+import { dropoutThreshold, splitU53 } from '../../core/rng';
 import {
   checkDims, checkNoAlias, flatGrid, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp,
 } from './common';

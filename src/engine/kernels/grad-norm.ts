@@ -1,5 +1,5 @@
 /**
- * Global gradient norm, clip coefficient and non-finite flag, all on the GPU (shaders/reduce.wgsl):
+ * Global gradient norm, clip coefficient and non-finite flag, all on the GPU (shaders/grad_norm.wgsl):
  *   pass 1: G workgroups write partial sums of (gradScale * g)^2 and NaN/Inf flags into a workspace
  *   pass 2: one workgroup adds the G partials in a fixed order and writes the stats buffer
  * No float atomics, so the result is bitwise reproducible run to run. The graph lays every LoRA
@@ -11,7 +11,7 @@
  *   clip_grad_norm_), 1 without clipping  [3] u32 nonFinite (this run)  [4] u32 nonFiniteSteps
  *   (+= [3] every run, never reset by the kernel: the trainer zeroes it with writeBuffer)
  */
-import shader from '../../../shaders/reduce.wgsl?raw';
+import shader from '../../../shaders/grad_norm.wgsl?raw';
 import type { Engine } from '../context';
 import { BufferUsage } from '../flags';
 import { layoutSpec } from '../pipelines';

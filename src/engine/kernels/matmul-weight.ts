@@ -5,7 +5,8 @@
  * W is dequantized inside the tile loads; no dequantized copy of it ever exists.
  */
 import body from '../../../shaders/matmul_weight.wgsl?raw';
-import registerBlock from '../../../shaders/register_block.wgsl?raw';
+import registerBlock from '../../../shaders/lib/register_block.wgsl?raw';
+import weightDecode from '../../../shaders/lib/weight_decode.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
 import { checkDims, checkNoAlias, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
@@ -13,7 +14,7 @@ import type { GpuWeight } from './weights';
 import { ELEMENTS_PER_WORD } from '../../reference/quant/packed';
 
 /** The module: the shared 8 x 8 register block, then this kernel. */
-const shader = `${registerBlock}\n${body}`;
+const shader = `${registerBlock}\n${weightDecode}\n${body}`;
 
 const FORMAT_ID = { f32: 0, f16: 1, bf16: 2, int8: 3, nf4: 4 } as const;
 const LAYOUT = layoutSpec(['uniform', 'read', 'read', 'read', 'read', 'read', 'rw']);

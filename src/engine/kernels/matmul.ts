@@ -5,7 +5,7 @@
  * Prepare once per run (pipeline from the cache, bind group, uniform buffer), encode every step.
  */
 import body from '../../../shaders/matmul.wgsl?raw';
-import registerBlock from '../../../shaders/register_block.wgsl?raw';
+import registerBlock from '../../../shaders/lib/register_block.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
 import {

@@ -5,13 +5,15 @@
  * which for one row is 64 times the work. Also serves LoRA's A (r, in) and B (out, r) as f32
  * weights viewed inside the flat LoRA buffer.
  */
-import shader from '../../../shaders/matvec_weight.wgsl?raw';
+import body from '../../../shaders/matvec_weight.wgsl?raw';
+import weightDecode from '../../../shaders/lib/weight_decode.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
 import { ELEMENTS_PER_WORD } from '../../reference/quant/packed';
 import { checkDims, checkNoAlias, flatGrid, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
 import type { GpuWeight } from './weights';
 
+const shader = `${weightDecode}\n${body}`;
 const FORMAT_ID = { f32: 0, f16: 1, bf16: 2, int8: 3, nf4: 4 } as const;
 const LAYOUT = layoutSpec(['uniform', 'read', 'read', 'read', 'read', 'read', 'rw']);
 const LANE_CHOICES = [1, 2, 4, 8, 16, 32, 64];

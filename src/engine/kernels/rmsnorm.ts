@@ -12,8 +12,8 @@
  * dinp and adds the branch's. Pass `accumulate: false` to overwrite instead.
  */
 import rmsnormWgsl from '../../../shaders/rmsnorm.wgsl?raw';
-import treeReduceWgsl from '../../../shaders/row_reduce.wgsl?raw';
-import subgroupReduceWgsl from '../../../shaders/row_reduce_subgroup.wgsl?raw';
+import treeReduceWgsl from '../../../shaders/lib/row_reduce.wgsl?raw';
+import subgroupReduceWgsl from '../../../shaders/lib/row_reduce_subgroup.wgsl?raw';
 import type { Engine } from '../context';
 import { isCpuAdapter } from '../device';
 import { checkDims, checkNoAlias, flatGrid, FLAT_WG, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';

@@ -12,11 +12,12 @@
  * rounded once), so the GPU agrees with the reference bitwise in the tables; upload them once per run
  * with `uploadRopeTables`. posOffset (KV-cache generation) needs posOffset + T <= Tmax.
  */
+import type { Category } from '../../core/memory-categories';
+import type { RopeSpec } from '../../config/rope';
 import shader from '../../../shaders/rope.wgsl?raw';
 import type { Engine } from '../context';
-import type { Category } from '../pool';
 import { uploadBuffer } from '../upload';
-import { ropeTables, type RopeSpec } from '../../reference/ops/rope';
+import { ropeTables } from '../../reference/ops/rope';
 import { checkDims, checkNoAlias, flatGrid, FLAT_WG, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
 import { layoutSpec } from '../pipelines';
 

@@ -5,7 +5,7 @@ export { openModel, type LoaderOptions, type ModelSource } from './model';
 export {
   buildTensorIndex, checkTensors, expectedTensors, findWeightFiles, INDEX_FILE, SINGLE_FILE,
   type TensorEntry, type TensorIndex, type WeightFiles,
-} from './checkpoint';
+} from './weight-files';
 export { modelTokenizer, readTokenizerFiles, summarizeTokenizer, type TokenizerJsonFiles, type TokenizerSummary } from './tokenizer-files';
 export { summarizeModel, type ModelSummary } from './summary';
 export { fileModelFiles } from './local-files';

@@ -4,7 +4,7 @@
  * `original/` or `onnx/` sub-folders are ignored); each read slices the File, so a multi-GB
  * checkpoint is never loaded whole.
  */
-import { BadFileError } from '../errors';
+import { BadFileError } from '../../core/errors';
 import { blobSource } from '../safetensors/byte-source';
 import type { ModelFiles } from './types';
 

@@ -4,13 +4,13 @@
  * a time as f32 (F32, F16, BF16 converted per tensor), which the graph's createBaseWeights
  * quantizes as each arrives: the model is never held whole in JS memory.
  */
-import { BadFileError } from '../errors';
-import { jsonTooDeep, MAX_JSON_DEPTH } from '../../data/text';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../core/json-limits';
+import type { TensorLoader } from './types';
+import { BadFileError } from '../../core/errors';
 import { decodeToF32 } from '../safetensors/decode';
 import { openSafetensors, type SafetensorsFile } from '../safetensors/reader';
-import { parseModelConfig, type ModelConfig } from '../../model/config';
-import type { TensorLoader } from '../../model/graph/base-weights';
-import { buildTensorIndex, checkTensors, expectedTensors, findWeightFiles, tensorProblem, type TensorIndex, type WeightFiles } from './checkpoint';
+import { parseModelConfig, type ModelConfig } from '../../config/model-config';
+import { buildTensorIndex, checkTensors, expectedTensors, findWeightFiles, tensorProblem, type TensorIndex, type WeightFiles } from './weight-files';
 import type { ModelTokenizer } from '../../data/tokenizer';
 import { modelTokenizer, readTokenizerFiles, type TokenizerJsonFiles } from './tokenizer-files';
 import type { ModelFiles, ReadPurpose } from './types';

@@ -2,7 +2,7 @@
 /** A model folder on disk; files are read with positional reads, one tensor at a time. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { BadFileError } from '../errors';
+import { BadFileError } from '../../core/errors';
 import { fileSource } from '../node-file-source';
 import { isPlainFileName, type ModelFiles, type OpenedBytes } from './types';
 

@@ -1,6 +1,6 @@
 /** What `inspect` prints: a model's architecture, sizes, parameters, dtypes and tokenizer, from headers only. */
-import { SUPPORTED_ARCHITECTURES } from '../../model/architectures';
-import { countBaseParams } from '../../model/param-count';
+import { SUPPORTED_ARCHITECTURES } from '../../config/architectures';
+import { countBaseParams } from '../../config/param-count';
 import type { ModelSource } from './model';
 import { modelTokenizer, summarizeTokenizer, type TokenizerSummary, checkTokenizerFits } from './tokenizer-files';
 
@@ -21,7 +21,7 @@ export interface ModelSummary {
   torch_dtype: string | null;
   /** Sum of the element counts of every tensor in the checkpoint. */
   parameters: number;
-  /** What config.json implies (src/model/param-count.ts); equals `parameters` unless the checkpoint carries extras. */
+  /** What config.json implies (src/config/param-count.ts); equals `parameters` unless the checkpoint carries extras. */
   parameters_from_config: number;
   tensors: number;
   dtypes: Record<string, { tensors: number; parameters: number }>;

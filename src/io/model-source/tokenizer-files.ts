@@ -3,9 +3,9 @@
  * @huggingface/tokenizers runs) and `tokenizer_config.json` (special tokens, chat template).
  * Only what inspect and the checks need; tokenizing is src/data's job.
  */
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../../core/json-limits';
 import { ModelTokenizer } from '../../data/tokenizer';
-import { BadFileError } from '../errors';
-import { jsonTooDeep, MAX_JSON_DEPTH } from '../../data/text';
+import { BadFileError } from '../../core/errors';
 import type { ModelFiles } from './types';
 
 export const TOKENIZER_FILE = 'tokenizer.json';

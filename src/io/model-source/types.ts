@@ -6,6 +6,9 @@
  */
 import type { ByteSource } from '../safetensors/byte-source';
 
+/** Loads one tensor of the base model by its Hugging Face name, as f32. */
+export type TensorLoader = (name: string) => Promise<Float32Array<ArrayBuffer>>;
+
 /** Progress of one file (download, or reading from disk); the worker forwards these to the page. */
 export interface FileProgress {
   file: string;
@@ -15,6 +18,8 @@ export interface FileProgress {
   done: boolean;
   /** The bytes came from the local cache, not the network. */
   cached?: boolean;
+  /** Read on demand, when a run or the playground uploads the weights (picked files, a URL base). */
+  deferred?: boolean;
 }
 
 export type ProgressListener = (p: FileProgress) => void;

@@ -3,7 +3,7 @@
  * are fetched whole, weights are read with Range requests through urlSource. A URL base cannot be
  * listed, so `has` asks the server (HEAD) and remembers the answer.
  */
-import { BadFileError } from '../errors';
+import { BadFileError } from '../../core/errors';
 import { urlSource } from '../safetensors/url-source';
 import type { ModelFiles } from './types';
 

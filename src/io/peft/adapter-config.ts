@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { LoraConfig } from '../../model/lora-config';
-import { MODULE_NAMES, type ModuleName } from '../../model/lora-targets';
-import { BadFileError } from '../errors';
+import type { LoraConfig } from '../../config/lora-config';
+import { MODULE_NAMES, type ModuleName } from '../../config/lora-targets';
+import { BadFileError } from '../../core/errors';
 
 export const CONFIG_FILE = 'adapter_config.json';
 

@@ -1,9 +1,9 @@
-import { loraRankAlpha } from '../../model/lora-config';
-import { MODULE_NAMES, modulePath } from '../../model/lora-targets';
+import { loraRankAlpha } from '../../config/lora-config';
+import { MODULE_NAMES, modulePath } from '../../config/lora-targets';
 import { writeSafetensors, type TensorToWrite } from '../safetensors/writer';
 import { serializeAdapterConfig } from './adapter-config';
 import { loraKey } from './keys';
-import type { LoraTensor, PeftAdapter } from './types';
+import type { LoraTensor, PeftAdapter } from '../../config/adapter';
 
 /**
  * adapter_model.safetensors (F32, metadata {"format":"pt"}, only lora_A (r, in) and lora_B

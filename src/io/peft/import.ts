@@ -1,13 +1,13 @@
-import type { ModelConfig } from '../../model/config';
-import { loraRankAlpha } from '../../model/lora-config';
-import { MODULE_NAMES, moduleShape, modulePath, type ModuleName } from '../../model/lora-targets';
-import { BadFileError } from '../errors';
+import type { ModelConfig } from '../../config/model-config';
+import { loraRankAlpha } from '../../config/lora-config';
+import { MODULE_NAMES, moduleShape, modulePath, type ModuleName } from '../../config/lora-targets';
+import { BadFileError } from '../../core/errors';
 import type { ByteSource } from '../safetensors/byte-source';
 import type { TensorInfo } from '../safetensors/header';
 import { openSafetensors } from '../safetensors/reader';
 import { parseAdapterConfig } from './adapter-config';
 import { loraKey, parseAdapterKey, parseModulePath } from './keys';
-import type { LoraTensor, PeftAdapter } from './types';
+import type { LoraTensor, PeftAdapter } from '../../config/adapter';
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
 

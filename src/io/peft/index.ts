@@ -1,4 +1,4 @@
-export type { LoraTensor, PeftAdapter } from './types';
+export type { LoraTensor, PeftAdapter } from '../../config/adapter';
 export { exportPeftAdapter } from './export';
 export { importPeftAdapter } from './import';
 export { parseAdapterConfig, serializeAdapterConfig, CONFIG_FILE, type ParsedAdapterConfig } from './adapter-config';

@@ -1,4 +1,4 @@
-import { MODULE_NAMES, modulePath, type ModuleName } from '../../model/lora-targets';
+import { MODULE_NAMES, modulePath, type ModuleName } from '../../config/lora-targets';
 
 /** PEFT saves tensors under the PeftModel's path: `base_model.model.` + the base model's path. */
 export const PEFT_PREFIX = 'base_model.model.';

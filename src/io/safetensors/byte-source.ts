@@ -1,4 +1,4 @@
-import { BadFileError } from '../errors';
+import { BadFileError } from '../../core/errors';
 
 /**
  * Random access to the bytes of a file that may be far larger than JS memory allows (a 4 GB

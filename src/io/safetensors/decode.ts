@@ -1,4 +1,5 @@
-import { bf16ArrayToF32, DTYPE_BYTES, f16ArrayToF32, f16BitsToF32, type Dtype } from './dtypes';
+import { bf16ArrayToF32, f16ArrayToF32, f16BitsToF32 } from '../../core/half';
+import { DTYPE_BYTES, type Dtype } from './dtypes';
 
 // safetensors is little-endian and typed arrays use the platform's order; every platform a
 // browser with WebGPU runs on is little-endian, so we check once instead of byte-swapping.

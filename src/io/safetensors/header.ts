@@ -1,4 +1,4 @@
-import { BadFileError } from '../errors';
+import { BadFileError } from '../../core/errors';
 import { DTYPE_BYTES, DTYPES, isDtype, type Dtype } from './dtypes';
 import { findDuplicateKey } from './json-keys';
 

@@ -2,13 +2,9 @@
 // ../node-file-source.ts so that node:fs never reaches a browser bundle).
 export { bytesSource, blobSource, type ByteSource } from './byte-source';
 export { urlSource, type UrlSourceInit } from './url-source';
-export {
-  DTYPES, DTYPE_BYTES, isDtype, type Dtype,
-  f32ToF16Bits, f16BitsToF32, f32ToBf16Bits, bf16BitsToF32,
-  f32ArrayToF16, f16ArrayToF32, f32ArrayToBf16, bf16ArrayToF32,
-} from './dtypes';
+export { DTYPES, DTYPE_BYTES, isDtype, type Dtype } from './dtypes';
 export { decodeToF32 } from './decode';
 export type { TensorInfo } from './header';
 export { openSafetensors, type SafetensorsFile, type OpenOptions } from './reader';
 export { writeSafetensors, type TensorToWrite } from './writer';
-export { BadFileError } from '../errors';
+export { BadFileError } from '../../core/errors';

@@ -1,4 +1,4 @@
-import { BadFileError } from '../errors';
+import { BadFileError } from '../../core/errors';
 import type { ByteSource } from './byte-source';
 import { decodeToF32 } from './decode';
 import { parseHeader, type TensorInfo } from './header';

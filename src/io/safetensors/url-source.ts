@@ -1,4 +1,4 @@
-import { BadFileError } from '../errors';
+import { BadFileError } from '../../core/errors';
 import { checkLength, checkRange, type ByteSource } from './byte-source';
 
 export interface UrlSourceInit {

@@ -1,5 +1,9 @@
-import { isDtype, type Dtype } from './dtypes';
-import { byteSize } from './header';
+/**
+ * A whole safetensors file in memory, for small files (adapters, test fixtures). Its layout comes
+ * from `safetensorsLayout` (./stream.ts), so an in-memory file and a streamed one cannot drift apart.
+ */
+import type { Dtype } from './dtypes';
+import { safetensorsLayout } from './stream';
 
 export interface TensorToWrite {
   name: string;
@@ -15,41 +19,15 @@ export interface TensorToWrite {
  * packed back to back in the same order.
  */
 export function writeSafetensors(tensors: readonly TensorToWrite[], metadata?: Record<string, string>): Uint8Array {
-  const seen = new Set<string>();
-  const entries: string[] = [];
-  let offset = 0;
-  for (const t of tensors) {
-    const what = `writeSafetensors: tensor "${t.name}"`;
-    if (t.name === '' || t.name === '__metadata__') throw new Error(`writeSafetensors: invalid tensor name "${t.name}"`);
-    if (seen.has(t.name)) throw new Error(`${what} appears twice`);
-    seen.add(t.name);
-    if (!isDtype(t.dtype)) throw new Error(`${what}: unknown dtype ${String(t.dtype)}`);
-    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${what}: bad shape ${JSON.stringify(t.shape)}`);
-    const want = byteSize(t.dtype, t.shape);
-    if (want !== t.data.byteLength) {
-      throw new Error(`${what}: shape ${JSON.stringify(t.shape)} of ${t.dtype} needs ${want} bytes but data has ${t.data.byteLength}`);
+  const { header, sizes, totalBytes } = safetensorsLayout(tensors, metadata);
+  tensors.forEach((t, i) => {
+    if (t.data.byteLength !== sizes[i]) {
+      throw new Error(`safetensors: tensor "${t.name}": shape ${JSON.stringify(t.shape)} of ${t.dtype} needs ${sizes[i]} bytes but data has ${t.data.byteLength}`);
     }
-    const end = offset + want;
-    // Built by hand, not from one object: JS would reorder integer-like keys such as "0".
-    entries.push(`${JSON.stringify(t.name)}:${JSON.stringify({ dtype: t.dtype, shape: t.shape, data_offsets: [offset, end] })}`);
-    offset = end;
-  }
-  if (metadata) {
-    for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new Error(`writeSafetensors: metadata "${k}" must be a string`);
-    }
-    entries.push(`"__metadata__":${JSON.stringify(metadata)}`);
-  }
-  const json = new TextEncoder().encode(`{${entries.join(',')}}`);
-  const headerLen = Math.ceil(json.byteLength / 8) * 8; // 8 + headerLen is then a multiple of 8
-
-  const out = new Uint8Array(8 + headerLen + offset);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, headerLen % 2 ** 32, true);
-  dv.setUint32(4, Math.floor(headerLen / 2 ** 32), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.byteLength, 8 + headerLen);
-  let pos = 8 + headerLen;
+  });
+  const out = new Uint8Array(totalBytes);
+  out.set(header, 0);
+  let pos = header.byteLength;
   for (const t of tensors) {
     out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
     pos += t.data.byteLength;

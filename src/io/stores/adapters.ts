@@ -4,8 +4,8 @@
  * adapter_model.safetensors and the text of adapter_config.json). Both are written in one
  * transaction, so an adapter is either whole or absent; listings never load the weights.
  */
-import type { LoraConfig } from '../../model/lora-config';
-import type { RunConfig } from '../../train/run-config';
+import type { LoraConfig } from '../../config/lora-config';
+import type { RunConfig } from '../../config/run-config';
 import { idbKv, newId, type Kv } from './kv';
 
 export interface AdapterMeta {

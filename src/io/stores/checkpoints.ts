@@ -11,8 +11,8 @@
  * and only then deletes the run's older data: a save that fails midway leaves the previous
  * checkpoint whole and current. At most one checkpoint per run is kept, plus the one being written.
  */
-import type { Fingerprints } from '../../train/fingerprint';
-import type { RunConfig } from '../../train/run-config';
+import type { Fingerprints } from '../../config/fingerprints';
+import type { RunConfig } from '../../config/run-config';
 import { idbKv, newId, type Kv } from './kv';
 
 export interface Checkpoint {

@@ -9,10 +9,10 @@
  * loads it again. A file above `maxDatasetBytes`, or one the quota has no room for, is not kept;
  * the run's record says why, so resuming can ask for it by name.
  */
-import { sha256 } from '../../train/fingerprint';
+import type { ItemStore, StoredItem } from './item-store';
+import { sha256 } from '../../core/hash';
 import { idbKv, type Kv } from './kv';
 import { mb, StorageFullError } from './storage-errors';
-import type { ItemStore, StoredItem } from './usage';
 
 /** The most dataset bytes kept for resuming (larger files are asked for again). */
 export const MAX_STORED_DATASET_BYTES = 256 * 2 ** 20;

@@ -4,8 +4,8 @@
  * (`points:<id>:<n>`), so a run can be saved every few seconds without rewriting its history and
  * a listing never loads the curves.
  */
-import type { Category } from '../../engine/pool';
-import type { RunConfig } from '../../train/run-config';
+import type { Category } from '../../core/memory-categories';
+import type { RunConfig } from '../../config/run-config';
 import { idbKv, newId, type Kv } from './kv';
 
 /** One logged optimizer step: what the dashboard draws and what runs are compared on. */

@@ -13,15 +13,10 @@ import { idbKv, type Kv } from './kv';
 import { isPersisted } from './persist';
 import { approxBytes, storageEstimate } from './storage-errors';
 import { createRunInputStore } from './run-inputs';
+import type { ItemStore, StoredItem } from './item-store';
 
 export const STORAGE_CATEGORIES = ['models', 'adapters', 'checkpoints', 'runs'] as const;
 export type StorageCategory = (typeof STORAGE_CATEGORIES)[number];
-
-export interface StoredItem {
-  id: string;
-  name: string;
-  bytes: number;
-}
 
 export interface CategoryUsage {
   category: StorageCategory;
@@ -41,12 +36,6 @@ export interface StorageReport {
   usage: number | null;
   /** Whether the browser promised to keep this site's data (null where it cannot say). */
   persisted: boolean | null;
-}
-
-/** A store of items that can be listed with sizes and deleted (the OPFS models cache, a kv database). */
-export interface ItemStore {
-  list(): Promise<StoredItem[]>;
-  remove(id: string): Promise<void>;
 }
 
 const LABELS: Record<StorageCategory, [string, string]> = {

@@ -3,10 +3,11 @@
  * graph uses (any base precision, the LM head in vocabulary chunks), streamed in one tensor at a time.
  * When a training graph exists, pass its `graph.base` to createDecoder instead: one copy on the GPU.
  */
+import type { TensorLoader } from '../../io/model-source/types';
 import type { Engine } from '../../engine/context';
 import type { WeightFormat } from '../../reference/quant/packed';
-import type { ModelConfig } from '../config';
-import { createBaseWeights, type BaseWeights, type TensorLoader } from '../graph/base-weights';
+import type { ModelConfig } from '../../config/model-config';
+import { createBaseWeights, type BaseWeights } from '../graph/base-weights';
 import { graphDims } from '../graph/dims';
 
 export interface DecoderBaseOptions {

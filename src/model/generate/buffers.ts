@@ -4,12 +4,12 @@
  * every layer (nothing is kept for a backward), with x and x1 as the two halves of the residual
  * stream. Each layer has its own KV cache of maxLen rows.
  */
+import type { Category } from '../../core/memory-categories';
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import { allocDecodeStep } from '../../engine/kernels/kv-cache';
 import { uploadRopeTables, type RopeTables } from '../../engine/kernels/rope';
-import type { Category } from '../../engine/pool';
-import { ropeSpecOf, type ModelConfig } from '../config';
+import { ropeSpecOf, type ModelConfig } from '../../config/model-config';
 import type { LoraLayout } from '../plan/lora-layout';
 
 export interface DecoderDims {

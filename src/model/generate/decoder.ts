@@ -10,7 +10,7 @@
 import type { Engine } from '../../engine/context';
 import { BufferUsage, MapMode } from '../../engine/flags';
 import { writeDecodeStep } from '../../engine/kernels/kv-cache';
-import type { ModelConfig } from '../config';
+import type { ModelConfig } from '../../config/model-config';
 import type { BaseWeights } from '../graph/base-weights';
 import { createDecoderBuffers, decoderBufferList, decoderDims, type DecoderBuffers, type DecoderDims } from './buffers';
 import { runGeneration, type GenerateOptions, type GenerationStats } from './generate';

@@ -3,12 +3,10 @@
  * logits, a draw on the CPU (sampling.ts) and one decode step, until a stop id, the token budget,
  * the end of the cache, or an abort. Tokens stream through `onToken` as they are chosen.
  */
-import { Prng } from '../../train/rng';
-import type { ModelConfig } from '../config';
+import { Prng, SAMPLING_STREAM } from '../../core/rng';
+import type { ModelConfig } from '../../config/model-config';
 import { checkSampling, sampleToken } from './sampling';
 
-/** The RNG stream of sampling (domain 0, "free", of src/train/rng.ts): the seed alone decides the draws. */
-export const SAMPLING_STREAM = 0x5a4d;
 
 export interface GenerateOptions {
   /** New tokens at most (default 128; never past the cache). */

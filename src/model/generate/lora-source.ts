@@ -3,12 +3,12 @@
  * exactly what a training graph holds (`graph.lora.params` with `graph.layout`, read in place, no
  * copy), or values on the CPU (an imported PEFT adapter) that the decoder uploads once.
  */
-import { loraScaling } from '../lora-config';
-import { moduleShape } from '../lora-targets';
-import type { ModelConfig } from '../config';
+import { loraScaling } from '../../config/lora-config';
+import { moduleShape } from '../../config/lora-targets';
+import type { ModelConfig } from '../../config/model-config';
 import { loraParamsFrom } from '../graph/lora-state';
 import { LORA_ALIGN_ELEMENTS, type LoraLayout, type LoraSlot } from '../plan/lora-layout';
-import type { PeftAdapter } from '../../io/peft/types';
+import type { PeftAdapter } from '../../config/adapter';
 
 export interface DecoderLora {
   layout: LoraLayout;

@@ -4,12 +4,13 @@
  * category: the decoder is built against the recording device of src/engine/dry-run.ts, so the
  * figure comes from the code that allocates, byte for byte.
  */
+import { CATEGORIES, type Category } from '../../core/memory-categories';
 import { createEngine } from '../../engine/context';
 import { dryRunGpu } from '../../engine/dry-run';
 import type { GpuFeatures, GpuLimits } from '../../engine/device';
 import { BufferUsage } from '../../engine/flags';
-import { alignedSize, CATEGORIES, type Category } from '../../engine/pool';
-import type { ModelConfig } from '../config';
+import { alignedSize } from '../../engine/pool';
+import type { ModelConfig } from '../../config/model-config';
 import { createDecoderBase } from './base';
 import { createDecoder, type DecoderOptions } from './decoder';
 import type { LoraLayout } from '../plan/lora-layout';

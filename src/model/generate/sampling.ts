@@ -8,7 +8,7 @@
  *                      the most probable token always stays
  * The draw uses a seeded Prng, so the same seed and logits give the same token.
  */
-import type { Prng } from '../../train/rng';
+import type { Prng } from '../../core/rng';
 
 export interface SamplingOptions {
   /** 0 = greedy. */

@@ -21,7 +21,7 @@ import { prepareRmsnormForward } from '../../engine/kernels/rmsnorm';
 import { prepareRopeForward, type RopeOp } from '../../engine/kernels/rope';
 import { prepareSwigluForward } from '../../engine/kernels/swiglu';
 import type { GpuWeight } from '../../engine/kernels/weights';
-import type { ModelConfig } from '../config';
+import type { ModelConfig } from '../../config/model-config';
 import type { BaseWeights, LayerLinear } from '../graph/base-weights';
 import type { LoraLayout, LoraSlot } from '../plan/lora-layout';
 import type { DecoderBuffers, DecoderDims } from './buffers';

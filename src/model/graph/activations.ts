@@ -5,11 +5,11 @@
  * With activation checkpointing only each layer's input `x` is kept per layer: every other field
  * of every layer points at one shared set, which the backward refills by recomputing the layer.
  */
+import type { Category } from '../../core/memory-categories';
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
-import { attentionWorkspaceBytes } from '../../engine/kernels/attention';
-import type { Category } from '../../engine/pool';
-import { MODULE_NAMES, type ModuleName } from '../lora-targets';
+import { attentionWorkspaceBytes } from '../../engine/kernels/attention-forward';
+import { MODULE_NAMES, type ModuleName } from '../../config/lora-targets';
 import type { LoraLayout } from '../plan/lora-layout';
 import type { GraphDims } from './dims';
 

@@ -4,13 +4,14 @@
  * them directly; they are a small share of a model). When the head is tied, it reads the f32
  * embedding table.
  */
+import type { TensorLoader } from '../../io/model-source/types';
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import { refBuffer } from '../../engine/kernels/common';
 import { weightBufferBytes, type GpuWeight } from '../../engine/kernels/weights';
 import { packWeight, type WeightFormat } from '../../reference/quant/packed';
-import type { ModelConfig } from '../config';
-import { modulePath, moduleShape, type ModuleName } from '../lora-targets';
+import type { ModelConfig } from '../../config/model-config';
+import { modulePath, moduleShape, type ModuleName } from '../../config/lora-targets';
 
 export const LAYER_LINEARS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const satisfies readonly ModuleName[];
 export type LayerLinear = (typeof LAYER_LINEARS)[number];
@@ -34,9 +35,6 @@ export interface BaseWeights {
    */
   headChunks: GpuWeight[];
 }
-
-/** Loads one tensor of the base model by its Hugging Face name, as f32. */
-export type TensorLoader = (name: string) => Promise<Float32Array<ArrayBuffer>>;
 
 const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST;
 

@@ -1,4 +1,4 @@
-import type { ModelConfig } from '../config';
+import type { ModelConfig } from '../../config/model-config';
 
 /** Every size the training graph needs, derived once from the model and run configs. */
 export interface GraphDims {

@@ -14,7 +14,7 @@ import { prepareDropout } from '../../engine/kernels/dropout';
 import { prepareMatmul } from '../../engine/kernels/matmul';
 import { prepareLinearBackwardInput, prepareLinearForward } from '../../engine/kernels/matmul-weight';
 import { prepareRmsnormBackward, prepareRmsnormForward } from '../../engine/kernels/rmsnorm';
-import { MODULE_NAMES } from '../lora-targets';
+import { MODULE_NAMES } from '../../config/lora-targets';
 import type { Activations, Workspace } from './activations';
 import type { BaseWeights } from './base-weights';
 import type { GraphDims } from './dims';

@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../../engine/context';
 import type { PreparedOp } from '../../engine/kernels/common';
-import { prepareAttentionForward } from '../../engine/kernels/attention';
+import { prepareAttentionForward } from '../../engine/kernels/attention-forward';
 import { prepareAdd } from '../../engine/kernels/elementwise';
 import { prepareRmsnormForward } from '../../engine/kernels/rmsnorm';
 import { prepareRopeForward, type RopeTables } from '../../engine/kernels/rope';

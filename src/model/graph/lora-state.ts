@@ -7,9 +7,9 @@ import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import type { BufferRef } from '../../engine/kernels/common';
 import { readFloat32 } from '../../engine/readback';
-import { MODULE_NAMES } from '../lora-targets';
+import { MODULE_NAMES } from '../../config/lora-targets';
 import type { LoraLayout, LoraSlot } from '../plan/lora-layout';
-import { initLoraA } from '../../train/rng';
+import { initLoraA } from '../../core/rng';
 
 export interface LoraState {
   layout: LoraLayout;

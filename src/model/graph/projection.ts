@@ -12,7 +12,7 @@ import { prepareDropout, type PreparedDropout } from '../../engine/kernels/dropo
 import { prepareMatmul } from '../../engine/kernels/matmul';
 import { prepareLinearBackwardInput, prepareLinearForward } from '../../engine/kernels/matmul-weight';
 import type { GpuWeight } from '../../engine/kernels/weights';
-import { MODULE_NAMES } from '../lora-targets';
+import { MODULE_NAMES } from '../../config/lora-targets';
 import type { LoraSlot } from '../plan/lora-layout';
 import type { LoraState } from './lora-state';
 import { slotViews } from './lora-state';

@@ -4,6 +4,7 @@
  * bind group prepared, so a step only writes the batch, encodes the prepared ops and submits.
  * Nothing is read back here; the trainer reads the metrics buffer once per logging interval.
  */
+import type { TensorLoader } from '../../io/model-source/types';
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import type { PreparedOp } from '../../engine/kernels/common';
@@ -13,14 +14,14 @@ import { allocGradStats, GRAD_STATS_BYTES, prepareGradNorm } from '../../engine/
 import { prepareAdamW, prepareSgd, type PreparedOptimizer } from '../../engine/kernels/optim';
 import { uploadRopeTables } from '../../engine/kernels/rope';
 import type { AdamWParams, SgdParams } from '../../reference/optim';
-import { dropoutStream } from '../../train/rng';
-import type { RunConfig } from '../../train/run-config';
-import { ropeSpecOf, type ModelConfig } from '../config';
-import type { LoraConfig } from '../lora-config';
-import { modulesForTargets } from '../lora-targets';
+import { dropoutStream } from '../../core/rng';
+import type { RunConfig } from '../../config/run-config';
+import { ropeSpecOf, type ModelConfig } from '../../config/model-config';
+import type { LoraConfig } from '../../config/lora-config';
+import { modulesForTargets } from '../../config/lora-targets';
 import { loraLayout, type LoraLayout } from '../plan/lora-layout';
 import { createActivations, type Activations, type Workspace } from './activations';
-import { createBaseWeights, type BaseWeights, type LayerLinear, type TensorLoader } from './base-weights';
+import { createBaseWeights, type BaseWeights, type LayerLinear } from './base-weights';
 import { graphDims, type GraphDims } from './dims';
 import { prepareHead } from './head';
 import { prepareLayerBackward } from './layer-backward';

@@ -1,10 +1,10 @@
+import { f32ToBf16Bits, f32ToF16Bits } from '../../core/half';
 /**
  * The merged weight of one linear layer, W' = W + sum_t coef_t * B_t A_t, one output row at a time:
  * the row is summed in float64 and rounded once into the output (f32, or f32 then bf16 / f16, as a
  * 16-bit checkpoint of the f32 merge would be). No dense delta matrix is ever made: besides the
  * base tensor and the output, only one row of scratch.
  */
-import { f32ToBf16Bits, f32ToF16Bits } from '../../io/safetensors/dtypes';
 
 export type MergeDtype = 'BF16' | 'F16' | 'F32';
 

@@ -4,10 +4,10 @@
  * as the next tensor of model.safetensors, so at most one f32 base tensor, its output and one row of
  * scratch are held at once (plus the adapters themselves, which are small).
  */
-import type { TensorLoader } from '../graph/base-weights';
+import type { TensorLoader } from '../../io/model-source/types';
 import { convertTensor, mergeLinear, outputArray, type MergeDtype } from './delta';
 import { planMerge, type MergeBaseInfo, type MergePlan, type MergePlanOptions, type WeightedAdapter } from './plan';
-import { SafetensorsStream, type ByteSink } from './safetensors-stream';
+import { SafetensorsStream, type ByteSink } from '../../io/safetensors/stream';
 
 export interface MergeBase extends MergeBaseInfo {
   /** One base tensor as f32, by name (any stored float dtype). */

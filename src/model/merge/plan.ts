@@ -16,14 +16,14 @@
  * is written as a tensor of its own, and config.json gets tie_word_embeddings false (otherwise
  * transformers would tie the head back to the embedding on load and drop the merged delta).
  */
-import { BadFileError } from '../../io/errors';
-import type { PeftAdapter } from '../../io/peft/types';
+import { BadFileError } from '../../core/errors';
+import type { PeftAdapter } from '../../config/adapter';
 import type { Dtype } from '../../io/safetensors/dtypes';
-import { parseModelConfig, type ModelConfig } from '../config';
-import { loraScaling } from '../lora-config';
-import { moduleShape } from '../lora-targets';
+import { parseModelConfig, type ModelConfig } from '../../config/model-config';
+import { loraScaling } from '../../config/lora-config';
+import { moduleShape } from '../../config/lora-targets';
 import type { DeltaTerm, MergeDtype } from './delta';
-import { safetensorsLayout, type TensorEntry } from './safetensors-stream';
+import { safetensorsLayout, type TensorEntry } from '../../io/safetensors/stream';
 import { expectedShape } from './shapes';
 
 export type Combination = 'cat' | 'linear';

@@ -1,6 +1,6 @@
 /** The shape a Hugging Face Llama-family checkpoint gives each of its tensors, from config.json. */
-import type { ModelConfig } from '../config';
-import { MODULE_NAMES, moduleShape, type ModuleName } from '../lora-targets';
+import type { ModelConfig } from '../../config/model-config';
+import { MODULE_NAMES, moduleShape, type ModuleName } from '../../config/lora-targets';
 
 const LAYER = /^model\.layers\.(\d+)\.(?:self_attn|mlp)\.([a-z_]+)\.(weight|bias)$/;
 const NORM = /^model\.layers\.(\d+)\.(?:input_layernorm|post_attention_layernorm)\.weight$/;

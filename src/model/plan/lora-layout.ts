@@ -1,7 +1,7 @@
-import type { ModelConfig } from '../config';
-import { loraRankAlpha, loraScaling, type LoraConfig } from '../lora-config';
-import { moduleShape, type ModuleName } from '../lora-targets';
-import { loraModules } from '../param-count';
+import type { ModelConfig } from '../../config/model-config';
+import { loraRankAlpha, loraScaling, type LoraConfig } from '../../config/lora-config';
+import { moduleShape, type ModuleName } from '../../config/lora-targets';
+import { loraModules } from '../../config/param-count';
 
 /**
  * Where each LoRA tensor lives in the one flat f32 parameter buffer (and, at the same offsets, in

@@ -3,12 +3,12 @@
  * built against a recording device (src/engine/dry-run.ts), so the plan is produced by the very
  * code that allocates, and equals the ledger of a real build byte for byte.
  */
+import { CATEGORIES, type Category } from '../../core/memory-categories';
 import { createEngine } from '../../engine/context';
 import { dryRunGpu } from '../../engine/dry-run';
 import type { GpuFeatures, GpuLimits } from '../../engine/device';
-import { CATEGORIES, type Category } from '../../engine/pool';
-import type { RunConfig } from '../../train/run-config';
-import type { ModelConfig } from '../config';
+import type { RunConfig } from '../../config/run-config';
+import type { ModelConfig } from '../../config/model-config';
 import { buildTrainGraph } from '../graph/train-graph';
 
 export interface MemoryPlan {

@@ -1,14 +1,6 @@
+import type { DropoutMask } from '../../core/rng';
 import { checkLen, type FloatArray } from '../types';
 
-/**
- * An explicit inverted-dropout mask on a LoRA input, as torch.nn.Dropout in training mode:
- * kept elements are multiplied by 1/(1-p), dropped ones become 0. `keep` has one byte per input
- * element (N, In), 1 = keep. Explicit masks let a GPU run with an in-shader RNG be checked exactly.
- */
-export interface DropoutMask {
-  keep: Uint8Array;
-  p: number;
-}
 
 /** The multiplier of input element j under a mask (1 without dropout). */
 function dropScale(mask: DropoutMask | null): number {

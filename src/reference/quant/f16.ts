@@ -4,7 +4,7 @@
  * a 0 high half). The GPU unpacks f16 with `unpack2x16float` and bf16 with shifts, so neither
  * needs `shader-f16`.
  */
-import { bf16BitsToF32, f16BitsToF32, f32ArrayToBf16, f32ArrayToF16 } from '../../io/safetensors/dtypes';
+import { bf16BitsToF32, f16BitsToF32, f32ArrayToBf16, f32ArrayToF16 } from '../../core/half';
 import { packHalves, unpackHalves } from './pack';
 
 export type HalfKind = 'f16' | 'bf16';

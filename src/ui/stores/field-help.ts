@@ -1,8 +1,8 @@
 /**
- * The one-line explanation of each RunConfig field is its doc comment in src/train/run-config.ts:
+ * The one-line explanation of each RunConfig field is its doc comment in src/config/run-config.ts:
  * read from that file's text at build time, so the form and the schema never disagree.
  */
-import source from '../../train/run-config.ts?raw';
+import source from '../../config/run-config.ts?raw';
 
 export function parseFieldDocs(src: string): Record<string, string> {
   const docs: Record<string, string> = {};

@@ -5,7 +5,7 @@
  */
 import { create } from 'zustand';
 import type { AdapterMeta, RunRecord, StartOptions, StepPoint, TrainEvent, TrainPhase, TrainResult } from '../../worker/api';
-import type { RunConfig } from '../../train/run-config';
+import type { RunConfig } from '../../config/run-config';
 import { callback, studio } from '../client';
 import { toShown } from '../components/ErrorBox';
 import { useSession } from './session';

@@ -5,7 +5,7 @@
  */
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
-import { runConfigSchema, type RunConfig, type RunConfigInput } from '../../train/run-config';
+import { runConfigSchema, type RunConfig, type RunConfigInput } from '../../config/run-config';
 
 /** Good defaults for the bundled demo: a run that visibly lowers the loss within two minutes. */
 export const STUDIO_DEFAULTS: RunConfigInput = {

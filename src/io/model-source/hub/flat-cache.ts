@@ -6,7 +6,7 @@
  *   blobs/<etag>               file contents; complete when its size is the manifest's size
  * A blob is written in place by appending, so an interrupted download resumes from its size.
  */
-import { BadFileError } from '../../errors';
+import { BadFileError } from '../../../core/errors';
 import type { OpenedBytes } from '../types';
 import type { CacheWriter, HubFileEntry, HubManifest, RepoCache } from './cache';
 

@@ -6,7 +6,7 @@
  * Safetensors headers can be read with a few Range requests, without downloading the weights.
  */
 import { downloadFile, fileDownloadInfo, listFiles } from '@huggingface/hub';
-import { BadFileError } from '../../errors';
+import { BadFileError } from '../../../core/errors';
 import type { ByteSource } from '../../safetensors/byte-source';
 import { checkLength, checkRange } from '../../safetensors/byte-source';
 import { HubError } from '../errors';

@@ -6,7 +6,7 @@ import { NumberInput } from '../../components/fields';
 import { bytes, count, date } from '../../components/format';
 import { useRunConfig } from '../../stores/run-config';
 import { useSession } from '../../stores/session';
-import { targetsForModules } from '../../../model/lora-targets';
+import { targetsForModules } from '../../../config/lora-targets';
 import type { AdapterMeta } from '../../../worker/api';
 import { useLibrary } from './store';
 

@@ -1,5 +1,5 @@
 /** Before a run: trainable parameters, memory by category against the GPU's limits, tokens and steps, and the advice. */
-import { CATEGORIES } from '../../../engine/pool';
+import { CATEGORIES } from '../../../core/memory-categories';
 import { bytes, count, percent } from '../../components/format';
 import { CATEGORY_COLORS } from '../../components/colors';
 import { useValidatedConfig } from '../../stores/run-config';

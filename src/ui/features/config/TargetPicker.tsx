@@ -1,5 +1,5 @@
 /** The six LoRA target switches, their Hugging Face module names, and the two common presets. */
-import { TARGET_MODULES, TARGETS, type Target } from '../../../model/lora-targets';
+import { TARGET_MODULES, TARGETS, type Target } from '../../../config/lora-targets';
 import { FIELD_HELP } from '../../stores/field-help';
 import { useRunConfig, useValidatedConfig } from '../../stores/run-config';
 

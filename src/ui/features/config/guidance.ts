@@ -2,7 +2,7 @@
  * Advice where people usually go wrong, from the config, the estimate and the data. Pure, so it
  * is tested on its own; each note names the field it is about.
  */
-import type { RunConfig } from '../../../train/run-config';
+import type { RunConfig } from '../../../config/run-config';
 import type { DatasetSummary, Estimate } from '../../../worker/api';
 
 export interface Note {

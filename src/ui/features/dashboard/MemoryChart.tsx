@@ -1,7 +1,7 @@
 /** GPU memory by category over the run as a stacked area (the pool's ledger), the peak marked. */
+import { CATEGORIES } from '../../../core/memory-categories';
 import { useMemo } from 'react';
 import { Area, AreaChart, CartesianGrid, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { CATEGORIES } from '../../../engine/pool';
 import type { StepPoint } from '../../../worker/api';
 import { bytes } from '../../components/format';
 import { CATEGORY_COLORS } from '../../components/colors';

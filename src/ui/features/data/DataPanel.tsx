@@ -5,12 +5,12 @@ import { FileDrop } from '../../components/FileDrop';
 import { count, percent } from '../../components/format';
 import { useRunConfig } from '../../stores/run-config';
 import { useSession } from '../../stores/session';
-import { TEMPLATES } from '../../../worker/api';
+import { TEMPLATE_CHOICES, type TemplateChoice } from '../../../worker/api';
 import { DatasetPreview } from './DatasetPreview';
 import { LengthHistogram } from './LengthHistogram';
 import { useDataPanel } from './store';
 
-const TEMPLATE_LABELS: Record<string, string> = { auto: 'auto (from the format)', alpaca: 'Alpaca', chatml: 'ChatML', llama3: 'Llama 3', model: "model's own chat template", none: 'none (plain text)' };
+const TEMPLATE_LABELS: Record<TemplateChoice, string> = { auto: 'auto (from the format)', alpaca: 'Alpaca', chatml: 'ChatML', llama3: 'Llama 3', model: "model's own chat template", none: 'none (plain text)' };
 
 export function DataPanel() {
   const s = useDataPanel();
@@ -47,7 +47,7 @@ export function DataPanel() {
         <div className="field">
           <label htmlFor={templateId}>Prompt template</label>
           <select id={templateId} value={s.template} onChange={(e) => s.setOption({ template: e.target.value as never })} disabled={busy}>
-            {TEMPLATES.map((t) => <option key={t} value={t}>{TEMPLATE_LABELS[t]}</option>)}
+            {TEMPLATE_CHOICES.map((t) => <option key={t} value={t}>{TEMPLATE_LABELS[t]}</option>)}
           </select>
         </div>
         <div className="field">

@@ -1,6 +1,6 @@
 /** The data panel: the chosen file, rendering options, the summary the worker made, the last error. */
 import { create } from 'zustand';
-import type { DatasetOptions, TemplateName } from '../../../worker/api';
+import type { DatasetOptions, TemplateChoice } from '../../../worker/api';
 import { messageOf, studio } from '../../client';
 import { toShown } from '../../components/ErrorBox';
 import { useSession } from '../../stores/session';
@@ -8,7 +8,7 @@ import { useRunConfig } from '../../stores/run-config';
 import { demoUrl } from '../../../worker/demo';
 
 interface DataPanelState {
-  template: TemplateName;
+  template: TemplateChoice;
   maskPrompt: boolean;
   validationFraction: number;
   /** Field/column mapping as typed, e.g. "output=answer". */

@@ -44,7 +44,7 @@ export const useResume = create<ResumeState>()((set, get) => ({
       useSession.getState().setModel(got.model);
       useSession.getState().setDataset(got.dataset);
       if (got.needs.length) {
-        set({ error: { name: 'ConfigError', message: `To resume this run, ${got.needs.join('; ')}; then resume.` } });
+        set({ error: { name: 'RunConfigError', message: `To resume this run, ${got.needs.join('; ')}; then resume.` } });
         await get().refresh();
         return;
       }

@@ -1,4 +1,4 @@
-// The studio's counter-based RNG: Philox-4x32-10, bit for bit the same as src/train/rng.ts (THE SPEC
+// The studio's counter-based RNG: Philox-4x32-10, bit for bit the same as src/core/rng.ts (THE SPEC
 // there). u32 arithmetic only; the high word of the 32x32 multiply is built from 16-bit halves.
 //
 // WGSL has no includes: a wrapper that needs these functions prepends this file to its shader

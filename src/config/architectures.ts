@@ -4,8 +4,8 @@
  * of src/reference (pre-norm RMSNorm, rotate-half RoPE, GQA attention, SwiGLU MLP); they differ in
  * q/k/v biases, tied embeddings, RoPE scaling and sliding windows.
  */
-import type { RopeScaling } from '../reference/ops/rope';
-import { ConfigError } from './config';
+import type { RopeScaling } from './rope';
+import { ModelConfigError } from './model-config-error';
 
 export interface ArchitectureInfo {
   /** The `architectures[0]` class name, e.g. "LlamaForCausalLM". */
@@ -26,7 +26,7 @@ const supportedList = (): string => SUPPORTED_ARCHITECTURES.map((a) => `${a.arch
 
 /**
  * The architecture of a config.json: `architectures[0]` when given (that is what transformers
- * instantiates), else `model_type`. Throws ConfigError naming it and listing the supported ones.
+ * instantiates), else `model_type`. Throws ModelConfigError naming it and listing the supported ones.
  */
 export function resolveArchitecture(json: Record<string, unknown>): ArchitectureInfo {
   const archs = json.architectures;
@@ -36,16 +36,16 @@ export function resolveArchitecture(json: Record<string, unknown>): Architecture
     const info = SUPPORTED_ARCHITECTURES.find((a) => a.architecture === name);
     if (!info) {
       const type = modelType ? ` (model_type "${modelType}")` : '';
-      throw new ConfigError(`config.json: architecture "${String(name)}"${type} is not supported; supported: ${supportedList()}`);
+      throw new ModelConfigError(`config.json: architecture "${String(name)}"${type} is not supported; supported: ${supportedList()}`);
     }
     if (modelType && modelType !== info.modelType) {
-      throw new ConfigError(`config.json: architecture "${info.architecture}" does not match model_type "${modelType}" (expected "${info.modelType}"); the config is inconsistent`);
+      throw new ModelConfigError(`config.json: architecture "${info.architecture}" does not match model_type "${modelType}" (expected "${info.modelType}"); the config is inconsistent`);
     }
     return info;
   }
   // No `architectures`: legacy configs name only the model type (and the oldest, neither).
   const info = SUPPORTED_ARCHITECTURES.find((a) => a.modelType === (modelType ?? 'llama'));
-  if (!info) throw new ConfigError(`config.json: model_type "${modelType}" is not supported; supported: ${supportedList()}`);
+  if (!info) throw new ModelConfigError(`config.json: model_type "${modelType}" is not supported; supported: ${supportedList()}`);
   return info;
 }
 
@@ -54,10 +54,10 @@ const MOE_FIELDS = ['num_local_experts', 'num_experts', 'n_routed_experts', 'num
 
 /**
  * Features of a supported architecture that the training graph does not implement. Each is a
- * ConfigError naming the field, so a person knows why their variant is refused.
+ * ModelConfigError naming the field, so a person knows why their variant is refused.
  */
 export function checkArchitectureFeatures(json: Record<string, unknown>, info: ArchitectureInfo): void {
-  const bad = (msg: string) => new ConfigError(`config.json: ${msg}`);
+  const bad = (msg: string) => new ModelConfigError(`config.json: ${msg}`);
   for (const f of MOE_FIELDS) {
     const v = json[f];
     if (typeof v === 'number' && v > 0) throw bad(`"${f}": ${v} describes a mixture-of-experts model, which is not supported; supported: ${supportedList()}`);
@@ -75,13 +75,13 @@ export function checkArchitectureFeatures(json: Record<string, unknown>, info: A
 /** The supported `rope_scaling` types; null/"default" and "dynamic" need no table change (see RopeScaling). */
 export function parseRopeScaling(raw: unknown): RopeScaling | null {
   if (raw === null || raw === undefined) return null;
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('config.json: rope_scaling must be an object or null');
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ModelConfigError('config.json: rope_scaling must be an object or null');
   const r = raw as Record<string, unknown>;
   const type = r.rope_type ?? r.type ?? 'default';
   const num = (key: string, min: number): number => {
     const v = r[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-      throw new ConfigError(`config.json: rope_scaling.${key} must be a number >= ${min} for rope_type "${String(type)}", got ${JSON.stringify(v)}`);
+      throw new ModelConfigError(`config.json: rope_scaling.${key} must be a number >= ${min} for rope_type "${String(type)}", got ${JSON.stringify(v)}`);
     }
     return v;
   };
@@ -97,12 +97,12 @@ export function parseRopeScaling(raw: unknown): RopeScaling | null {
         highFreqFactor: num('high_freq_factor', 0), originalMaxPositionEmbeddings: num('original_max_position_embeddings', 1),
       };
       if (s.highFreqFactor <= s.lowFreqFactor) {
-        throw new ConfigError(`config.json: rope_scaling.high_freq_factor (${s.highFreqFactor}) must be greater than low_freq_factor (${s.lowFreqFactor})`);
+        throw new ModelConfigError(`config.json: rope_scaling.high_freq_factor (${s.highFreqFactor}) must be greater than low_freq_factor (${s.lowFreqFactor})`);
       }
       return s;
     }
     default:
-      throw new ConfigError(`config.json: rope_scaling type "${String(type)}" is not supported (supported: default, linear, dynamic, llama3)`);
+      throw new ModelConfigError(`config.json: rope_scaling type "${String(type)}" is not supported (supported: default, linear, dynamic, llama3)`);
   }
 }
 
@@ -116,12 +116,12 @@ export function checkSequenceLength(
   maxSeqLen: number,
 ): void {
   if (maxSeqLen > model.maxPositionEmbeddings) {
-    throw new ConfigError(
+    throw new ModelConfigError(
       `maxSeqLen ${maxSeqLen} is longer than the model's max_position_embeddings (${model.maxPositionEmbeddings}); lower maxSeqLen to at most ${model.maxPositionEmbeddings}`,
     );
   }
   if (model.slidingWindow && maxSeqLen > model.slidingWindow) {
-    throw new ConfigError(
+    throw new ModelConfigError(
       `maxSeqLen ${maxSeqLen} is longer than the sliding attention window (${model.slidingWindow}) of this ${model.architecture ?? 'model'}; ` +
         `sliding-window attention is not supported, so lower maxSeqLen to at most ${model.slidingWindow}`,
     );
@@ -150,7 +150,7 @@ export function checkConfigLimits(json: Record<string, unknown>): void {
   for (const [key, max] of Object.entries(CONFIG_LIMITS)) {
     const v = json[key];
     if (typeof v === 'number' && v > max) {
-      throw new ConfigError(`config.json: ${key} ${v} is beyond any real model (at most ${max}); the file is corrupt or not a model config`);
+      throw new ModelConfigError(`config.json: ${key} ${v} is beyond any real model (at most ${max}); the file is corrupt or not a model config`);
     }
   }
 }

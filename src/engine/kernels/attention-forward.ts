@@ -12,7 +12,7 @@
  * Also home of what both directions share: the shape, the tile choice and the workspace sizes.
  */
 import body from '../../../shaders/attention_forward.wgsl?raw';
-import rows from '../../../shaders/attention_rows.wgsl?raw';
+import rows from '../../../shaders/lib/attention_rows.wgsl?raw';
 import type { Engine } from '../context';
 import { isCpuAdapter } from '../device';
 import { layoutSpec } from '../pipelines';

@@ -1,6 +1,7 @@
+import type { RopeScaling, RopeSpec } from './rope';
 import { z } from 'zod';
-import type { RopeScaling, RopeSpec } from '../reference/ops/rope';
 import { checkArchitectureFeatures, checkConfigLimits, MAX_BASE_PARAMS, parseRopeScaling, resolveArchitecture } from './architectures';
+import { ModelConfigError } from './model-config-error';
 
 /**
  * The subset of a Hugging Face `config.json` that a Llama-family decoder needs, normalised to
@@ -68,16 +69,12 @@ const hfConfigSchema = z
   })
   .passthrough();
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
 /**
- * Parse a Hugging Face `config.json` object; throws ConfigError naming the bad field, the
+ * Parse a Hugging Face `config.json` object; throws ModelConfigError naming the bad field, the
  * unsupported architecture or feature, or the absurd size (before anything is sized from it).
  */
 export function parseModelConfig(json: unknown): ModelConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError('config.json: must be a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ModelConfigError('config.json: must be a JSON object');
   const raw = json as Record<string, unknown>;
   const arch = resolveArchitecture(raw);
   checkConfigLimits(raw);
@@ -85,30 +82,30 @@ export function parseModelConfig(json: unknown): ModelConfig {
     const v = raw[field];
     const optional = field === 'num_key_value_heads' || field === 'head_dim' || field === 'max_position_embeddings' || field === 'sliding_window';
     if ((v === undefined || v === null) && optional) continue;
-    if (v === undefined) throw new ConfigError(`config.json: field "${field}" is missing`);
-    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw new ConfigError(`config.json: field "${field}" must be a positive integer, got ${JSON.stringify(v)}`);
+    if (v === undefined) throw new ModelConfigError(`config.json: field "${field}" is missing`);
+    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw new ModelConfigError(`config.json: field "${field}" must be a positive integer, got ${JSON.stringify(v)}`);
   }
   const parsed = hfConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(`config.json: field "${issue.path.join('.')}" ${issue.message}`);
+    throw new ModelConfigError(`config.json: field "${issue.path.join('.')}" ${issue.message}`);
   }
   checkArchitectureFeatures(raw, arch);
   const c = parsed.data;
   const numKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
   if (c.num_attention_heads % numKvHeads !== 0) {
-    throw new ConfigError(
+    throw new ModelConfigError(
       `config.json: num_attention_heads (${c.num_attention_heads}) must be a multiple of num_key_value_heads (${numKvHeads})`,
     );
   }
   const headDim = c.head_dim ?? c.hidden_size / c.num_attention_heads;
   if (!Number.isInteger(headDim) || headDim % 2 !== 0) {
-    throw new ConfigError(`config.json: head dimension ${headDim} must be an even integer (hidden_size / num_attention_heads, or head_dim)`);
+    throw new ModelConfigError(`config.json: head dimension ${headDim} must be an even integer (hidden_size / num_attention_heads, or head_dim)`);
   }
   // transformers v5 moves rope_theta and the scaling into `rope_parameters`.
   const ropeParams = isObject(raw.rope_parameters) ? raw.rope_parameters : null;
   const ropeTheta = typeof ropeParams?.rope_theta === 'number' ? ropeParams.rope_theta : c.rope_theta;
-  if (!(ropeTheta > 0)) throw new ConfigError(`config.json: rope_theta must be a positive number, got ${JSON.stringify(ropeTheta)}`);
+  if (!(ropeTheta > 0)) throw new ModelConfigError(`config.json: rope_theta must be a positive number, got ${JSON.stringify(ropeTheta)}`);
   const ropeScaling = parseRopeScaling(raw.rope_scaling ?? ropeParams ?? null);
   // Mistral applies its window whenever it is set; Qwen2 only with use_sliding_window.
   const slidingWindow = arch.modelType === 'mistral' || (arch.modelType === 'qwen2' && c.use_sliding_window) ? c.sliding_window ?? null : null;
@@ -137,7 +134,7 @@ export function parseModelConfig(json: unknown): ModelConfig {
   };
   const params = roughBaseParams(config);
   if (params > MAX_BASE_PARAMS) {
-    throw new ConfigError(`config.json: these sizes describe a model of ${params.toExponential(2)} parameters, beyond any real model; the file is corrupt or not a model config`);
+    throw new ModelConfigError(`config.json: these sizes describe a model of ${params.toExponential(2)} parameters, beyond any real model; the file is corrupt or not a model config`);
   }
   return config;
 }

@@ -1,12 +1,12 @@
 /**
  * A safetensors file written tensor by tensor: the header is computed up front from the names,
  * dtypes and shapes alone (so no tensor has to be in memory before it is written), then each
- * tensor's bytes go to the sink in header order. The bytes are exactly those of `writeSafetensors`
- * for the same tensors (header JSON in the given order, `__metadata__` last, padded with spaces to
+ * tensor's bytes go to the sink in header order. `writeSafetensors` (./writer.ts) builds its files
+ * from the same layout (header JSON in the given order, `__metadata__` last, padded with spaces to
  * 8 bytes), so a streamed file and an in-memory one cannot drift apart.
  */
-import { isDtype, type Dtype } from '../../io/safetensors/dtypes';
-import { byteSize } from '../../io/safetensors/header';
+import { isDtype, type Dtype } from './dtypes';
+import { byteSize } from './header';
 
 export interface TensorEntry {
   name: string;
@@ -48,7 +48,12 @@ export function safetensorsLayout(entries: readonly TensorEntry[], metadata?: Re
     sizes.push(bytes);
     offset += bytes;
   }
-  if (metadata) parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
+  if (metadata) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new Error(`safetensors: metadata "${k}" must be a string`);
+    }
+    parts.push(`"__metadata__":${JSON.stringify(metadata)}`);
+  }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
   const headerLen = Math.ceil(json.byteLength / 8) * 8;
   const header = new Uint8Array(8 + headerLen);

@@ -4,11 +4,11 @@
  * commonly have instead: .bin, GGUF, an adapter folder, a missing shard), builds the tensor index
  * from the headers only, and checks it against config.json before anything is allocated.
  */
-import { BadFileError } from '../errors';
+import { BadFileError } from '../../core/errors';
 import type { Dtype } from '../safetensors/dtypes';
 import type { SafetensorsFile } from '../safetensors/reader';
-import type { ModelConfig } from '../../model/config';
-import { moduleShape, modulePath } from '../../model/lora-targets';
+import type { ModelConfig } from '../../config/model-config';
+import { moduleShape, modulePath } from '../../config/lora-targets';
 import { isPlainFileName, type ModelFiles, type ReadPurpose } from './types';
 
 export const INDEX_FILE = 'model.safetensors.index.json';

@@ -1,5 +1,5 @@
-import type { LoraConfig } from '../../model/lora-config';
-import type { ModuleName } from '../../model/lora-targets';
+import type { LoraConfig } from './lora-config';
+import type { ModuleName } from './lora-targets';
 
 /** One adapted linear module: `y += (x A^T) B^T * scaling`. */
 export interface LoraTensor {

@@ -1,4 +1,4 @@
-import type { ModelConfig } from './config';
+import type { ModelConfig } from './model-config';
 import { loraRankAlpha, type LoraConfig } from './lora-config';
 import { MODULE_NAMES, moduleShape, modulePath, type ModuleName } from './lora-targets';
 

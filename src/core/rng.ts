@@ -1,6 +1,6 @@
 /**
  * The studio's random numbers: one counter-based generator shared bit for bit by the CPU (this file)
- * and the GPU (`shaders/rng.wgsl`), so one seed drives LoRA init, dropout masks and data order, and
+ * and the GPU (`shaders/lib/rng.wgsl`), so one seed drives LoRA init, dropout masks and data order, and
  * the CPU reference can rebuild any mask a shader drew.
  *
  * THE SPEC (both sides implement exactly this, with u32 arithmetic only):
@@ -24,7 +24,15 @@
  * so dropout, init and data order never draw the same numbers.
  */
 
-import type { DropoutMask } from '../reference/ops/lora';
+/**
+ * An explicit inverted-dropout mask on a LoRA input, as torch.nn.Dropout in training mode:
+ * kept elements are multiplied by 1/(1-p), dropped ones become 0. `keep` has one byte per input
+ * element (N, In), 1 = keep. Explicit masks let a GPU run with an in-shader RNG be checked exactly.
+ */
+export interface DropoutMask {
+  keep: Uint8Array;
+  p: number;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Philox-4x32-10
@@ -117,8 +125,21 @@ export function fillU32(out: Uint32Array, seed: number, stream: number, first = 
 // Streams: stream = domain * 2^48 + payload
 
 const TWO48 = 2 ** 48;
-/** Stream domains; domain 0 is free for tests and ad-hoc uses. */
-export const STREAM_DOMAIN = { free: 0, dropout: 1, loraInit: 2, dataOrder: 3 } as const;
+/**
+ * The registry of every stream the studio draws from: a domain per family of streams (the helpers
+ * below build their payloads), and the single streams of the free domain 0. A new use of the RNG
+ * gets its entry here, so no two uses ever share draws. Domain 0 is also free for tests.
+ */
+export const STREAM_DOMAIN = { free: 0, dropout: 1, loraInit: 2, dataOrder: 3, split: 4 } as const;
+
+/** The train/validation split's shuffle (the whole of domain 4). */
+export const SPLIT_STREAM = STREAM_DOMAIN.split * TWO48;
+/** Sampling in generation: the seed alone decides the draws. */
+export const SAMPLING_STREAM = 0x5a4d;
+/** Random weights of synthetic models (tests, the bench, model generators). */
+export const SYNTHETIC_WEIGHTS_STREAM = 99;
+/** Synthetic token chains (tests, the bench). */
+export const SYNTHETIC_DATA_STREAM = 5;
 
 function checkField(name: string, v: number, bits: number): void {
   if (!Number.isInteger(v) || v < 0 || v >= 2 ** bits) throw new RangeError(`rng: ${name} must be an integer in [0, 2^${bits}), got ${v}`);
@@ -128,7 +149,7 @@ function checkField(name: string, v: number, bits: number): void {
  * The dropout stream of one LoRA module in one micro-batch of one optimizer step:
  * payload = step * 2^24 + micro * 2^14 + layer * 2^4 + moduleIndex.
  * step < 2^24 (as the trainer counts it), micro < 1024, layer < 1024 (lm_head: pass 0),
- * moduleIndex < 16 (the index in `MODULE_NAMES` of `src/model/lora-targets.ts`).
+ * moduleIndex < 16 (the index in `MODULE_NAMES` of `src/config/lora-targets.ts`).
  */
 export function dropoutStream(step: number, micro: number, layer: number, moduleIndex: number): number {
   checkField('step', step, 24);
@@ -166,7 +187,7 @@ export function dropoutThreshold(p: number): number {
 
 /**
  * The keep flags of a dropout over `n` elements (flat index = counter), in the format of
- * `DropoutMask` in `src/reference/ops/lora.ts`: `{ keep: Uint8Array (n), p }`, 1 = keep.
+ * `DropoutMask` above: `{ keep: Uint8Array (n), p }`, 1 = keep.
  */
 export function dropoutMask(p: number, seed: number, stream: number, n: number): DropoutMask {
   const thr = dropoutThreshold(p);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TARGETS } from '../model/lora-targets';
+import { TARGETS } from './lora-targets';
 
 /**
  * Everything a training run needs to know, in one validated object. The UI form, the worker, the
@@ -102,7 +102,7 @@ export function parseRunConfig(input: unknown): RunConfig {
 }
 
 export class RunConfigError extends Error {
-  override name = 'ConfigError';
+  override name = 'RunConfigError';
   constructor(message: string, readonly field: string) {
     super(message);
   }

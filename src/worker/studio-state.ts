@@ -1,0 +1,71 @@
+/**
+ * What the worker's studio holds: the GPU, the stores, the training and generation sessions, and
+ * what is loaded. Built once per worker from its dependencies (tests pass their own stores).
+ */
+import type { HubCache } from '../io/model-source/hub/cache';
+import { memoryCache } from '../io/model-source/hub/memory-cache';
+import { opfsAvailable, opfsCache } from '../io/model-source/hub/opfs-cache';
+import { createAdapterStore, type AdapterStore } from '../io/stores/adapters';
+import { createCheckpointStore, type CheckpointStore } from '../io/stores/checkpoints';
+import { memoryKv } from '../io/stores/kv';
+import { createRunInputStore } from '../io/stores/run-inputs';
+import { createRunStore, type RunRecord, type RunStore } from '../io/stores/runs';
+import { createStorageUsage, type StorageUsage } from '../io/stores/usage';
+import type { DatasetOptions } from './api';
+import { Estimator } from './estimate';
+import { GenerationSession } from './generation';
+import { GpuHolder } from './gpu';
+import { Loaded } from './loaded';
+import type { RunInputsStore } from './run-inputs';
+import { TrainingSession, type TrainingFaults } from './training';
+
+export interface StudioDeps {
+  gpu: () => GPU | undefined | Promise<GPU | undefined>;
+  runs?: RunStore;
+  adapters?: AdapterStore;
+  /** Resumable checkpoints (default: the 'finetune-studio-checkpoints' IndexedDB database). */
+  checkpoints?: CheckpointStore;
+  /** Tests only: faults injected into the training loop (e.g. NaN at a chosen step). */
+  faults?: TrainingFaults;
+  /** What the Storage tab lists and deletes (default: the studio's IndexedDB databases and OPFS cache). */
+  storage?: StorageUsage;
+  /** How each run's model was loaded and its dataset file, to resume in one click (default: the 'finetune-studio-run-inputs' database). */
+  runInputs?: RunInputsStore;
+  /** Where Hub downloads are kept (default: OPFS where the browser has it, else memory for this session). */
+  hubCache?: HubCache;
+}
+
+export interface StudioState {
+  gpu: GpuHolder;
+  runs: RunStore;
+  adapters: AdapterStore;
+  checkpoints: CheckpointStore;
+  storage: StorageUsage;
+  runInputs: RunInputsStore;
+  hubCache: HubCache;
+  estimator: Estimator;
+  training: TrainingSession;
+  generation: GenerationSession;
+  loaded: Loaded;
+  /** Settles once runs left live by a page that went away are marked interrupted (this worker is new, so none is ours). */
+  ready: Promise<RunRecord[]>;
+}
+
+export function createStudioState(deps: StudioDeps): StudioState {
+  const gpu = new GpuHolder(deps.gpu);
+  const runs = deps.runs ?? createRunStore();
+  const adapters = deps.adapters ?? createAdapterStore();
+  const checkpoints = deps.checkpoints ?? createCheckpointStore();
+  const generation = new GenerationSession({ gpu: () => gpu.get(), adapters });
+  return {
+    gpu, runs, adapters, checkpoints,
+    storage: deps.storage ?? createStorageUsage(),
+    runInputs: deps.runInputs ?? createRunInputStore<DatasetOptions>(typeof indexedDB === 'undefined' ? memoryKv() : undefined),
+    hubCache: deps.hubCache ?? (opfsAvailable() ? opfsCache() : memoryCache()),
+    estimator: new Estimator(),
+    training: new TrainingSession({ gpu: () => gpu.get(), runs, adapters, checkpoints, faults: deps.faults }),
+    generation,
+    loaded: new Loaded(() => generation.reset()),
+    ready: runs.markInterrupted().catch(() => []),
+  };
+}
