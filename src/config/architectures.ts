@@ -1,17 +1,20 @@
 /**
  * Which Hugging Face architectures the studio can train, and the checks that keep everything else
- * out with a message a person can act on. All supported architectures are the Llama-family decoder
- * of src/reference (pre-norm RMSNorm, rotate-half RoPE, GQA attention, SwiGLU MLP); they differ in
- * q/k/v biases, tied embeddings, RoPE scaling and sliding windows.
+ * out with a message a person can act on. All supported architectures are the decoder of
+ * src/reference (RMSNorm, rotate-half RoPE, GQA attention, gated MLP); they differ in q/k/v biases,
+ * tied embeddings, RoPE scaling, sliding windows, and the features of ./architecture-features.ts
+ * (Qwen3's and Gemma's per-head q/k norms, Gemma's (1 + w) sandwich norms, GeGLU, scaled embeddings).
  */
 import type { RopeScaling } from './rope';
 import { ModelConfigError } from './model-config-error';
 
+export type ModelType = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3_text';
+
 export interface ArchitectureInfo {
   /** The `architectures[0]` class name, e.g. "LlamaForCausalLM". */
   architecture: string;
-  /** `model_type` of the family: llama, mistral or qwen2. */
-  modelType: 'llama' | 'mistral' | 'qwen2';
+  /** `model_type` of the family. */
+  modelType: ModelType;
   /** Models of this architecture people know it by, for messages and the UI. */
   knownAs: string;
 }
@@ -20,7 +23,13 @@ export const SUPPORTED_ARCHITECTURES: readonly ArchitectureInfo[] = [
   { architecture: 'LlamaForCausalLM', modelType: 'llama', knownAs: 'Llama 1/2/3, SmolLM, SmolLM2, TinyLlama' },
   { architecture: 'MistralForCausalLM', modelType: 'mistral', knownAs: 'Mistral' },
   { architecture: 'Qwen2ForCausalLM', modelType: 'qwen2', knownAs: 'Qwen2, Qwen2.5' },
+  { architecture: 'Qwen3ForCausalLM', modelType: 'qwen3', knownAs: 'Qwen3 (dense)' },
+  { architecture: 'Gemma3ForCausalLM', modelType: 'gemma3_text', knownAs: 'Gemma 3 text (270M, 1B)' },
+  { architecture: 'Gemma2ForCausalLM', modelType: 'gemma2', knownAs: 'Gemma 2' },
 ];
+
+/** Gemma families: (1 + w) sandwich norms, GeGLU, scaled embeddings, query_pre_attn_scalar. */
+export const isGemma = (t: ModelType): boolean => t === 'gemma2' || t === 'gemma3_text';
 
 const supportedList = (): string => SUPPORTED_ARCHITECTURES.map((a) => `${a.architecture} (${a.knownAs})`).join(', ');
 
@@ -62,14 +71,31 @@ export function checkArchitectureFeatures(json: Record<string, unknown>, info: A
     const v = json[f];
     if (typeof v === 'number' && v > 0) throw bad(`"${f}": ${v} describes a mixture-of-experts model, which is not supported; supported: ${supportedList()}`);
   }
-  const act = json.hidden_act ?? json.hidden_activation;
-  if (act !== undefined && act !== 'silu' && act !== 'swish') throw bad(`hidden_act "${String(act)}" is not supported (the MLP is SwiGLU with silu)`);
+  const act = mlpActivationOf(json, info);
+  if (act === null) {
+    const want = isGemma(info.modelType) ? 'gelu_pytorch_tanh (GeGLU)' : 'silu (SwiGLU)';
+    throw bad(`hidden_act "${String(json.hidden_activation ?? json.hidden_act)}" is not supported on ${info.architecture} (its MLP is ${want})`);
+  }
   if (json.mlp_bias === true) throw bad('mlp_bias: true (biases on gate/up/down_proj) is not supported');
+  if (json.use_bidirectional_attention === true) throw bad('use_bidirectional_attention: true (an encoder, not a causal language model) is not supported');
   if (info.modelType !== 'qwen2' && json.attention_bias === true) {
     throw bad(`attention_bias: true on ${info.architecture} also puts a bias on o_proj, which is not supported`);
   }
   const prf = json.partial_rotary_factor;
   if (prf !== undefined && prf !== null && prf !== 1) throw bad(`partial_rotary_factor ${String(prf)} is not supported (RoPE must cover the whole head)`);
+}
+
+/**
+ * The MLP activation a config asks for, or null when this architecture cannot run it. Gemma names it
+ * `hidden_activation` (and older Gemma configs also carry an ignored `hidden_act`).
+ */
+export function mlpActivationOf(json: Record<string, unknown>, info: ArchitectureInfo): 'silu' | 'gelu_tanh' | null {
+  if (isGemma(info.modelType)) {
+    const act = json.hidden_activation ?? json.hidden_act ?? 'gelu_pytorch_tanh';
+    return act === 'gelu_pytorch_tanh' ? 'gelu_tanh' : null;
+  }
+  const act = json.hidden_act ?? json.hidden_activation ?? 'silu';
+  return act === 'silu' || act === 'swish' ? 'silu' : null;
 }
 
 /** The supported `rope_scaling` types; null/"default" and "dynamic" need no table change (see RopeScaling). */
