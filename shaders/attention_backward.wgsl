@@ -1,8 +1,11 @@
 // Causal grouped-query attention, backward, FlashAttention-2 split (no atomics, no T x T matrix).
-// With s_ij = q_i.k_j / sqrt(D), p_ij = exp(s_ij - lse_i) recomputed from the forward's lse:
+// With s_ij = q_i.k_j * scale (scale = 1/sqrt(D) or SCALE), S_ij = s_ij or, with SOFTCAP,
+// SOFTCAP tanh(s_ij / SOFTCAP), and p_ij = exp(S_ij - lse_i) recomputed from the forward's lse:
 //   Dvec_i = sum_d dout_id out_id  (= sum_j p_ij dp_ij),   dp_ij = dout_i.v_j,
-//   ds_ij = p_ij (dp_ij - Dvec_i),   dq_i = sum_j ds_ij k_j / sqrt(D),
-//   dk_j = sum_{h in group} sum_i ds_ij q_i / sqrt(D),   dv_j = sum_{h in group} sum_i p_ij dout_i.
+//   ds_ij = p_ij (dp_ij - Dvec_i) dS/ds,   dq_i = sum_j ds_ij k_j * scale,
+//   dk_j = sum_{h in group} sum_i ds_ij q_i * scale,   dv_j = sum_{h in group} sum_i p_ij dout_i,
+// dS/ds = 1 - (S / SOFTCAP)^2 (1 without a cap). With a WINDOW, p_ij = 0 outside i - WINDOW < j <= i,
+// and dq skips the key tiles before its block's window, dkdv the query tiles after its keys' windows.
 // Three entry points: attention_bwd_dvec (one thread per row), attention_bwd_dq (one workgroup
 // per query block of one head, loops over key tiles), attention_bwd_dkdv (one workgroup per key
 // block of one KV head, loops over the H/KV query heads of its group and their query tiles).
@@ -41,7 +44,8 @@ override TPK: u32 = WG / C4;                // dkdv: invocations per key quad in
 override NK: u32 = (D4 + TPK - 1u) / TPK;   // dkdv: vec4 columns per invocation (<= 2)
 const DVEC_WG: u32 = 64u;
 
-// Params, p, q, k, v and their row readers: lib/attention_rows.wgsl (prepended by the wrapper).
+// Params, p, q, k, v and their row readers: lib/attention_rows.wgsl; SCALE, WINDOW, SOFTCAP and
+// their helpers: lib/attention_variant.wgsl (both prepended by the wrapper, with lib/tanh.wgsl).
 
 // ---- Dvec (B, H, T) = rowsum(dout * out); rows enumerated (b, i, h), grid 2D: row = y * nx * WG + x ----
 @group(0) @binding(1) var<storage, read_write> dvec_out: array<f32>;  // (B, H, T)
@@ -71,7 +75,7 @@ fn attention_bwd_dvec(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
 
 var<workgroup> qs: array<vec4<f32>, BR * SD>;   // (BR, D4) queries of a tile, row stride SD
 var<workgroup> dos: array<vec4<f32>, BR * SD>;  // (BR, D4) dout of a tile
-var<workgroup> ks: array<vec4<f32>, BC * SD>;   // (BC, D4) keys (dkdv: times 1/sqrt(D))
+var<workgroup> ks: array<vec4<f32>, BC * SD>;   // (BC, D4) keys (dkdv: times the scale)
 var<workgroup> vs: array<vec4<f32>, BC * SD>;   // (BC, D4) values
 var<workgroup> ps: array<vec4<f32>, BR * C4>;   // (BR, BC) dkdv: p; ps[r * C4 + c] = keys c + C4 * (0, 1, 2, 3)
 var<workgroup> dss: array<vec4<f32>, BR * C4>;  // (BR, BC) ds, same layout
@@ -173,38 +177,58 @@ fn block_products(r0: u32, c: u32) -> Block {
   return o;
 }
 
-// p of staged row r (query `row`) with `keys` from its scaled scores s: zero where a key lies after
-// the row or the row is past T.
-fn probs(s: vec4<f32>, r: u32, row: u32, keys: vec4<u32>) -> vec4<f32> {
-  return select(vec4(0.0), exp(s - rowLse[r]), (keys <= vec4(row)) & vec4(row < p.T));
+// p of staged row r (query `row`) with `keys` from its (capped) scores S: zero where a key lies after
+// the row or before its window, or the row is past T.
+fn probs(S: vec4<f32>, r: u32, row: u32, keys: vec4<u32>) -> vec4<f32> {
+  return select(vec4(0.0), exp(S - rowLse[r]), (keys <= vec4(row)) & in_window(keys, row) & vec4(row < p.T));
 }
 
-// Step 1 of block sb for query rows i0 .. and keys k0 ..: ds into dss, and p into ps when STORE_P;
-// a block whose keys all lie after its rows is written as zeros without reading the tiles.
+// ds of staged row r from its scaled scores s and dp: p (dp - Dvec) dS/ds.
+fn dscores(s: vec4<f32>, dp: vec4<f32>, r: u32, row: u32, keys: vec4<u32>) -> vec4<f32> {
+  if (SOFTCAP > 0.0) {
+    let S = cap_scores(s);
+    return probs(S, r, row, keys) * (dp - rowD[r]) * cap_grad(S);
+  }
+  return probs(s, r, row, keys) * (dp - rowD[r]);
+}
+
+// Whether block (rows r .. r + RB - 1 from query i0, keys c + C4 * (0..3) from k0) has a key that
+// one of its rows sees: not all after the rows, not all before their windows.
+fn block_live(i0: u32, r: u32, k0: u32, c: u32) -> bool {
+  return k0 + c <= i0 + r + RB - 1u && reaches(k0 + c + 3u * C4, i0 + r);
+}
+
+// Step 1 of block sb for query rows i0 .. and keys k0 ..: ds into dss (dkdv: and p into ps);
+// a block without a key its rows see is written as zeros without reading the tiles.
 fn step1_dq(sb: u32, i0: u32, k0: u32, sscale: f32) {
   let r = (sb / C4) * RB;
   let c = sb % C4;
   let keys = vec4(k0 + c) + C4 * vec4(0u, 1u, 2u, 3u);
   var o: Block;
-  if (k0 + c <= i0 + r + RB - 1u) { o = block_products(r, c); }
-  dss[r * C4 + c] = probs(o.s0 * sscale, r, i0 + r, keys) * (o.dp0 - rowD[r]);
-  if (RB > 1u) { dss[(r + 1u) * C4 + c] = probs(o.s1 * sscale, r + 1u, i0 + r + 1u, keys) * (o.dp1 - rowD[r + 1u]); }
+  if (block_live(i0, r, k0, c)) { o = block_products(r, c); }
+  dss[r * C4 + c] = dscores(o.s0 * sscale, o.dp0, r, i0 + r, keys);
+  if (RB > 1u) { dss[(r + 1u) * C4 + c] = dscores(o.s1 * sscale, o.dp1, r + 1u, i0 + r + 1u, keys); }
   if (RB > 2u) {
-    dss[(r + 2u) * C4 + c] = probs(o.s2 * sscale, r + 2u, i0 + r + 2u, keys) * (o.dp2 - rowD[r + 2u]);
-    dss[(r + 3u) * C4 + c] = probs(o.s3 * sscale, r + 3u, i0 + r + 3u, keys) * (o.dp3 - rowD[r + 3u]);
+    dss[(r + 2u) * C4 + c] = dscores(o.s2 * sscale, o.dp2, r + 2u, i0 + r + 2u, keys);
+    dss[(r + 3u) * C4 + c] = dscores(o.s3 * sscale, o.dp3, r + 3u, i0 + r + 3u, keys);
   }
 }
 fn step1_dkdv_row(r: u32, row: u32, c: u32, keys: vec4<u32>, s: vec4<f32>, dp: vec4<f32>) {
-  let pr = probs(s, r, row, keys);
+  let S = cap_scores(s);
+  let pr = probs(S, r, row, keys);
   ps[r * C4 + c] = pr;
-  dss[r * C4 + c] = pr * (dp - rowD[r]);
+  if (SOFTCAP > 0.0) {
+    dss[r * C4 + c] = pr * (dp - rowD[r]) * cap_grad(S);
+  } else {
+    dss[r * C4 + c] = pr * (dp - rowD[r]);
+  }
 }
 fn step1_dkdv(sb: u32, i0: u32, k0: u32) {
   let r = (sb / C4) * RB;
   let c = sb % C4;
   let keys = vec4(k0 + c) + C4 * vec4(0u, 1u, 2u, 3u);
   var o: Block;
-  if (k0 + c <= i0 + r + RB - 1u) { o = block_products(r, c); }
+  if (block_live(i0, r, k0, c)) { o = block_products(r, c); }
   step1_dkdv_row(r, i0 + r, c, keys, o.s0, o.dp0);
   if (RB > 1u) { step1_dkdv_row(r + 1u, i0 + r + 1u, c, keys, o.s1, o.dp1); }
   if (RB > 2u) {
@@ -267,7 +291,7 @@ fn put_dv(o: u32, dn: u32, x: vec4<f32>) {
   }
 }
 
-// Row i of the dq registers (query `row` of head h, batch b), times 1/sqrt(D).
+// Row i of the dq registers (query `row` of head h, batch b), times the scale.
 fn write_dq_row(i: u32, row: u32, acc: ptr<function, array<vec4<f32>, 16>>, b: u32, h: u32, part: u32, scale: f32) {
   if (row >= p.T) { return; }
   let o = ((b * p.T + row) * p.H + h) * D;
@@ -285,7 +309,7 @@ fn attention_bwd_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
   let h = wid.y;
   let b = wid.z;
   let kvh = h / (H / p.KV);
-  let scale = inverseSqrt(f32(D));
+  let scale = score_scale();
   stage_queries(t, b, h, q0);
 
   // Step 2's share of this invocation: rows r0 .. r0 + RQ - 1, vec4 columns part + TPR * n.
@@ -296,14 +320,15 @@ fn attention_bwd_dq(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
   var acc: array<vec4<f32>, 16>;  // acc[4 n + i]: row r0 + i, vec4 column part + TPR n
   let qEnd = min(q0 + BR, T);
   let nTiles = (qEnd + BC - 1u) / BC;
-  for (var tile = 0u; tile < nTiles; tile++) {
+  // Key tiles before the window of the block's first row hold no key any of its rows sees.
+  for (var tile = first_key(q0) / BC; tile < nTiles; tile++) {
     let k0 = tile * BC;
     workgroupBarrier();  // the previous tile's step 2 is done with ks and dss
     stage_keys(t, b, kvh, k0, 1.0);
     workgroupBarrier();
     for (var sb = t; sb < (BR / RB) * C4; sb += WG) { step1_dq(sb, q0, k0, scale); }
     workgroupBarrier();
-    if (k0 <= rowMax) {
+    if (k0 <= rowMax && reaches(k0 + BC - 1u, q0 + r0)) {  // else all of ds is 0 for these rows
       let cEnd = min(C4, rowMax - k0 + 1u);  // later key quads are masked for all the rows
       for (var c = 0u; c < cEnd; c++) {
         let d0 = dss[r0 * C4 + c];  // ds of row r0 + i with keys c + C4 * (0..3)
@@ -349,7 +374,7 @@ fn dkdv_row(ak: ptr<function, array<vec4<f32>, 8>>, av: ptr<function, array<vec4
   }
 }
 
-// Key j of the dk/dv registers (key `key` of KV head kvh, batch b); dk times 1/sqrt(D).
+// Key j of the dk/dv registers (key `key` of KV head kvh, batch b); dk times the scale.
 fn write_dkdv_key(j: u32, key: u32, ak: ptr<function, array<vec4<f32>, 8>>, av: ptr<function, array<vec4<f32>, 8>>,
                   b: u32, kvh: u32, part: u32, scale: f32) {
   if (key >= p.T) { return; }
@@ -370,7 +395,7 @@ fn attention_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
   let k0 = wid.x * BC;
   let kvh = wid.y;
   let b = wid.z;
-  let scale = inverseSqrt(f32(D));
+  let scale = score_scale();
   stage_keys(t, b, kvh, k0, scale);
 
   // Step 2's share of this invocation: keys c + C4 * (0..3), vec4 columns part + TPK * n.
@@ -379,7 +404,11 @@ fn attention_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
   var ak: array<vec4<f32>, 8>;  // ak[4 n + j]: dk of key k0 + c + C4 j, vec4 column part + TPK n
   var av: array<vec4<f32>, 8>;  // av: dv, the same layout
   let firstTile = k0 / BR;  // queries i < k0 see none of these keys
-  let nTiles = (T + BR - 1u) / BR;
+  var nTiles = (T + BR - 1u) / BR;
+  // The last query that sees one of these keys: k0 + BC - 1 + WINDOW - 1.
+  if (WINDOW > 0u) { nTiles = min(nTiles, (k0 + BC + WINDOW - 2u) / BR + 1u); }
+  // Queries from k0 + c + 3 C4 + WINDOW on see none of the invocation's keys.
+  let rowLim = k0 + c + 3u * C4 + WINDOW;
   for (var hh = 0u; hh < group; hh++) {
     let h = kvh * group + hh;
     for (var tile = firstTile; tile < nTiles; tile++) {
@@ -389,8 +418,10 @@ fn attention_bwd_dkdv(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
       workgroupBarrier();
       for (var sb = t; sb < (BR / RB) * C4; sb += WG) { step1_dkdv(sb, i0, k0); }
       workgroupBarrier();
-      // Rows before the quad's first key k0 + c see none of its keys.
-      for (var r = min(BR, max(i0, k0 + c) - i0); r < BR; r++) { dkdv_row(&ak, &av, r, c, part); }
+      // Rows before the quad's first key k0 + c see none of its keys (nor, with a window, rows from rowLim).
+      var rEnd = BR;
+      if (WINDOW > 0u) { rEnd = select(0u, min(BR, rowLim - i0), rowLim > i0); }
+      for (var r = min(BR, max(i0, k0 + c) - i0); r < rEnd; r++) { dkdv_row(&ak, &av, r, c, part); }
     }
   }
 

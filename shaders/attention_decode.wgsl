@@ -1,13 +1,16 @@
 // Attention of new queries against the KV cache (generation with a cache), grouped-query heads.
 //
 // Query row i of this step sits at position pos = step.pos0 + i and attends to cache rows
-// 0 .. pos (causal); rows i >= step.rows are the padding of a partial prefill chunk and are
-// skipped. Query head h reads KV head h / (H / KV). Decode is Tq = 1; a prefill chunk is Tq > 1.
+// 0 .. pos (causal), or pos - WINDOW + 1 .. pos with a sliding window (the loop starts there, so a
+// windowed layer reads at most WINDOW rows); rows i >= step.rows are the padding of a partial
+// prefill chunk and are skipped. Query head h reads KV head h / (H / KV). Decode is Tq = 1; a
+// prefill chunk is Tq > 1. SCALE, WINDOW, SOFTCAP: lib/attention_variant.wgsl (prepended by the
+// wrapper with lib/tanh.wgsl); the defaults are Llama's attention.
 //
 // One workgroup of WG threads per (query row i, head h): grid (Tq, H). Keys go by tiles of WG:
 // each thread scores one key (a dot product over D), workgroup reductions give the tile's max and
 // sum for the online softmax, then thread t updates the output dims t, t + WG, ... from the tile's
-// probabilities and values. The scale 1/sqrt(D) is folded into the staged query.
+// probabilities and values. The scale (1/sqrt(D) or SCALE) is folded into the staged query.
 // Workgroup memory: (D + 2 WG) f32.
 
 override D: u32 = 64u;  // head dim, at most WG * NACC
@@ -71,15 +74,16 @@ fn attention_decode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
   let h = wid.y;
   if (i >= step.rows) { return; }  // uniform: the whole workgroup leaves
   let nKeys = min(step.pos0 + i + 1u, p.maxLen);
+  let kStart = min(first_key(step.pos0 + i), nKeys - 1u);  // 0 without a window
   let kvOff = (h / (p.H / p.KV)) * D;
   let kvStride = p.KV * D;
-  let scale = inverseSqrt(f32(D));
+  let scale = score_scale();
   for (var d = t; d < D; d += WG) { qs[d] = q[(i * p.H + h) * D + d] * scale; }
 
   var acc: array<f32, NACC>;
   var m = NEG_BIG;
   var l = 0.0;
-  for (var k0 = 0u; k0 < nKeys; k0 += WG) {
+  for (var k0 = kStart; k0 < nKeys; k0 += WG) {
     workgroupBarrier();  // qs written; the previous tile's ps read
     let j = k0 + t;
     var s = NEG_BIG;
@@ -87,9 +91,9 @@ fn attention_decode(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation
       let base = j * kvStride + kvOff;
       var dot = 0.0;
       for (var d = 0u; d < D; d++) { dot += qs[d] * kc[base + d]; }
-      s = dot;
+      s = cap_score(dot);
     }
-    let mNew = max(m, reduce_max(t, s));  // finite: key 0 is in the first tile
+    let mNew = max(m, reduce_max(t, s));  // finite: key kStart is in the first tile
     var e = 0.0;
     if (j < nKeys) { e = exp(s - mNew); }
     ps[t] = e;

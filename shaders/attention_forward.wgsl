@@ -15,7 +15,11 @@
 // while the scores are stored. 16 invocations per workgroup (attentionTiles): on SwiftShader,
 // which runs them as fibers switched at every barrier, the bench shapes ran 1.3x slower with 32
 // and 1.7x with 64.
-// Query head h reads KV head h / (H / KV). Scale 1/sqrt(D) is folded into the Q tile. Rows are
+// Query head h reads KV head h / (H / KV). The scale (1/sqrt(D) or SCALE) is folded into the Q tile.
+// Variants (lib/attention_variant.wgsl, override constants): SOFTCAP caps the scores as they are
+// stored in step 1; WINDOW masks keys outside the sliding window and skips the key tiles before
+// the window of the block's first row (the work per block is then O(BR (WINDOW + BR)), not O(BR T)),
+// and blocks of step 1 whose keys all lie before their rows' windows. Rows are
 // zero-padded to D4 = ceil(D / 4) vec4s, so any D works (a model's D is a multiple of 4 in practice).
 // Writes out (B, T, H, D) and lse (B, H, T) = m + log(l), the per-row logsumexp the backward uses.
 //
@@ -41,7 +45,8 @@ override TPR: u32 = WG / (BR / RQ);      // invocations per row group in step 2
 override NQ: u32 = (D4 + TPR - 1u) / TPR;  // output vec4 columns per invocation (RQ NQ <= 16)
 const NEG_BIG: f32 = -3.0e38;
 
-// Params, p, q, k, v and their row readers: lib/attention_rows.wgsl (prepended by the wrapper).
+// Params, p, q, k, v and their row readers: lib/attention_rows.wgsl; SCALE, WINDOW, SOFTCAP and
+// their helpers: lib/attention_variant.wgsl (both prepended by the wrapper, with lib/tanh.wgsl).
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;  // (B, T, H, D)
 @group(0) @binding(5) var<storage, read_write> lse: array<f32>;  // (B, H, T)
 
@@ -77,14 +82,15 @@ fn dot4(q: vec4<f32>, k0: vec4<f32>, k1: vec4<f32>, k2: vec4<f32>, k3: vec4<f32>
   return vec4(dot(q, k0), dot(q, k1), dot(q, k2), dot(q, k3));
 }
 
-// Step 1: scores of the tile's blocks; blocks whose keys all lie after their rows are skipped
-// (step 2 masks those entries without reading them). Registers are named, not indexed by loop
+// Step 1: scores of the tile's blocks, capped with SOFTCAP; blocks whose keys all lie after their
+// rows, or all before their rows' windows, are skipped (step 2 masks those entries without reading them). Registers are named, not indexed by loop
 // counters: SwiftShader keeps a private array indexed by a variable in memory (per-lane gathers).
 fn scores(t: u32, q0: u32, k0: u32) {
   for (var sb = t; sb < (BR / RB) * C4; sb += WG) {
     let r0 = (sb / C4) * RB;
     let c = sb % C4;
     if (k0 + c > q0 + r0 + RB - 1u) { continue; }
+    if (!reaches(k0 + c + 3u * C4, q0 + r0)) { continue; }
     var s0 = vec4(0.0);  // s_i = scores of row r0 + i with keys c + C4 * (0, 1, 2, 3)
     var s1 = vec4(0.0);
     var s2 = vec4(0.0);
@@ -102,11 +108,11 @@ fn scores(t: u32, q0: u32, k0: u32) {
         s3 += dot4(qs[qi + 3u * SD], k0v, k1v, k2v, k3v);
       }
     }
-    ss[r0 * C4 + c] = s0;
-    if (RB > 1u) { ss[(r0 + 1u) * C4 + c] = s1; }
+    ss[r0 * C4 + c] = cap_scores(s0);
+    if (RB > 1u) { ss[(r0 + 1u) * C4 + c] = cap_scores(s1); }
     if (RB > 2u) {
-      ss[(r0 + 2u) * C4 + c] = s2;
-      ss[(r0 + 3u) * C4 + c] = s3;
+      ss[(r0 + 2u) * C4 + c] = cap_scores(s2);
+      ss[(r0 + 3u) * C4 + c] = cap_scores(s3);
     }
   }
 }
@@ -114,9 +120,19 @@ fn scores(t: u32, q0: u32, k0: u32) {
 fn hmax(x: vec4<f32>) -> f32 { return max(max(x.x, x.y), max(x.z, x.w)); }
 fn hsum(x: vec4<f32>) -> f32 { return dot(x, vec4(1.0)); }
 
-// Scores of staged row r (query `row`) with key quad c (`keys`), NEG_BIG where a key lies after the row.
+// Scores of staged row r (query `row`) with key quad c (`keys`), NEG_BIG where a key lies after the
+// row or before its window.
 fn masked(r: u32, row: u32, c: u32, keys: vec4<u32>) -> vec4<f32> {
-  return select(vec4(NEG_BIG), ss[r * C4 + c], keys <= vec4(row));
+  return select(vec4(NEG_BIG), ss[r * C4 + c], (keys <= vec4(row)) & in_window(keys, row));
+}
+
+// exp(x - m) of masked scores x. With a window a row may have seen no key yet (m = NEG_BIG, so
+// masked entries would give exp(0) = 1): masked entries are then 0 explicitly. Without a window
+// key 0 is in the first tile, so m is finite and exp(NEG_BIG - m) = 0 already.
+fn probs(x: vec4<f32>, m: f32) -> vec4<f32> {
+  let e = exp(x - m);
+  if (WINDOW > 0u) { return select(vec4(0.0), e, x > vec4(NEG_BIG)); }
+  return e;
 }
 
 // acc += the outer product of pc (one key's probabilities for the invocation's rows) and that
@@ -173,7 +189,7 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   let h = wid.y;
   let b = wid.z;
   let kvh = h / (H / p.KV);
-  let scale = inverseSqrt(f32(D));
+  let scale = score_scale();
 
   for (var idx = t; idx < BR * D4; idx += WG) {
     let r = idx / D4;
@@ -183,7 +199,9 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
     if (i < T) { x = q_quad(((b * T + i) * H + h) * D, 4u * d4); }
     qs[r * SD + d4] = x * scale;
   }
-  stage_keys(t, b, kvh, 0u);
+  // Key tiles before the window of the block's first row hold no key any of its rows sees.
+  let tile0 = first_key(q0) / BC;
+  stage_keys(t, b, kvh, tile0 * BC);
 
   // Step 2's share of this invocation: rows r0 .. r0 + RQ - 1, vec4 columns part + TPR * n.
   // Rows i >= RQ of the 4-row registers (RQ < 4 only for large D) are computed and never written.
@@ -197,7 +215,7 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
   let qEnd = min(q0 + BR, T);     // rows q0 .. qEnd-1 see keys 0 .. qEnd-1 (grid only has q0 < T)
   let nTiles = (qEnd + BC - 1u) / BC;
 
-  for (var tile = 0u; tile < nTiles; tile++) {
+  for (var tile = tile0; tile < nTiles; tile++) {
     let k0 = tile * BC;
     workgroupBarrier();  // keys staged; the previous tile's step 2 is done with ss and vs
     scores(t, q0, k0);
@@ -205,7 +223,8 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
     workgroupBarrier();  // scores and values staged; keys no longer read
     if (tile + 1u < nTiles) { stage_keys(t, b, kvh, k0 + BC); }
 
-    if (k0 <= rowMax) {  // else every key of the tile lies after the rows (no continue: barriers follow)
+    // Else every key of the tile lies after the rows, or before their windows (no continue: barriers follow).
+    if (k0 <= rowMax && reaches(k0 + BC - 1u, q0 + r0)) {
       // Key quad c holds keys k0 + c + C4 * (0..3); quads c > rowMax - k0 are masked for all the rows.
       let cEnd = min(C4, rowMax - k0 + 1u);
       var mNew = m;
@@ -220,7 +239,8 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
         }
         mNew = max(mNew, mx);
       }
-      // Key 0 is in the first tile, so mNew is finite from then on and alpha is 0 the first time.
+      // Without a window key 0 is in the first tile, so mNew is finite from then on and alpha is 0
+      // the first time; with one, alpha is 1 (m = mNew = NEG_BIG, l and acc 0) until a row's first key.
       let alpha = exp(m - mNew);
       m = mNew;
       l *= alpha;
@@ -228,14 +248,14 @@ fn attention_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocatio
       for (var c = 0u; c < cEnd; c++) {
         let keys = vec4(k0 + c) + C4 * vec4(0u, 1u, 2u, 3u);
         // p_i: probabilities of row r0 + i with the quad's 4 keys (exp(NEG_BIG - m) = 0 where masked)
-        let p0 = exp(masked(r0, rows.x, c, keys) - mNew.x);
+        let p0 = probs(masked(r0, rows.x, c, keys), mNew.x);
         var p1 = vec4(0.0);
         var p2 = vec4(0.0);
         var p3 = vec4(0.0);
-        if (RQ > 1u) { p1 = exp(masked(r0 + 1u, rows.y, c, keys) - mNew.y); }
+        if (RQ > 1u) { p1 = probs(masked(r0 + 1u, rows.y, c, keys), mNew.y); }
         if (RQ > 2u) {
-          p2 = exp(masked(r0 + 2u, rows.z, c, keys) - mNew.z);
-          p3 = exp(masked(r0 + 3u, rows.w, c, keys) - mNew.w);
+          p2 = probs(masked(r0 + 2u, rows.z, c, keys), mNew.z);
+          p3 = probs(masked(r0 + 3u, rows.w, c, keys), mNew.w);
         }
         l += vec4(hsum(p0), hsum(p1), hsum(p2), hsum(p3));
         let base = c * SD + part;

@@ -8,11 +8,15 @@
 //                rows), stats = [mean loss, count, sum of losses, 0]; a fully ignored batch gives 0.
 //   ce_backward  for one chunk, overwrites the logits in place with
 //                dlogits = (softmax - onehot) * dloss / count (0 for ignored rows or count = 0).
+// With SOFTCAP > 0 (Gemma 2's final_logit_softcapping) every logit z is read as
+// c = SOFTCAP tanh(z / SOFTCAP): the loss is that of the capped logits, and ce_backward writes the
+// gradient wrt the raw logits, dz = dc (1 - (c / SOFTCAP)^2). tanh_safe: lib/tanh.wgsl (prepended).
 // A target outside [0, V) other than -100 is treated as ignored (no out-of-bounds read); the
 // caller validates targets on the CPU. No infinities are used: the empty max is -FLT_MAX.
 // Each entry point uses bindings 0..n-1: the uniform, then outputs, then inputs.
 
 override WG: u32 = 256;   // power of two
+override SOFTCAP: f32 = 0.0;  // 0: logits as they are; else capped (see above)
 
 const IGNORE_INDEX: i32 = -100;
 const NEG_BIG: f32 = -0x1.fffffep+127f;  // -FLT_MAX
@@ -34,6 +38,12 @@ fn valid_target(t: i32) -> bool {
   return t >= 0 && u32(t) < p.V;
 }
 
+// A logit as the loss sees it: capped with SOFTCAP, or as it is.
+fn capped(z: f32) -> f32 {
+  if (SOFTCAP > 0.0) { return SOFTCAP * tanh_safe(z / SOFTCAP); }
+  return z;
+}
+
 var<workgroup> redA: array<f32, WG>;
 var<workgroup> redB: array<f32, WG>;
 
@@ -53,7 +63,7 @@ fn ce_chunk(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
   var m = NEG_BIG;
   var s = 0.0;
   for (var j = lid; j < p.Vc; j += WG) {
-    let l = logits[base + j];
+    let l = capped(logits[base + j]);
     if (l > m) {
       s = s * exp(m - l) + 1.0;
       m = l;
@@ -89,7 +99,7 @@ fn ce_chunk(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec
     rsum[row] = cs;
     let t = targets[row];
     if (valid_target(t) && u32(t) >= p.v0 && u32(t) - p.v0 < p.Vc) {
-      tlogit[row] = logits[base + u32(t) - p.v0];
+      tlogit[row] = capped(logits[base + u32(t) - p.v0]);
     }
   }
 }
@@ -158,7 +168,13 @@ fn ce_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: 
     return;
   }
   let g = p.dloss / count;
-  let prob = exp(dlogits[a] - blse[n]);
   let onehot = select(0.0, 1.0, u32(t) == p.v0 + j);
-  dlogits[a] = g * (prob - onehot);
+  if (SOFTCAP > 0.0) {
+    let c = capped(dlogits[a]);
+    let r = c / SOFTCAP;
+    dlogits[a] = g * (exp(c - blse[n]) - onehot) * (1.0 - r * r);
+  } else {
+    let prob = exp(dlogits[a] - blse[n]);
+    dlogits[a] = g * (prob - onehot);
+  }
 }

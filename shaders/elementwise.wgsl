@@ -5,6 +5,9 @@
 //   ew_scale   y *= alpha
 //   ew_copy    y = a
 //   ew_fill    y = alpha
+//   ew_softcap      y = alpha tanh(y / alpha)              (logit soft-capping in place, Gemma 2)
+//   ew_softcap_bwd  y += a (1 - (b / alpha)^2), b = capped  (its backward from the capped values)
+// tanh_safe: lib/tanh.wgsl (prepended by the wrapper).
 
 override WG: u32 = 256;
 
@@ -54,6 +57,23 @@ fn ew_copy(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3
   let i = flat_index(wid, nwg, lid);
   if (i >= p.n) { return; }
   y[i] = a[i];
+}
+
+@compute @workgroup_size(WG)
+fn ew_softcap(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  y[i] = p.alpha * tanh_safe(y[i] / p.alpha);
+}
+
+@compute @workgroup_size(WG)
+fn ew_softcap_bwd(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = flat_index(wid, nwg, lid);
+  if (i >= p.n) { return; }
+  let t = b[i] / p.alpha;
+  y[i] += a[i] * (1.0 - t * t);
 }
 
 @compute @workgroup_size(WG)

@@ -9,12 +9,12 @@ struct Params {
   N: u32,   // tokens
   C: u32,   // channels
   V: u32,   // vocabulary rows in the table
-  _pad: u32,
+  scale: f32,  // multiplier of the gathered rows (Gemma: sqrt(hidden)); 1 elsewhere
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-// ---- forward: out[n, c] = table[tokens[n], c]; a token outside [0, V) writes zeros ----
+// ---- forward: out[n, c] = table[tokens[n], c] * scale; a token outside [0, V) writes zeros ----
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;   // (N, C)
 @group(0) @binding(2) var<storage, read> table: array<f32>;       // (V, C)
 @group(0) @binding(3) var<storage, read> tokens: array<i32>;      // (N), both entry points
@@ -30,11 +30,11 @@ fn embedding_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   if (t < 0 || u32(t) >= p.V) {
     out[i] = 0.0;
   } else {
-    out[i] = table[u32(t) * p.C + c];
+    out[i] = table[u32(t) * p.C + c] * p.scale;  // exact for scale 1
   }
 }
 
-// ---- backward: dtable[v, c] (+)= sum over n with tokens[n] == v of dout[n, c] ----
+// ---- backward: dtable[v, c] (+)= scale * sum over n with tokens[n] == v of dout[n, c] ----
 // One invocation per (vocab row, channel), looping over all tokens: no float atomics, deterministic,
 // O(V * C * N) — only meant for completeness and tests (the base table is frozen).
 override ACCUMULATE: bool = true;
@@ -53,5 +53,6 @@ fn embedding_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
   for (var n = 0u; n < p.N; n++) {
     if (tokens[n] == i32(v)) { acc += dout[n * p.C + c]; }
   }
+  acc *= p.scale;
   if (ACCUMULATE) { dtable[i] += acc; } else { dtable[i] = acc; }
 }

@@ -1,10 +1,13 @@
-// RMSNorm as Hugging Face Llama: y = x * rsqrt(mean(x^2) + eps) * w.
+// RMSNorm as Hugging Face Llama: y = x * rsqrt(mean(x^2) + eps) * g, g = w (Llama) or 1 + w
+// (PLUS_ONE: Gemma, whose checkpoints store w - 1). Per-head q/k norm is the same kernel on
+// (N * heads) rows of head_dim.
 // Row kernels run one workgroup per row (row = wid.y * nwg.x + wid.x, so N may exceed 65535) with a
 // shared-memory tree reduction; each thread strides over the row, so any C works (WG must be a
 // power of two). Each entry point uses bindings 0..n-1: the uniform, then outputs, then inputs.
 
 override WG: u32 = 256;
 override ACCUMULATE: bool = true;   // backward: dinp += (true) or dinp = (false)
+override PLUS_ONE: bool = false;    // the gain is 1 + w instead of w (the weight gradient is the same)
 
 struct Params {
   N: u32,
@@ -25,6 +28,12 @@ struct Params {
 @group(0) @binding(3) var<storage, read> inp: array<f32>;         // (N, C)
 @group(0) @binding(4) var<storage, read> weight: array<f32>;      // (C)
 
+// The gain of column c: w_c, or 1 + w_c with PLUS_ONE (a constant branch, folded at pipeline creation).
+fn gain(c: u32) -> f32 {
+  if (PLUS_ONE) { return 1.0 + weight[c]; }
+  return weight[c];
+}
+
 @compute @workgroup_size(WG)
 fn rmsnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                    @builtin(local_invocation_index) lid: u32) {
@@ -39,11 +48,11 @@ fn rmsnorm_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) n
   let r = 1.0 / sqrt(reduce_sum(lid, ss) / f32(p.C) + p.eps);
   if (lid == 0u) { rstd[row] = r; }
   for (var c = lid; c < p.C; c += WG) {
-    out[base + c] = inp[base + c] * r * weight[c];
+    out[base + c] = inp[base + c] * r * gain(c);
   }
 }
 
-// ---- backward: dx_c = r w_c dy_c - x_c r^3 / C * sum_k dy_k w_k x_k ----
+// ---- backward: dx_c = r g_c dy_c - x_c r^3 / C * sum_k dy_k g_k x_k ----
 @group(0) @binding(1) var<storage, read_write> dinp: array<f32>;  // (N, C)
 @group(0) @binding(2) var<storage, read> dout: array<f32>;        // (N, C)
 // binding 3: inp (N, C), binding 4: weight (C), as in the forward
@@ -57,12 +66,12 @@ fn rmsnorm_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) 
   let base = row * p.C;
   var dot = 0.0;
   for (var c = lid; c < p.C; c += WG) {
-    dot += dout[base + c] * weight[c] * inp[base + c];
+    dot += dout[base + c] * gain(c) * inp[base + c];
   }
   let r = rstd_in[row];
   let k = reduce_sum(lid, dot) * r * r * r / f32(p.C);
   for (var c = lid; c < p.C; c += WG) {
-    let d = r * weight[c] * dout[base + c] - inp[base + c] * k;
+    let d = r * gain(c) * dout[base + c] - inp[base + c] * k;
     if (ACCUMULATE) { dinp[base + c] += d; } else { dinp[base + c] = d; }
   }
 }

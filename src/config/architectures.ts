@@ -7,6 +7,7 @@
  */
 import type { RopeScaling } from './rope';
 import { ModelConfigError } from './model-config-error';
+import { closestArchitectures } from './closest-architecture';
 
 export type ModelType = 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3_text';
 
@@ -31,11 +32,21 @@ export const SUPPORTED_ARCHITECTURES: readonly ArchitectureInfo[] = [
 /** Gemma families: (1 + w) sandwich norms, GeGLU, scaled embeddings, query_pre_attn_scalar. */
 export const isGemma = (t: ModelType): boolean => t === 'gemma2' || t === 'gemma3_text';
 
-const supportedList = (): string => SUPPORTED_ARCHITECTURES.map((a) => `${a.architecture} (${a.knownAs})`).join(', ');
+const described = (a: ArchitectureInfo): string => `${a.architecture} (${a.knownAs})`;
+const supportedList = (): string => SUPPORTED_ARCHITECTURES.map(described).join(', ');
+
+/** "; the closest supported is ..." naming the supported architectures nearest by name, or '' when none is close. */
+function closestNote(names: (string | undefined)[]): string {
+  const near = closestArchitectures(names, SUPPORTED_ARCHITECTURES);
+  if (near.length === 0) return '';
+  const list = near.map(described);
+  return `; the closest supported ${list.length > 1 ? `are ${list.slice(0, -1).join(', ')} and ${list[list.length - 1]}` : `is ${list[0]}`}`;
+}
 
 /**
  * The architecture of a config.json: `architectures[0]` when given (that is what transformers
- * instantiates), else `model_type`. Throws ModelConfigError naming it and listing the supported ones.
+ * instantiates), else `model_type`. Throws ModelConfigError naming it, listing the supported ones
+ * and, when one is close by name (Qwen3Moe -> Qwen3), the closest.
  */
 export function resolveArchitecture(json: Record<string, unknown>): ArchitectureInfo {
   const archs = json.architectures;
@@ -45,7 +56,7 @@ export function resolveArchitecture(json: Record<string, unknown>): Architecture
     const info = SUPPORTED_ARCHITECTURES.find((a) => a.architecture === name);
     if (!info) {
       const type = modelType ? ` (model_type "${modelType}")` : '';
-      throw new ModelConfigError(`config.json: architecture "${String(name)}"${type} is not supported; supported: ${supportedList()}`);
+      throw new ModelConfigError(`config.json: architecture "${String(name)}"${type} is not supported; supported: ${supportedList()}${closestNote([String(name), modelType])}`);
     }
     if (modelType && modelType !== info.modelType) {
       throw new ModelConfigError(`config.json: architecture "${info.architecture}" does not match model_type "${modelType}" (expected "${info.modelType}"); the config is inconsistent`);
@@ -54,7 +65,7 @@ export function resolveArchitecture(json: Record<string, unknown>): Architecture
   }
   // No `architectures`: legacy configs name only the model type (and the oldest, neither).
   const info = SUPPORTED_ARCHITECTURES.find((a) => a.modelType === (modelType ?? 'llama'));
-  if (!info) throw new ModelConfigError(`config.json: model_type "${modelType}" is not supported; supported: ${supportedList()}`);
+  if (!info) throw new ModelConfigError(`config.json: model_type "${modelType}" is not supported; supported: ${supportedList()}${closestNote([modelType])}`);
   return info;
 }
 
@@ -134,22 +145,16 @@ export function parseRopeScaling(raw: unknown): RopeScaling | null {
 
 /**
  * Refuse a training sequence length the model cannot attend over the way it was trained: past
- * max_position_embeddings (RoPE extrapolation; dynamic scaling would change the frequencies) or
- * past an active sliding window (the graph computes full causal attention).
+ * max_position_embeddings (RoPE extrapolation; dynamic scaling would change the frequencies).
+ * Sliding windows are applied by the attention kernels, so a longer sequence is fine there.
  */
 export function checkSequenceLength(
-  model: { maxPositionEmbeddings: number; slidingWindow?: number | null; architecture?: string },
+  model: { maxPositionEmbeddings: number },
   maxSeqLen: number,
 ): void {
   if (maxSeqLen > model.maxPositionEmbeddings) {
     throw new ModelConfigError(
       `maxSeqLen ${maxSeqLen} is longer than the model's max_position_embeddings (${model.maxPositionEmbeddings}); lower maxSeqLen to at most ${model.maxPositionEmbeddings}`,
-    );
-  }
-  if (model.slidingWindow && maxSeqLen > model.slidingWindow) {
-    throw new ModelConfigError(
-      `maxSeqLen ${maxSeqLen} is longer than the sliding attention window (${model.slidingWindow}) of this ${model.architecture ?? 'model'}; ` +
-        `sliding-window attention is not supported, so lower maxSeqLen to at most ${model.slidingWindow}`,
     );
   }
 }

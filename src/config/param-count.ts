@@ -1,3 +1,4 @@
+import { headNormNames, layerNormNames } from './architecture-features';
 import type { ModelConfig } from './model-config';
 import { loraRankAlpha, type LoraConfig } from './lora-config';
 import { MODULE_NAMES, moduleShape, modulePath, type ModuleName } from './lora-targets';
@@ -31,7 +32,7 @@ export function countLoraParams(model: ModelConfig, lora: CountConfig): number {
   return total;
 }
 
-/** Parameters of the base model (embeddings, every linear, norms, biases, untied head). */
+/** Parameters of the base model (embeddings, every linear, norms incl. Gemma's sandwich and the q/k head norms, biases, untied head). */
 export function countBaseParams(model: ModelConfig): number {
   const linear = (m: ModuleName) => {
     const s = moduleShape(m, model);
@@ -39,7 +40,8 @@ export function countBaseParams(model: ModelConfig): number {
   };
   const perLayer =
     (['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const).reduce((sum, m) => sum + linear(m), 0) +
-    2 * model.hiddenSize + // input and post-attention RMSNorm weights
+    layerNormNames(model).length * model.hiddenSize + // two RMSNorm weights (Gemma: four)
+    headNormNames(model).length * model.headDim + // q_norm and k_norm (Qwen3, Gemma 3)
     (model.attentionBias ? moduleShape('q_proj', model).out + 2 * moduleShape('k_proj', model).out : 0);
   const embed = model.vocabSize * model.hiddenSize;
   return embed + model.numLayers * perLayer + model.hiddenSize + (model.tieWordEmbeddings ? 0 : linear('lm_head'));

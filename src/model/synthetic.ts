@@ -3,6 +3,7 @@
  * sequence follows a fixed random successor table from a random start, so a few dozen LoRA steps
  * visibly lower the loss.
  */
+import { headNormNames, layerNormNames } from '../config/architecture-features';
 import type { ModelConfig } from '../config/model-config';
 import { MODULE_NAMES, modulePath, moduleShape } from '../config/lora-targets';
 import type { TokenizedExample } from '../data/batching';
@@ -15,7 +16,11 @@ export function tinyModelConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   };
 }
 
-/** Random f32 weights under Hugging Face names. */
+/**
+ * Random f32 weights under Hugging Face names, with every norm the config's architecture reads
+ * (Gemma's sandwich norms, q/k head norms). Norm weights scale by about 1: near 1, or near 0 where
+ * the checkpoint stores w - 1 (normPlusOne).
+ */
 export function tinyWeights(c: ModelConfig, seed = 1): Map<string, Float32Array<ArrayBuffer>> {
   const rng = new Prng(seed, SYNTHETIC_WEIGHTS_STREAM);
   const w = new Map<string, Float32Array<ArrayBuffer>>();
@@ -24,10 +29,11 @@ export function tinyWeights(c: ModelConfig, seed = 1): Map<string, Float32Array<
     for (let i = 0; i < n; i++) a[i] = offset + scale * (2 * rng.nextFloat() - 1);
     w.set(name, a);
   };
+  const normOffset = c.normPlusOne ? 0 : 1;
   put('model.embed_tokens.weight', c.vocabSize * c.hiddenSize, 1);
   for (let l = 0; l < c.numLayers; l++) {
-    put(`model.layers.${l}.input_layernorm.weight`, c.hiddenSize, 0.1, 1);
-    put(`model.layers.${l}.post_attention_layernorm.weight`, c.hiddenSize, 0.1, 1);
+    for (const n of layerNormNames(c)) put(`model.layers.${l}.${n}`, c.hiddenSize, 0.1, normOffset);
+    for (const n of headNormNames(c)) put(`model.layers.${l}.${n}`, c.headDim, 0.1, normOffset);
     for (const m of MODULE_NAMES) {
       if (m === 'lm_head') continue;
       const { in: In, out: Out } = moduleShape(m, c);
@@ -35,7 +41,7 @@ export function tinyWeights(c: ModelConfig, seed = 1): Map<string, Float32Array<
       if (c.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) put(`${modulePath(m, l)}.bias`, Out, 0.2);
     }
   }
-  put('model.norm.weight', c.hiddenSize, 0.1, 1);
+  put('model.norm.weight', c.hiddenSize, 0.1, normOffset);
   if (!c.tieWordEmbeddings) put('lm_head.weight', c.vocabSize * c.hiddenSize, 1.2 / Math.sqrt(c.hiddenSize));
   return w;
 }

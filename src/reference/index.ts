@@ -7,6 +7,8 @@ export * from './ops/rmsnorm';
 export * from './ops/rope';
 export * from './ops/attention';
 export * from './ops/swiglu';
+export * from './ops/geglu';
+export * from './ops/softcap';
 export * from './ops/residual';
 export * from './ops/cross-entropy';
 export * from './ops/grad-norm';

@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  adapterKind, attentionSmemBytes, attentionTiles, attentionWorkspaceBytes, columnsPerInvocation, prepareAttentionForward,
+  adapterKind, attentionSmemBytes, attentionTiles, attentionVariantConstants, attentionWorkspaceBytes, columnsPerInvocation, prepareAttentionForward,
   ATTENTION_MAX_D, ATTENTION_SMEM_BUDGET,
 } from '../../src/engine/kernels/attention-forward';
 import { prepareAttentionBackward } from '../../src/engine/kernels/attention-backward';
-import { attentionBackward, attentionForward } from '../../src/reference/ops/attention';
+import { attentionBackward, attentionForward, type AttentionOptions } from '../../src/reference/ops/attention';
 import type { Engine } from '../../src/engine/context';
 import { mismatches, rand, read, run, testEngine, upload } from './gpu';
 
@@ -13,24 +13,28 @@ const engine = await testEngine();
 interface Case { B: number; T: number; H: number; KV: number; D: number }
 
 /** The reference forward and backward (gradients from zero), plus lse from the stored probabilities. */
-function reference({ B, T, H, KV, D }: Case, q: Float32Array, k: Float32Array, v: Float32Array, dout: Float32Array) {
+function reference(
+  { B, T, H, KV, D }: Case, q: Float32Array, k: Float32Array, v: Float32Array, dout: Float32Array, opts: AttentionOptions = {},
+) {
   const out = new Float32Array(B * T * H * D);
   const att = new Float32Array(B * H * T * T);
-  attentionForward(out, att, q, k, v, B, T, H, KV, D);
+  attentionForward(out, att, q, k, v, B, T, H, KV, D, opts);
   const dq = new Float32Array(q.length);
   const dk = new Float32Array(k.length);
   const dv = new Float32Array(v.length);
-  attentionBackward(dq, dk, dv, dout, q, k, v, att, B, T, H, KV, D);
-  // lse_i = s_ij - log p_ij for any j <= i; j = 0 is always unmasked.
+  attentionBackward(dq, dk, dv, dout, q, k, v, att, B, T, H, KV, D, opts);
+  // lse_i = S_ii - log p_ii (the diagonal is inside every window), S the (capped) scaled score.
   const lse = new Float64Array(B * H * T);
-  const scale = 1 / Math.sqrt(D);
+  const scale = opts.scale ?? 1 / Math.sqrt(D);
+  const cap = opts.softcap ?? null;
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const kvh = Math.floor(h / (H / KV));
       for (let i = 0; i < T; i++) {
         let s = 0;
-        for (let d = 0; d < D; d++) s += q[((b * T + i) * H + h) * D + d] * k[((b * T) * KV + kvh) * D + d];
-        lse[(b * H + h) * T + i] = s * scale - Math.log(att[((b * H + h) * T + i) * T]);
+        for (let d = 0; d < D; d++) s += q[((b * T + i) * H + h) * D + d] * k[((b * T + i) * KV + kvh) * D + d];
+        const S = cap === null ? s * scale : cap * Math.tanh((s * scale) / cap);
+        lse[(b * H + h) * T + i] = S - Math.log(att[((b * H + h) * T + i) * T + i]);
       }
     }
   }
@@ -98,38 +102,78 @@ describe.skipIf(!engine)('causal GQA attention vs the CPU reference', () => {
 
   for (const c of CASES) for (const [sizing, e] of [['CPU', cpu], ['GPU', gpu]] as const) {
     const { B, T, H, KV, D } = c;
-    it(`(B, T, H, KV, D) = (${B}, ${T}, ${H}, ${KV}, ${D}), ${sizing}-sized workgroups`, async () => {
-      const q = rand(B * T * H * D, 1 + T, 1);
-      const k = rand(B * T * KV * D, 2 + T, 1);
-      const v = rand(B * T * KV * D, 3 + T, 1);
-      const dout = rand(B * T * H * D, 4 + T, 1);
-      const ref = reference(c, q, k, v, dout);
-      const ws = attentionWorkspaceBytes(c);
-      const alloc = (bytes: number, label: string) => e.pool.alloc({
-        size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, category: 'activations', label,
-      });
-      const [gq, gk, gv, gdout] = await Promise.all([upload(e, q, 'q'), upload(e, k, 'k'), upload(e, v, 'v'), upload(e, dout, 'dout')]);
-      // dq, dk, dv start as garbage: the backward overwrites them.
-      const [gdq, gdk, gdv] = await Promise.all([upload(e, rand(q.length, 9), 'dq'), upload(e, rand(k.length, 8), 'dk'), upload(e, rand(v.length, 7), 'dv')]);
-      const [gout, glse, gdvec] = await Promise.all([alloc(4 * q.length, 'out'), alloc(ws.lse, 'lse'), alloc(ws.dvec, 'dvec')]);
-
-      const fwd = await prepareAttentionForward(e, { out: gout, lse: glse, q: gq, k: gk, v: gv, ...c });
-      const bwd = await prepareAttentionBackward(e, {
-        dq: gdq, dk: gdk, dv: gdv, dout: gdout, q: gq, k: gk, v: gv, out: gout, lse: glse, dvec: gdvec, ...c,
-      });
-      run(e, fwd, bwd);
-      const [out, lse, dq, dk, dv] = await Promise.all([
-        read(e, gout, q.length), read(e, glse, B * H * T), read(e, gdq, q.length), read(e, gdk, k.length), read(e, gdv, v.length),
-      ]);
-      expect(mismatches(out, ref.out, 1e-5, 1e-4), 'out').toBeNull();
-      expect(mismatches(lse, ref.lse, 1e-5, 1e-5), 'lse').toBeNull();
-      expect(mismatches(dq, ref.dq, 1e-4, 1e-3), 'dq').toBeNull();
-      expect(mismatches(dk, ref.dk, 1e-4, 1e-3), 'dk').toBeNull();
-      expect(mismatches(dv, ref.dv, 1e-4, 1e-3), 'dv').toBeNull();
-      fwd.destroy();
-      bwd.destroy();
-    });
+    it(`(B, T, H, KV, D) = (${B}, ${T}, ${H}, ${KV}, ${D}), ${sizing}-sized workgroups`, () => checkCase(e, c, {}));
   }
+
+  async function checkCase(e: Engine, c: Case, opts: AttentionOptions, qkScale = 1) {
+    const { B, T, H, KV, D } = c;
+    const q = rand(B * T * H * D, 1 + T, qkScale);
+    const k = rand(B * T * KV * D, 2 + T, qkScale);
+    const v = rand(B * T * KV * D, 3 + T, 1);
+    const dout = rand(B * T * H * D, 4 + T, 1);
+    const ref = reference(c, q, k, v, dout, opts);
+    const ws = attentionWorkspaceBytes(c);
+    const alloc = (bytes: number, label: string) => e.pool.alloc({
+      size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, category: 'activations', label,
+    });
+    const [gq, gk, gv, gdout] = await Promise.all([upload(e, q, 'q'), upload(e, k, 'k'), upload(e, v, 'v'), upload(e, dout, 'dout')]);
+    // dq, dk, dv start as garbage: the backward overwrites them.
+    const [gdq, gdk, gdv] = await Promise.all([upload(e, rand(q.length, 9), 'dq'), upload(e, rand(k.length, 8), 'dk'), upload(e, rand(v.length, 7), 'dv')]);
+    const [gout, glse, gdvec] = await Promise.all([alloc(4 * q.length, 'out'), alloc(ws.lse, 'lse'), alloc(ws.dvec, 'dvec')]);
+
+    const fwd = await prepareAttentionForward(e, { out: gout, lse: glse, q: gq, k: gk, v: gv, ...c, ...opts });
+    const bwd = await prepareAttentionBackward(e, {
+      dq: gdq, dk: gdk, dv: gdv, dout: gdout, q: gq, k: gk, v: gv, out: gout, lse: glse, dvec: gdvec, ...c, ...opts,
+    });
+    run(e, fwd, bwd);
+    const [out, lse, dq, dk, dv] = await Promise.all([
+      read(e, gout, q.length), read(e, glse, B * H * T), read(e, gdq, q.length), read(e, gdk, k.length), read(e, gdv, v.length),
+    ]);
+    expect(mismatches(out, ref.out, 1e-5, 1e-4), 'out').toBeNull();
+    expect(mismatches(lse, ref.lse, 1e-5, 1e-5), 'lse').toBeNull();
+    expect(mismatches(dq, ref.dq, 1e-4, 1e-3), 'dq').toBeNull();
+    expect(mismatches(dk, ref.dk, 1e-4, 1e-3), 'dk').toBeNull();
+    expect(mismatches(dv, ref.dv, 1e-4, 1e-3), 'dv').toBeNull();
+    fwd.destroy();
+    bwd.destroy();
+  }
+
+  // Gemma's variants: sliding windows smaller than T (T not a multiple of any tile), window 1 (each
+  // query sees itself), windows >= T (full attention, dropped by the wrapper) and T - 1, GQA, a
+  // long sequence with a small window (whole key tiles skipped in fwd and dq, query tiles in dkdv),
+  // softcapping with a large custom scale so that tanh saturates, and all of it together.
+  const VARIANTS: [Case, AttentionOptions, number][] = [
+    [{ B: 2, T: 17, H: 6, KV: 3, D: 16 }, { window: 5 }, 1],
+    [{ B: 1, T: 9, H: 2, KV: 1, D: 8 }, { window: 1 }, 1],
+    [{ B: 1, T: 19, H: 4, KV: 2, D: 64 }, { window: 19 }, 1],
+    [{ B: 1, T: 19, H: 4, KV: 2, D: 64 }, { window: 18 }, 1],
+    [{ B: 1, T: 13, H: 2, KV: 2, D: 8 }, { window: 100 }, 1],
+    [{ B: 1, T: 83, H: 4, KV: 2, D: 64 }, { window: 7 }, 1],
+    [{ B: 1, T: 37, H: 2, KV: 1, D: 6 }, { window: 3 }, 1],
+    [{ B: 1, T: 20, H: 3, KV: 1, D: 80 }, { window: 6 }, 1],
+    [{ B: 1, T: 21, H: 2, KV: 2, D: 128 }, { window: 9 }, 1],
+    [{ B: 1, T: 6, H: 2, KV: 1, D: 256 }, { window: 2, softcap: 3 }, 1],
+    [{ B: 2, T: 17, H: 4, KV: 1, D: 16 }, { softcap: 2, scale: 0.7 }, 2],
+    [{ B: 1, T: 45, H: 4, KV: 2, D: 64 }, { softcap: 5, scale: 0.5, window: 11 }, 2],
+    [{ B: 1, T: 10, H: 2, KV: 1, D: 8 }, { scale: 0.05 }, 1],
+  ];
+  for (const [c, opts, qkScale] of VARIANTS) for (const [sizing, e] of [['CPU', cpu], ['GPU', gpu]] as const) {
+    const { B, T, H, KV, D } = c;
+    it(`(B, T, H, KV, D) = (${B}, ${T}, ${H}, ${KV}, ${D}) with ${JSON.stringify(opts)}, ${sizing}-sized workgroups`,
+      () => checkCase(e, c, opts, qkScale));
+  }
+
+  it('variants become override constants only when they change something; bad values are refused', async () => {
+    expect(attentionVariantConstants('t', {}, 64, 10)).toEqual({});
+    expect(attentionVariantConstants('t', { scale: 1 / 8, window: 10, softcap: null }, 64, 10)).toEqual({});
+    expect(attentionVariantConstants('t', { scale: 0.5, window: 9, softcap: 50 }, 64, 10)).toEqual({ SCALE: 0.5, WINDOW: 9, SOFTCAP: 50 });
+    for (const bad of [{ window: 0 }, { window: 2.5 }, { scale: -1 }, { scale: NaN }, { softcap: 0 }, { softcap: -3 }]) {
+      expect(() => attentionVariantConstants('t', bad, 8, 10), JSON.stringify(bad)).toThrow(/window|scale|softcap/);
+    }
+    const b = await upload(cpu, new Float32Array(64), 'b');
+    await expect(prepareAttentionForward(cpu, { out: b, lse: b, q: b, k: b, v: b, B: 1, T: 2, H: 1, KV: 1, D: 4, window: 0 }))
+      .rejects.toThrow(/window must be an integer >= 1/);
+  });
 
   it('accumulate adds onto dq, dk, dv; guards reject bad shapes', async () => {
     const e = cpu;

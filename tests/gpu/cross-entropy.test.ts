@@ -4,6 +4,7 @@ import {
   CE_STATS_LENGTH, prepareCrossEntropyBackward, prepareCrossEntropyChunk, prepareCrossEntropyFinalize,
 } from '../../src/engine/kernels/cross-entropy';
 import { crossEntropyBackward, crossEntropyForward, IGNORE_INDEX } from '../../src/reference/ops/cross-entropy';
+import { softcapBackward, softcapForward } from '../../src/reference/ops/softcap';
 import { mismatches, rand, read, run, testEngine, upload } from './gpu';
 
 const engine = await testEngine();
@@ -23,7 +24,7 @@ type Layout = 'packed' | 'strided';
  * buffer; 'strided' binds the chunks of one (N, V) matrix at byte offset 4 v0 with ld = V.
  */
 async function gpuCrossEntropy(e: Engine, logits: Float32Array, targets: Int32Array, N: number, V: number,
-  chunk: number, layout: Layout, dloss = 1) {
+  chunk: number, layout: Layout, dloss = 1, softcap: number | null = null) {
   const z = () => upload(e, new Float32Array(N), 'row');
   const [gmax, gsum, gtl, glse, gloss, gt, gstats] = await Promise.all([
     z(), z(), z(), z(), z(), upload(e, asU32(targets), 'targets'), upload(e, new Float32Array(CE_STATS_LENGTH).fill(NaN), 'stats'),
@@ -45,14 +46,14 @@ async function gpuCrossEntropy(e: Engine, logits: Float32Array, targets: Int32Ar
 
   const fwdBufs = await logitBuffers();
   const fwd = await Promise.all(chunks.map(({ v0, Vc }, i) => prepareCrossEntropyChunk(e, {
-    state, logits: fwdBufs[i].ref, targets: gt, N, V, v0, Vc, ld: ld(Vc),
+    state, logits: fwdBufs[i].ref, targets: gt, N, V, v0, Vc, ld: ld(Vc), softcap,
   })));
   const fin = await prepareCrossEntropyFinalize(e, { lse: glse, loss: gloss, stats: gstats, state, targets: gt, N, V });
   run(e, ...fwd, fin);
 
   const bwdBufs = await logitBuffers();
   const bwd = await Promise.all(chunks.map(({ v0, Vc }, i) => prepareCrossEntropyBackward(e, {
-    logits: bwdBufs[i].ref, lse: glse, stats: gstats, targets: gt, N, V, v0, Vc, ld: ld(Vc), dloss,
+    logits: bwdBufs[i].ref, lse: glse, stats: gstats, targets: gt, N, V, v0, Vc, ld: ld(Vc), dloss, softcap,
   })));
   run(e, ...bwd);
 
@@ -71,14 +72,22 @@ async function gpuCrossEntropy(e: Engine, logits: Float32Array, targets: Int32Ar
   };
 }
 
-function reference(logits: Float32Array, targets: Int32Array, N: number, V: number, dloss = 1) {
+/** The reference; with a softcap: softcapForward, cross-entropy of the capped logits, then both backwards. */
+function reference(raw: Float32Array, targets: Int32Array, N: number, V: number, dloss = 1, softcap: number | null = null) {
+  const logits = Float64Array.from(raw);
+  if (softcap !== null) softcapForward(logits, Float64Array.from(raw), N * V, softcap);
   const lse = new Float64Array(N);
-  const { loss, count } = crossEntropyForward(lse, Float64Array.from(logits), targets, N, V);
+  const { loss, count } = crossEntropyForward(lse, logits, targets, N, V);
   const rows = new Float64Array(N);
   for (let n = 0; n < N; n++) if (targets[n] !== IGNORE_INDEX) rows[n] = lse[n] - logits[n * V + targets[n]];
-  const dlogits = new Float32Array(N * V);
-  crossEntropyBackward(dlogits, logits, Float32Array.from(lse), targets, N, V, dloss);
-  return { lse, loss, count, rows, dlogits };
+  const dcapped = new Float64Array(N * V);
+  crossEntropyBackward(dcapped, logits, lse, targets, N, V, dloss);
+  let dlogits = dcapped;
+  if (softcap !== null) {
+    dlogits = new Float64Array(N * V);
+    softcapBackward(dlogits, dcapped, logits, N * V, softcap);
+  }
+  return { lse, loss, count, rows, dlogits: Float32Array.from(dlogits) };
 }
 
 /** Targets in [0, V), with -100 at the rows in `ignored`; some targets in the short last chunk. */
@@ -104,6 +113,23 @@ describe.skipIf(!engine)('chunked cross-entropy vs the CPU reference', () => {
       const targets = makeTargets(N, V, [0, 5, 16]);
       const want = reference(logits, targets, N, V);
       const got = await gpuCrossEntropy(e, logits, targets, N, V, chunk, layout);
+      expect(mismatches(got.lse, want.lse, 1e-5, 1e-6)).toBeNull();
+      expect(mismatches(got.loss, want.rows, 1e-5, 1e-5)).toBeNull();
+      expect(mismatches(got.stats, [want.loss, want.count, want.loss * want.count, 0], 1e-5, 1e-5)).toBeNull();
+      expect(mismatches(got.dlogits, want.dlogits, 1e-7, 1e-4)).toBeNull();
+    });
+  }
+
+  // Gemma 2's final-logit softcap (30 in the checkpoints): logits well inside and far beyond the cap.
+  const SOFTCAPS: [chunk: number, layout: Layout, scale: number, cap: number][] = [
+    [64, 'packed', 4, 30], [64, 'strided', 60, 30], [257, 'packed', 8, 2], [100, 'packed', 1e4, 5],
+  ];
+  for (const [chunk, layout, scale, cap] of SOFTCAPS) {
+    it(`softcap ${cap}: N=${N} V=${V} in chunks of ${chunk} (${layout}), logits in [-${scale}, ${scale})`, async () => {
+      const logits = rand(N * V, chunk + scale + cap, scale);
+      const targets = makeTargets(N, V, [0, 5, 16]);
+      const want = reference(logits, targets, N, V, 0.5, cap);
+      const got = await gpuCrossEntropy(e, logits, targets, N, V, chunk, layout, 0.5, cap);
       expect(mismatches(got.lse, want.lse, 1e-5, 1e-6)).toBeNull();
       expect(mismatches(got.loss, want.rows, 1e-5, 1e-5)).toBeNull();
       expect(mismatches(got.stats, [want.loss, want.count, want.loss * want.count, 0], 1e-5, 1e-5)).toBeNull();
@@ -143,5 +169,7 @@ describe.skipIf(!engine)('chunked cross-entropy vs the CPU reference', () => {
     await expect(prepareCrossEntropyChunk(e, { state, logits: g, targets: t, N: 4, V: 10, v0: 8, Vc: 4 })).rejects.toThrow(/outside the vocabulary/);
     await expect(prepareCrossEntropyChunk(e, { state, logits: g, targets: t, N: 4, V: 10, v0: 0, Vc: 4, ld: 3 })).rejects.toThrow(/row stride/);
     await expect(prepareCrossEntropyChunk(e, { state, logits: g, targets: t, N: 4, V: 10, v0: 0, Vc: 4 })).rejects.toThrow(/also an input/);
+    await expect(prepareCrossEntropyBackward(e, { logits: g, lse: t, stats: t, targets: t, N: 4, V: 10, v0: 0, Vc: 4, softcap: 0 }))
+      .rejects.toThrow(/softcap must be a positive/);
   });
 });

@@ -2,9 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/context';
 import { flatGrid } from '../../src/engine/kernels/common';
 import {
-  prepareAccumulate, prepareAdd, prepareCopy, prepareFill, prepareScale,
+  prepareAccumulate, prepareAdd, prepareCopy, prepareFill, prepareScale, prepareSoftcap, prepareSoftcapBackward,
 } from '../../src/engine/kernels/elementwise';
 import { residualBackward, residualForward } from '../../src/reference/ops/residual';
+import { softcapBackward, softcapForward } from '../../src/reference/ops/softcap';
 import { mismatches, rand, read, run, testEngine, upload } from './gpu';
 
 const engine = await testEngine();
@@ -60,6 +61,24 @@ describe.skipIf(!engine)('elementwise kernels vs the CPU reference', () => {
     });
   }
 
+  for (const [n, cap, scale] of [[1, 30, 4], [17, 2, 8], [257, 5, 1e4], [1000, 30, 60]]) {
+    it(`softcap ${cap} and its backward on n = ${n}, values in [-${scale}, ${scale})`, async () => {
+      const x = rand(n, n + cap, scale);
+      const dout = rand(n, n + 1);
+      const dx0 = rand(n, n + 2);
+      const [gy, gdout, gdx] = await Promise.all([upload(e, x, 'y'), upload(e, dout, 'dout'), upload(e, dx0, 'dx')]);
+      const want = new Float32Array(n);
+      softcapForward(want, x, n, cap);
+      run(e, await prepareSoftcap(e, { y: gy, n, cap }));
+      const got = await read(e, gy, n);
+      expect(mismatches(got, want, 1e-6 * cap, 1e-5)).toBeNull();
+      const dwant = Float32Array.from(dx0);
+      softcapBackward(dwant, dout, want, n, cap);
+      run(e, await prepareSoftcapBackward(e, { dx: gdx, dout: gdout, out: gy, n, cap }));
+      expect(mismatches(await read(e, gdx, n), dwant, 1e-6, 1e-5)).toBeNull();
+    });
+  }
+
   it('flat kernels run on a 2D grid when the workgroups exceed one dimension', async () => {
     const small = smallGridEngine(e, 4);
     const n = 257 * 10 + 5; // 11 workgroups of 256 -> a (4, 3) grid with one spare workgroup
@@ -81,5 +100,6 @@ describe.skipIf(!engine)('elementwise kernels vs the CPU reference', () => {
     await expect(prepareAccumulate(e, { y: g, x: g, n: 8 })).rejects.toThrow(/also an input/);
     await expect(prepareFill(e, { y: g, n: 9 })).rejects.toThrow(/needs 36 bytes/);
     await expect(prepareScale(e, { y: g, n: 0, alpha: 1 })).rejects.toThrow(/n must be a positive integer/);
+    await expect(prepareSoftcap(e, { y: g, n: 8, cap: 0 })).rejects.toThrow(/cap must be a positive/);
   });
 });

@@ -47,6 +47,30 @@ describe.skipIf(!engine)('embedding kernels vs the CPU reference', () => {
     });
   }
 
+  // Gemma's embedding multiplier: sqrt(hidden) as the checkpoint's dtype rounds it (bf16 sqrt(2304) = 48), and an odd one.
+  for (const scale of [48, Math.fround(Math.sqrt(17))]) {
+    it(`scale ${scale}: forward multiplies the rows, backward the gradient`, async () => {
+      const [N, C, V] = [17, 3, 257];
+      const table = rand(V * C, 21);
+      const tok = tokens(N, V, 22);
+      const dout = rand(N * C, 23);
+      const [gtable, gtok, gout, gdout, gdtable] = await Promise.all([
+        upload(e, table, 'table'), upload(e, asU32(tok), 'tokens'), upload(e, new Float32Array(N * C), 'out'),
+        upload(e, dout, 'dout'), upload(e, new Float32Array(V * C), 'dtable'),
+      ]);
+      const want = new Float32Array(N * C);
+      embeddingForward(want, table, tok, N, C, V);
+      for (let i = 0; i < want.length; i++) want[i] *= scale;
+      run(e, await prepareEmbeddingForward(e, { out: gout, table: gtable, tokens: gtok, N, C, V, scale }));
+      expect(mismatches(await read(e, gout, N * C), want, 0, 0)).toBeNull();
+      const dwant = new Float32Array(V * C);
+      embeddingBackward(dwant, dout, tok, N, C);
+      for (let i = 0; i < dwant.length; i++) dwant[i] *= scale;
+      run(e, await prepareEmbeddingBackward(e, { dtable: gdtable, dout: gdout, tokens: gtok, N, C, V, scale }));
+      expect(mismatches(await read(e, gdtable, V * C), dwant, 1e-6, 1e-5)).toBeNull();
+    });
+  }
+
   it('a token outside [0, V) gives a zero row and no out-of-bounds read; the backward skips it', async () => {
     const [N, C, V] = [5, 3, 4];
     const table = rand(V * C, 11);
@@ -73,5 +97,7 @@ describe.skipIf(!engine)('embedding kernels vs the CPU reference', () => {
     const t = await upload(e, new Uint32Array(4), 't');
     await expect(prepareEmbeddingForward(e, { out: g, table: g, tokens: t, N: 4, C: 3, V: 4 })).rejects.toThrow(/also an input/);
     await expect(prepareEmbeddingForward(e, { out: g, table: g, tokens: t, N: 4, C: 3, V: 5 })).rejects.toThrow(/table \(V, C\) = \(5, 3\)/);
+    const h = await upload(e, rand(12, 4), 'h');
+    await expect(prepareEmbeddingForward(e, { out: h, table: g, tokens: t, N: 4, C: 3, V: 4, scale: NaN })).rejects.toThrow(/scale must be a finite/);
   });
 });

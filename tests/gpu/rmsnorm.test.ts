@@ -13,8 +13,12 @@ const EPS = 1e-5;
 
 // [N, C]: C = 1 and C = 8192 (32 elements per thread), N = 257 rows.
 const CASES: [number, number][] = [[1, 1], [3, 17], [17, 257], [257, 3], [2, 8192]];
+// Gemma's (1 + w) gain on odd shapes, and per-head q/k norm: N * H rows of head_dim (the heads of a
+// token are contiguous), e.g. 5 tokens x 3 heads, 7 tokens x 2 heads, 3 tokens x 6 heads.
+const PLUS_ONE_CASES: [number, number][] = [[1, 1], [3, 17], [17, 257]];
+const HEAD_NORM_CASES: [number, number][] = [[5 * 3, 16], [7 * 2, 64], [3 * 6, 128], [2 * 5, 256]];
 
-async function check(e: Engine, N: number, C: number, seed: number) {
+async function check(e: Engine, N: number, C: number, seed: number, plusOne = false) {
   const inp = rand(N * C, seed, 2);
   const weight = rand(C, seed + 1, 1.5);
   const dout = rand(N * C, seed + 2);
@@ -26,17 +30,17 @@ async function check(e: Engine, N: number, C: number, seed: number) {
   ]);
   const out = new Float32Array(N * C);
   const rstd = new Float32Array(N);
-  rmsnormForward(out, rstd, inp, weight, N, C, EPS);
-  run(e, await prepareRmsnormForward(e, { out: gout, rstd: grstd, inp: gin, weight: gw, N, C, eps: EPS }));
+  rmsnormForward(out, rstd, inp, weight, N, C, EPS, plusOne);
+  run(e, await prepareRmsnormForward(e, { out: gout, rstd: grstd, inp: gin, weight: gw, N, C, eps: EPS, plusOne }));
   expect(mismatches(await read(e, grstd, N), rstd, 1e-6, 1e-5)).toBeNull();
   expect(mismatches(await read(e, gout, N * C), out, 1e-5, 1e-5)).toBeNull();
 
   // backward accumulates into dinp (default) and dweight
   const dinp = Float32Array.from(dinp0);
   const dw = Float32Array.from(dw0);
-  rmsnormBackward(dinp, dw, dout, inp, weight, rstd, N, C);
+  rmsnormBackward(dinp, dw, dout, inp, weight, rstd, N, C, plusOne);
   run(e,
-    await prepareRmsnormBackward(e, { dinp: gdinp, dout: gdout, inp: gin, weight: gw, rstd: grstd, N, C }),
+    await prepareRmsnormBackward(e, { dinp: gdinp, dout: gdout, inp: gin, weight: gw, rstd: grstd, N, C, plusOne }),
     await prepareRmsnormBackwardWeight(e, { dweight: gdw, dout: gdout, inp: gin, rstd: grstd, N, C }));
   expect(mismatches(await read(e, gdinp, N * C), dinp, 1e-5, 1e-4)).toBeNull();
   expect(mismatches(await read(e, gdw, C), dw, 1e-5 * Math.sqrt(N), 1e-4)).toBeNull();
@@ -44,9 +48,9 @@ async function check(e: Engine, N: number, C: number, seed: number) {
   // overwrite
   const fresh = new Float32Array(N * C);
   const dwFresh = new Float32Array(C);
-  rmsnormBackward(fresh, dwFresh, dout, inp, weight, rstd, N, C);
+  rmsnormBackward(fresh, dwFresh, dout, inp, weight, rstd, N, C, plusOne);
   run(e,
-    await prepareRmsnormBackward(e, { dinp: gdinp, dout: gdout, inp: gin, weight: gw, rstd: grstd, N, C, accumulate: false }),
+    await prepareRmsnormBackward(e, { dinp: gdinp, dout: gdout, inp: gin, weight: gw, rstd: grstd, N, C, accumulate: false, plusOne }),
     await prepareRmsnormBackwardWeight(e, { dweight: gdw, dout: gdout, inp: gin, rstd: grstd, N, C, accumulate: false }));
   expect(mismatches(await read(e, gdinp, N * C), fresh, 1e-5, 1e-4)).toBeNull();
   expect(mismatches(await read(e, gdw, C), dwFresh, 1e-5 * Math.sqrt(N), 1e-4)).toBeNull();
@@ -91,6 +95,18 @@ describe.skipIf(!engine)('rmsnorm kernels vs the CPU reference', () => {
   for (const [N, C] of CASES) {
     it(`GPU-sized row workgroups: N=${N} C=${C}`, () => check(asGpu, N, C, N * 7 + C));
   }
+  for (const [N, C] of [...PLUS_ONE_CASES, ...HEAD_NORM_CASES]) {
+    it(`(1 + w) gain: N=${N} C=${C}, CPU- and GPU-sized row workgroups`, async () => {
+      await check(e, N, C, N * 13 + C, true);
+      await check(asGpu, N, C, N * 11 + C, true);
+    });
+  }
+  for (const [N, C] of HEAD_NORM_CASES) {
+    it(`per-head norm rows (w gain): N*H=${N} C=${C}, CPU- and GPU-sized row workgroups`, async () => {
+      await check(e, N, C, N * 3 + C);
+      await check(asGpu, N, C, N * 9 + C);
+    });
+  }
 
   it('rows on a 2D grid (small maxComputeWorkgroupsPerDimension)', async () => {
     const small: Engine = { ...e, gpu: { ...e.gpu, limits: { ...e.gpu.limits, maxComputeWorkgroupsPerDimension: 4 } } };
@@ -117,5 +133,11 @@ describe.skipIf(!treeEngine)('rmsnorm kernels without subgroups (the fallback)',
   for (const [N, C] of CASES) {
     it(`forward, backward, weight gradient: N=${N} C=${C} (tree reduction)`, () => check(e, N, C, N * 17 + C));
     it(`... with GPU-sized row workgroups: N=${N} C=${C}`, () => check(asGpu, N, C, N * 5 + C));
+  }
+  for (const [N, C] of [...PLUS_ONE_CASES, ...HEAD_NORM_CASES]) {
+    it(`(1 + w) gain: N=${N} C=${C} (tree reduction), CPU- and GPU-sized row workgroups`, async () => {
+      await check(e, N, C, N * 19 + C, true);
+      await check(asGpu, N, C, N * 23 + C, true);
+    });
   }
 });

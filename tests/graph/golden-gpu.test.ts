@@ -15,3 +15,17 @@ describe.skipIf(!gpu)('WebGPU training graph vs PyTorch golden (llama-tiny)', ()
     expect(comparisons).toHaveLength(63);
   });
 });
+
+describe.skipIf(!gpu)('WebGPU training graph vs PyTorch golden (Qwen3 and Gemma 3)', () => {
+  // qwen3-tiny: GQA 4/2, head_dim 16 with hidden 32, q/k norms, tied. gemma3-tiny: GQA 4/1, (1 + w)
+  // sandwich norms, GeGLU, scaled embeddings, query_pre_attn_scalar, a window of 4 < T = 12 on
+  // sliding layers with their own RoPE base, and a full layer (scripts/golden/make_golden.py).
+  for (const [name, tensors] of [['qwen3-tiny', 63], ['gemma3-tiny', 91]] as const) {
+    it(`${name}: logits, loss, every LoRA gradient, one AdamW step and the loss after it`, async () => {
+      const c = await loadGoldenCase(`tests/fixtures/golden/${name}`);
+      const comparisons = await checkGolden(c, await gpuGoldenEngine.run(c));
+      expect(comparisons.filter((x) => !x.ok).map(formatComparison)).toEqual([]);
+      expect(comparisons).toHaveLength(tensors);
+    });
+  }
+});

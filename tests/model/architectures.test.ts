@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { attentionScale, layerRope, layerWindow, ropeSpecsByLayer } from '../../src/config/architecture-features';
 import { checkSequenceLength, SUPPORTED_ARCHITECTURES } from '../../src/config/architectures';
 import { ModelConfigError } from '../../src/config/model-config-error';
 import { parseModelConfig, ropeSpecOf } from '../../src/config/model-config';
@@ -41,6 +42,10 @@ const MISTRAL_7B_V01 = {
   rms_norm_eps: 1e-5, sliding_window: 4096, tie_word_embeddings: false, hidden_act: 'silu', torch_dtype: 'bfloat16',
 };
 const MISTRAL_7B_V03 = { ...MISTRAL_7B_V01, vocab_size: 32768, rope_theta: 1000000, sliding_window: null };
+const fixture = (name: string) => JSON.parse(readFileSync(`tests/fixtures/configs/${name}.json`, 'utf8'));
+const QWEN3_06B = fixture('qwen3-0.6b');
+const GEMMA3_1B = fixture('gemma-3-1b-it');
+const GEMMA3_270M = fixture('gemma-3-270m');
 
 describe('config.json of the supported families', () => {
   it.each([
@@ -50,7 +55,11 @@ describe('config.json of the supported families', () => {
     ['TinyLlama-1.1B', TINYLLAMA, 1_100_048_384],
     ['Mistral-7B-v0.1', MISTRAL_7B_V01, 7_241_732_096],
     ['Mistral-7B-v0.3', MISTRAL_7B_V03, 7_248_023_552],
-    ['Llama-2-7B', JSON.parse(readFileSync('tests/fixtures/configs/llama-2-7b.json', 'utf8')), 6_738_415_616],
+    ['Llama-2-7B', fixture('llama-2-7b'), 6_738_415_616],
+    // Qwen3: q_norm/k_norm (head_dim 128) per layer, tied. Gemma 3: four norms + q/k norms per layer, tied.
+    ['Qwen3-0.6B', QWEN3_06B, 596_049_920],
+    ['Gemma-3-1B', GEMMA3_1B, 999_885_952],
+    ['Gemma-3-270M', GEMMA3_270M, 268_098_176], // the model card's "268M" (170M embeddings + 100M blocks)
   ])('%s parses and counts its published parameters', (_, json, params) => {
     expect(countBaseParams(parseModelConfig(json))).toBe(params);
   });
@@ -73,8 +82,46 @@ describe('config.json of the supported families', () => {
     expect(parseModelConfig({ ...TINYLLAMA, rope_scaling: { type: 'dynamic', factor: 2 } }).ropeScaling).toBeNull();
   });
 
+  it('reads the Qwen3 features', () => {
+    const q = parseModelConfig(QWEN3_06B);
+    expect(q).toMatchObject({ architecture: 'Qwen3ForCausalLM', modelType: 'qwen3', headDim: 128, qkNorm: true, tieWordEmbeddings: true, attentionBias: false, slidingWindow: null });
+    expect(q.normPlusOne ?? false).toBe(false);
+    expect(q.sandwichNorms ?? false).toBe(false);
+    expect(q.mlpActivation ?? 'silu').toBe('silu');
+    expect(q.embedScale ?? 1).toBe(1);
+    expect(attentionScale(q)).toBe(1 / Math.sqrt(128)); // head_dim 128 != hidden 1024 / 16 heads
+    expect(layerWindow(q, 0)).toBeNull();
+    expect(ropeSpecsByLayer(q).specs).toEqual([{ theta: 1000000, scaling: null }]);
+  });
+
+  it('reads the Gemma 3 features: sandwich (1 + w) norms, GeGLU, scaled embeddings, local and global layers', () => {
+    const g = parseModelConfig(GEMMA3_1B);
+    expect(g).toMatchObject({
+      architecture: 'Gemma3ForCausalLM', modelType: 'gemma3_text', headDim: 256, numKvHeads: 1, qkNorm: true, normPlusOne: true,
+      sandwichNorms: true, mlpActivation: 'gelu_tanh', queryPreAttnScalar: 256, slidingWindow: 512, localRopeTheta: 10000,
+      ropeTheta: 1000000, tieWordEmbeddings: true, attnLogitSoftcap: null, finalLogitSoftcap: null, eosTokenId: [1, 106],
+    });
+    // sqrt(1152) = 33.94 rounded to bfloat16 (the checkpoint's dtype), as transformers computes it
+    expect(g.embedScale).toBe(34);
+    // sliding_window_pattern 6: every sixth layer is global
+    const full = g.layerTypes!.flatMap((t, i) => (t === 'full' ? [i] : []));
+    expect(full).toEqual([5, 11, 17, 23]);
+    expect(layerWindow(g, 0)).toBe(512);
+    expect(layerWindow(g, 5)).toBeNull();
+    expect(layerRope(g, 0)).toEqual({ theta: 10000, scaling: null });
+    expect(layerRope(g, 5)).toEqual({ theta: 1000000, scaling: null });
+    expect(ropeSpecsByLayer(g).specs.length).toBe(2);
+
+    const small = parseModelConfig(GEMMA3_270M); // layer_types written out
+    expect(small.layerTypes).toEqual(Array.from({ length: 18 }, (_, i) => ((i + 1) % 6 ? 'sliding' : 'full')));
+    expect(small.embedScale).toBe(25.25); // sqrt(640) = 25.30 in bfloat16
+    expect(parseModelConfig({ ...GEMMA3_270M, torch_dtype: 'float32' }).embedScale).toBe(Math.fround(Math.sqrt(640)));
+  });
+
   it('lists every supported architecture', () => {
-    expect(SUPPORTED_ARCHITECTURES.map((a) => a.architecture)).toEqual(['LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM']);
+    expect(SUPPORTED_ARCHITECTURES.map((a) => a.architecture)).toEqual([
+      'LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM', 'Qwen3ForCausalLM', 'Gemma3ForCausalLM', 'Gemma2ForCausalLM',
+    ]);
   });
 });
 
@@ -84,7 +131,8 @@ describe('refused configs, each with its message', () => {
     ['GPT-NeoX (Pythia)', { architectures: ['GPTNeoXForCausalLM'], model_type: 'gpt_neox', hidden_size: 512 }, /architecture "GPTNeoXForCausalLM" \(model_type "gpt_neox"\) is not supported; supported: LlamaForCausalLM \(Llama 1\/2\/3, SmolLM, SmolLM2, TinyLlama\), MistralForCausalLM \(Mistral\), Qwen2ForCausalLM \(Qwen2, Qwen2.5\)/],
     ['Mixtral (MoE)', { ...MISTRAL_7B_V01, architectures: ['MixtralForCausalLM'], model_type: 'mixtral', num_local_experts: 8 }, /"MixtralForCausalLM".*not supported; supported: LlamaForCausalLM/],
     ['experts on a supported class', { ...QWEN25_05B, num_experts: 60 }, /"num_experts": 60 describes a mixture-of-experts model/],
-    ['Qwen3 (q/k norms)', { ...QWEN25_05B, architectures: ['Qwen3ForCausalLM'], model_type: 'qwen3' }, /"Qwen3ForCausalLM".*not supported/],
+    ['Gemma 3 with exact GELU', { ...GEMMA3_1B, hidden_activation: 'gelu' }, /hidden_act "gelu" is not supported on Gemma3ForCausalLM \(its MLP is gelu_pytorch_tanh \(GeGLU\)\)/],
+    ['Gemma 3 layer_types of the wrong length', { ...GEMMA3_270M, layer_types: ['full_attention'] }, /layer_types has 1 entries for 18 layers/],
     ['a model_type without architectures', { model_type: 'phi3', hidden_size: 8 }, /model_type "phi3" is not supported; supported:/],
     ['inconsistent class and type', { ...TINYLLAMA, model_type: 'qwen2' }, /"LlamaForCausalLM" does not match model_type "qwen2"/],
     ['hidden_size 10^9', { ...TINYLLAMA, hidden_size: 1e9 }, /hidden_size 1000000000 is beyond any real model \(at most 65536\)/],
@@ -103,10 +151,10 @@ describe('refused configs, each with its message', () => {
     expect(bad(json)).toThrow(message);
   });
 
-  it('refuses a sequence longer than max_position_embeddings or an active sliding window', () => {
+  it('refuses a sequence longer than max_position_embeddings; a sliding window is applied, not refused', () => {
     expect(() => checkSequenceLength(parseModelConfig(TINYLLAMA), 4096)).toThrow(/maxSeqLen 4096 is longer than the model's max_position_embeddings \(2048\)/);
-    expect(() => checkSequenceLength(parseModelConfig(MISTRAL_7B_V01), 8192)).toThrow(/longer than the sliding attention window \(4096\) of this MistralForCausalLM/);
-    expect(() => checkSequenceLength(parseModelConfig(MISTRAL_7B_V01), 4096)).not.toThrow();
+    expect(() => checkSequenceLength(parseModelConfig(MISTRAL_7B_V01), 8192)).not.toThrow();
+    expect(() => checkSequenceLength(parseModelConfig(GEMMA3_1B), 4096)).not.toThrow(); // window 512
     expect(() => checkSequenceLength(parseModelConfig(MISTRAL_7B_V03), 8192)).not.toThrow();
   });
 });

@@ -1,12 +1,14 @@
 import type { DropoutMask } from '../../src/core/rng';
 import { describe, expect, it } from 'vitest';
-import { attentionBackward, attentionForward } from '../../src/reference/ops/attention';
+import { attentionBackward, attentionForward, type AttentionOptions } from '../../src/reference/ops/attention';
 import { crossEntropyBackward, crossEntropyForward } from '../../src/reference/ops/cross-entropy';
 import { embeddingBackward, embeddingForward } from '../../src/reference/ops/embedding';
+import { gegluBackward, gegluForward } from '../../src/reference/ops/geglu';
 import { linearBackward, linearForward } from '../../src/reference/ops/linear';
 import { loraBackward, loraForward } from '../../src/reference/ops/lora';
 import { residualBackward, residualForward } from '../../src/reference/ops/residual';
 import { rmsnormBackward, rmsnormForward } from '../../src/reference/ops/rmsnorm';
+import { softcapBackward, softcapForward } from '../../src/reference/ops/softcap';
 import { ropeBackward, ropeForward, ropeTables } from '../../src/reference/ops/rope';
 import { swigluBackward, swigluForward } from '../../src/reference/ops/swiglu';
 import { dot, expectGradMatchesFd, randArray, rng } from './helpers';
@@ -46,18 +48,26 @@ describe('op backward vs finite differences (float64)', () => {
     });
   }
 
-  it('rmsnorm: dinp, dweight', () => {
-    const rand = rng(3);
-    const [N, C, eps] = [3, 13, 1e-5];
-    const x = randArray(rand, N * C), w = randArray(rand, C), R = randArray(rand, N * C);
-    const L = () => { const o = new F64(N * C); rmsnormForward(o, null, x, w, N, C, eps); return dot(o, R); };
-    const o = new F64(N * C), rstd = new F64(N);
-    rmsnormForward(o, rstd, x, w, N, C, eps);
-    const dx = new F64(N * C), dw = new F64(C);
-    rmsnormBackward(dx, dw, R, x, w, rstd, N, C);
-    expectGradMatchesFd('rmsnorm dx', L, x, dx, all(N * C));
-    expectGradMatchesFd('rmsnorm dw', L, w, dw, all(C));
-  });
+  for (const plusOne of [false, true]) {
+    it(`rmsnorm: dinp, dweight${plusOne ? ' with (1 + w)' : ''}`, () => {
+      const rand = rng(3);
+      const [N, C, eps] = [3, 13, 1e-5];
+      const x = randArray(rand, N * C), w = randArray(rand, C), R = randArray(rand, N * C);
+      const L = () => { const o = new F64(N * C); rmsnormForward(o, null, x, w, N, C, eps, plusOne); return dot(o, R); };
+      const o = new F64(N * C), rstd = new F64(N);
+      rmsnormForward(o, rstd, x, w, N, C, eps, plusOne);
+      const dx = new F64(N * C), dw = new F64(C);
+      rmsnormBackward(dx, dw, R, x, w, rstd, N, C, plusOne);
+      expectGradMatchesFd('rmsnorm dx', L, x, dx, all(N * C));
+      expectGradMatchesFd('rmsnorm dw', L, w, dw, all(C));
+      if (plusOne) {
+        // (1 + w) with w stored is the plain norm with weight 1 + w
+        const o1 = new F64(N * C);
+        rmsnormForward(o1, null, x, w.map((wi) => 1 + wi), N, C, eps);
+        for (let i = 0; i < N * C; i++) expect(o[i]).toBeCloseTo(o1[i], 14);
+      }
+    });
+  }
 
   it('rope: dinp, and the forward is the HF rotate-half formula', () => {
     const rand = rng(4);
@@ -97,6 +107,85 @@ describe('op backward vs finite differences (float64)', () => {
       expectGradMatchesFd('attention dv', L, v, dv, all(v.length));
     });
   }
+
+  const attnVariants: [string, AttentionOptions][] = [
+    ['window 2', { window: 2 }],
+    ['window 1', { window: 1 }],
+    ['window >= T', { window: 9 }],
+    ['softcap 1.5, scale 0.3', { softcap: 1.5, scale: 0.3 }],
+    ['window 3 + softcap 2', { window: 3, softcap: 2 }],
+  ];
+  for (const [name, opts] of attnVariants) {
+    it(`attention: dq, dk, dv with ${name}`, () => {
+      const rand = rng(11);
+      const [B, T, H, KV, D] = [2, 6, 4, 2, 4];
+      const q = randArray(rand, B * T * H * D, 2), k = randArray(rand, B * T * KV * D, 2), v = randArray(rand, B * T * KV * D);
+      const R = randArray(rand, B * T * H * D);
+      const fwd = (o: Float64Array, a: Float64Array) => attentionForward(o, a, q, k, v, B, T, H, KV, D, opts);
+      const L = () => { const o = new F64(q.length), a = new F64(B * H * T * T); fwd(o, a); return dot(o, R); };
+      const o = new F64(q.length), att = new F64(B * H * T * T);
+      fwd(o, att);
+      const dq = new F64(q.length), dk = new F64(k.length), dv = new F64(v.length);
+      attentionBackward(dq, dk, dv, R, q, k, v, att, B, T, H, KV, D, opts);
+      expectGradMatchesFd('attention dq', L, q, dq, all(q.length));
+      expectGradMatchesFd('attention dk', L, k, dk, all(k.length));
+      expectGradMatchesFd('attention dv', L, v, dv, all(v.length));
+      // the window: row i attends exactly to i - window < j <= i
+      const w = opts.window ?? T;
+      for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) {
+        const p = att[i * T + j];
+        if (j <= i && j > i - w) expect(p).toBeGreaterThan(0);
+        else expect(p).toBe(0);
+      }
+      if (w === 1) for (let d = 0; d < q.length; d++) expect(dq[d]).toBe(0); // one key: softmax is constant
+    });
+  }
+
+  it('attention: default options are bit-identical to explicit defaults and window >= T', () => {
+    const rand = rng(12);
+    const [B, T, H, KV, D] = [1, 5, 2, 1, 3];
+    const q = Float32Array.from(randArray(rand, B * T * H * D)), k = Float32Array.from(randArray(rand, B * T * KV * D));
+    const v = Float32Array.from(randArray(rand, B * T * KV * D));
+    const run = (opts?: AttentionOptions) => {
+      const o = new Float32Array(q.length), a = new Float32Array(B * H * T * T);
+      attentionForward(o, a, q, k, v, B, T, H, KV, D, opts);
+      return [...o, ...a];
+    };
+    const base = run();
+    expect(run({ scale: 1 / Math.sqrt(D), window: null, softcap: null })).toEqual(base);
+    expect(run({ window: T })).toEqual(base);
+    expect(run({ window: 1000 })).toEqual(base);
+  });
+
+  it('geglu: dgate, dup, and gelu_tanh values', () => {
+    const rand = rng(13);
+    const N = 17;
+    const g = randArray(rand, N, 4), u = randArray(rand, N), R = randArray(rand, N);
+    const L = () => { const o = new F64(N); gegluForward(o, g, u, N); return dot(o, R); };
+    const dg = new F64(N), du = new F64(N);
+    gegluBackward(dg, du, R, g, u, N);
+    expectGradMatchesFd('geglu dgate', L, g, dg, all(N));
+    expectGradMatchesFd('geglu dup', L, u, du, all(N));
+    // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) in Python float64 (torch's approximate='tanh' formula)
+    const xs = Float64Array.from([-3, -1, 0.5, 2]), ones = new F64(4).fill(1), o = new F64(4);
+    gegluForward(o, xs, ones, 4);
+    const want = [-0.0036373920817729943, -0.15880800939172324, 0.34571400982514394, 1.954597694087775];
+    for (let i = 0; i < 4; i++) expect(o[i]).toBeCloseTo(want[i], 12);
+  });
+
+  it('softcap: dx from the output', () => {
+    const rand = rng(14);
+    const [N, cap] = [19, 2.5];
+    const x = randArray(rand, N, 8), R = randArray(rand, N);
+    const L = () => { const o = new F64(N); softcapForward(o, x, N, cap); return dot(o, R); };
+    const o = new F64(N);
+    softcapForward(o, x, N, cap);
+    for (let i = 0; i < N; i++) expect(Math.abs(o[i])).toBeLessThan(cap);
+    const dx = new F64(N).fill(0.25); // accumulates
+    softcapBackward(dx, R, o, N, cap);
+    for (let i = 0; i < N; i++) dx[i] -= 0.25;
+    expectGradMatchesFd('softcap dx', L, x, dx, all(N));
+  });
 
   it('swiglu: dgate, dup', () => {
     const rand = rng(6);

@@ -45,3 +45,36 @@ describe('CPU reference vs PyTorch golden (llama-tiny)', () => {
     }
   });
 });
+
+// Qwen3 (q/k norms, head_dim != hidden / heads, tied head with LoRA) and Gemma 3 (sandwich (1 + w)
+// norms, GeGLU, scaled embeddings, query_pre_attn_scalar, sliding and full layers with their own
+// RoPE bases): scripts/golden/make_golden.py writes these with plain torch autograd.
+describe.each([
+  ['qwen3-tiny', 2, { qkNorm: true, tieWordEmbeddings: true, headDim: 16, hiddenSize: 32 }],
+  ['gemma3-tiny', 3, { qkNorm: true, normPlusOne: true, sandwichNorms: true, mlpActivation: 'gelu_tanh', queryPreAttnScalar: 24, slidingWindow: 4, localRopeTheta: 10000 }],
+] as const)('CPU reference vs PyTorch golden (%s)', (name, layers, features) => {
+  let g: GoldenCase;
+  beforeAll(async () => {
+    g = await loadGoldenCase(`tests/fixtures/golden/${name}`);
+  });
+
+  it('parses into the architecture features it tests, with LoRA on every linear layer and the tied head', () => {
+    expect(g.config).toMatchObject(features);
+    expect(g.config.numLayers).toBe(layers);
+    expect(g.adapter.tensors.length).toBe(layers * 7 + 1);
+    expect(g.adapter.tensors.every((t) => t.B.some((x) => x !== 0))).toBe(true);
+    expect(g.targets.some((t) => t === -100)).toBe(true);
+    if (g.config.slidingWindow) {
+      expect(g.T).toBeGreaterThanOrEqual(2 * g.config.slidingWindow);
+      expect(new Set(g.config.layerTypes)).toEqual(new Set(['full', 'sliding']));
+    }
+  });
+
+  it('matches logits, loss, every LoRA gradient, one AdamW step and the loss after it', async () => {
+    const comparisons = await checkGolden(g, await cpuGoldenEngine.run(g));
+    expect(comparisons.filter((x) => !x.ok).map(formatComparison)).toEqual([]);
+    expect(comparisons.length).toBe(2 + 2 * 2 * (layers * 7 + 1) + 1);
+    const worst = (re: RegExp) => Math.max(...comparisons.filter((x) => re.test(x.name)).map((x) => x.maxAbs));
+    console.log(`golden ${name} (cpu): logits max |diff| ${worst(/^logits$/).toExponential(2)}, grads ${worst(/\.grad$/).toExponential(2)}`);
+  });
+});

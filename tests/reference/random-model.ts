@@ -1,3 +1,4 @@
+import { headNormNames, layerNormNames, type ArchitectureFeatures } from '../../src/config/architecture-features';
 import type { ModelConfig } from '../../src/config/model-config';
 import { MODULE_NAMES, modulePath, moduleShape } from '../../src/config/lora-targets';
 import type { LoraWeights, RefModel } from '../../src/reference/index';
@@ -18,6 +19,8 @@ export interface TinySpec {
   bias: boolean;
   B: number;
   T: number;
+  /** Architecture features (Qwen3, Gemma) on top of the Llama decoder, and the window of sliding layers. */
+  features?: ArchitectureFeatures & { slidingWindow?: number; modelType?: string };
 }
 
 export function tinyConfig(s: TinySpec): ModelConfig {
@@ -35,6 +38,7 @@ export function tinyConfig(s: TinySpec): ModelConfig {
     maxPositionEmbeddings: 64,
     tieWordEmbeddings: s.tied,
     attentionBias: s.bias,
+    ...s.features,
   };
 }
 
@@ -52,9 +56,10 @@ export function tinyProblem(s: TinySpec): { model: RefModel; lora: LoraWeights; 
     weights.set(name, a);
   };
   put('model.embed_tokens.weight', c.vocabSize * c.hiddenSize, 1);
+  const normOffset = c.normPlusOne ? 0 : 1; // Gemma stores w - 1
   for (let l = 0; l < c.numLayers; l++) {
-    put(`model.layers.${l}.input_layernorm.weight`, c.hiddenSize, 0.2, 1);
-    put(`model.layers.${l}.post_attention_layernorm.weight`, c.hiddenSize, 0.2, 1);
+    for (const n of layerNormNames(c)) put(`model.layers.${l}.${n}`, c.hiddenSize, 0.2, normOffset);
+    for (const n of headNormNames(c)) put(`model.layers.${l}.${n}`, c.headDim, 0.2, normOffset);
     for (const m of MODULE_NAMES) {
       if (m === 'lm_head') continue;
       const { in: In, out: Out } = moduleShape(m, c);
@@ -62,7 +67,7 @@ export function tinyProblem(s: TinySpec): { model: RefModel; lora: LoraWeights; 
       if (s.bias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) put(`${modulePath(m, l)}.bias`, Out, 0.3);
     }
   }
-  put('model.norm.weight', c.hiddenSize, 0.2, 1);
+  put('model.norm.weight', c.hiddenSize, 0.2, normOffset);
   if (!s.tied) put('lm_head.weight', c.vocabSize * c.hiddenSize, 1.5 / Math.sqrt(c.hiddenSize));
 
   const lora: LoraWeights = new Map();
@@ -89,4 +94,30 @@ export const SPECS: TinySpec[] = [
   { seed: 12, hidden: 20, heads: 6, kvHeads: 3, headDim: 2, ffn: 9, vocab: 23, layers: 1, tied: true, bias: false, B: 1, T: 5 },
   { seed: 13, hidden: 14, heads: 2, kvHeads: 2, headDim: 6, ffn: 11, vocab: 31, layers: 2, tied: true, bias: true, B: 2, T: 1 },
   { seed: 14, hidden: 10, heads: 4, kvHeads: 1, headDim: 4, ffn: 7, vocab: 19, layers: 2, tied: false, bias: false, B: 2, T: 4 },
+];
+
+/**
+ * Qwen3- and Gemma-like models: q/k norms with head_dim != hidden / heads; Gemma 3's (1 + w) sandwich
+ * norms, GeGLU, scaled embeddings, query_pre_attn_scalar, a sliding layer (window < T) and a full one
+ * with their own RoPE bases; Gemma 2's attention and final-logit softcaps (small caps so they bend).
+ */
+export const ARCH_SPECS: (TinySpec & { name: string })[] = [
+  {
+    name: 'qwen3-like', seed: 21, hidden: 10, heads: 4, kvHeads: 2, headDim: 4, ffn: 9, vocab: 19, layers: 2, tied: true, bias: false, B: 2, T: 5,
+    features: { modelType: 'qwen3', qkNorm: true },
+  },
+  {
+    name: 'gemma3-like', seed: 22, hidden: 12, heads: 4, kvHeads: 1, headDim: 6, ffn: 10, vocab: 23, layers: 2, tied: true, bias: false, B: 2, T: 6,
+    features: {
+      modelType: 'gemma3_text', qkNorm: true, normPlusOne: true, sandwichNorms: true, mlpActivation: 'gelu_tanh', embedScale: Math.fround(Math.sqrt(12)),
+      queryPreAttnScalar: 9, slidingWindow: 2, layerTypes: ['sliding', 'full'], localRopeTheta: 100, attnLogitSoftcap: null, finalLogitSoftcap: null,
+    },
+  },
+  {
+    name: 'gemma2-like (softcaps)', seed: 23, hidden: 8, heads: 2, kvHeads: 1, headDim: 4, ffn: 11, vocab: 17, layers: 2, tied: false, bias: false, B: 2, T: 6,
+    features: {
+      modelType: 'gemma2', normPlusOne: true, sandwichNorms: true, mlpActivation: 'gelu_tanh', embedScale: Math.fround(Math.sqrt(8)),
+      queryPreAttnScalar: 3, slidingWindow: 3, layerTypes: ['full', 'sliding'], attnLogitSoftcap: 0.7, finalLogitSoftcap: 1.5,
+    },
+  },
 ];

@@ -5,7 +5,8 @@
  *   1. dvec (B, H, T) = rowsum(dout * out)                         one thread per row
  *   2. dq   (B, T, H, D)                                           one workgroup per (query block, head, batch)
  *   3. dk, dv (B, T, KV, D), summed over the H/KV heads of a group  one workgroup per (key block, KV head, batch)
- * Probabilities are recomputed from the forward's lse, so no (B, H, T, T) matrix exists.
+ * Probabilities are recomputed from the forward's lse, so no (B, H, T, T) matrix exists. The score
+ * variant (scale, window, softcap: AttentionVariant in attention-forward.ts) must be the forward's.
  *
  * dq, dk, dv are OVERWRITTEN by default (unlike the reference, which accumulates): every element is
  * written, so the graph needs no zeroing. `accumulate: true` adds onto them instead.
@@ -15,10 +16,13 @@ import rows from '../../../shaders/lib/attention_rows.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
 import { checkNoAlias, flatGrid, makeOp, resolveBindings, type BufferRef, type PreparedOp } from './common';
-import { adapterKind, attentionParams, attentionTiles, checkAttentionShape, type AttentionShape } from './attention-forward';
+import {
+  adapterKind, attentionParams, attentionTiles, attentionVariantConstants, checkAttentionShape, ATTENTION_VARIANT_WGSL,
+  type AttentionShape, type AttentionVariant,
+} from './attention-forward';
 
-/** The module: the shared shape uniform, q, k, v bindings and row readers, then this kernel. */
-const shader = `${rows}\n${body}`;
+/** The module: the variants, the shared shape uniform, q, k, v bindings and row readers, then this kernel. */
+const shader = `${ATTENTION_VARIANT_WGSL}\n${rows}\n${body}`;
 
 const DVEC = layoutSpec(['uniform', 'rw', 'read', 'read']);
 const DQ = layoutSpec(['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw']);
@@ -26,7 +30,7 @@ const DKDV = layoutSpec(['uniform', 'read', 'read', 'read', 'read', 'read', 'rea
 /** Threads per workgroup of the dvec entry point (DVEC_WG in the WGSL). */
 const WG = 64;
 
-export interface AttentionBackwardArgs extends AttentionShape {
+export interface AttentionBackwardArgs extends AttentionShape, AttentionVariant {
   /** (B, T, H, D), overwritten (or += with accumulate) */
   dq: BufferRef;
   /** (B, T, KV, D), overwritten (or += with accumulate) */
@@ -61,6 +65,7 @@ export async function prepareAttentionBackward(engine: Engine, a: AttentionBackw
   const s = checkAttentionShape(label, a);
   const tiles = attentionTiles(D, adapterKind(engine));
   const dkdv = tiles.dkdv;  // its RQ is not a constant of the dkdv entry point
+  const variant = attentionVariantConstants(label, a, D, T);  // not constants of the dvec entry point
   const [q, k, v, dout, out, lse, dvec, dq, dk, dv] = resolveBindings(engine, label, [
     { name: 'q', ref: a.q, bytes: s.qBytes, shape: s.qShape },
     { name: 'k', ref: a.k, bytes: s.kvBytes, shape: s.kvShape },
@@ -84,8 +89,8 @@ export async function prepareAttentionBackward(engine: Engine, a: AttentionBackw
     engine.pipelines.compute({ label: 'attention_backward', code: shader, entryPoint, constants, layout });
   const [pDvec, pDq, pDkdv] = await Promise.all([
     pipe('attention_bwd_dvec', { D }, DVEC),
-    pipe('attention_bwd_dq', { D, ...tiles.dq, ACCUMULATE: accumulate }, DQ),
-    pipe('attention_bwd_dkdv', { D, BR: dkdv.BR, BC: dkdv.BC, WG: dkdv.WG, RB: dkdv.RB, ACCUMULATE: accumulate }, DKDV),
+    pipe('attention_bwd_dq', { D, ...tiles.dq, ACCUMULATE: accumulate, ...variant }, DQ),
+    pipe('attention_bwd_dkdv', { D, BR: dkdv.BR, BC: dkdv.BC, WG: dkdv.WG, RB: dkdv.RB, ACCUMULATE: accumulate, ...variant }, DKDV),
   ]);
   const uniform = attentionParams(a);
   const ops: PreparedOp[] = [];

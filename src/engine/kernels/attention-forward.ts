@@ -3,23 +3,64 @@
  * as `attentionForward` in src/reference/ops/attention.ts but without the (B, H, T, T) matrix:
  *   out (B, T, H, D) = softmax(q k^T / sqrt(D) + causal mask) v,  query head h reads KV head h / (H/KV)
  *   lse (B, H, T)    = the per-row logsumexp of the scaled scores, kept for the backward
+ * with the score variants of `AttentionVariant` (Gemma 2/3): another scale, a sliding window (key
+ * tiles before a block's window are skipped, so the cost grows with the window, not with T), tanh
+ * soft-capping of the scores.
  * One workgroup per (query block, head, batch) runs an online softmax over key tiles staged in
  * workgroup memory (vec4 tiles, register-blocked products; the layout is in the WGSL header).
  * Buffers are contiguous, row-major, f32. The backward is in attention-backward.ts. Any head dim up
  * to ATTENTION_MAX_D works: tile rows are zero-padded to whole vec4s, so D % 4 != 0 (which config.ts
  * allows, and only test models have) takes the same path with a few zero lanes.
  *
- * Also home of what both directions share: the shape, the tile choice and the workspace sizes.
+ * Also home of what both directions (and decode) share: the shape, the score variants, the tile
+ * choice and the workspace sizes.
  */
 import body from '../../../shaders/attention_forward.wgsl?raw';
 import rows from '../../../shaders/lib/attention_rows.wgsl?raw';
+import tanhLib from '../../../shaders/lib/tanh.wgsl?raw';
+import variantLib from '../../../shaders/lib/attention_variant.wgsl?raw';
+import type { AttentionOptions } from '../../reference/ops/attention';
 import type { Engine } from '../context';
 import { isCpuAdapter } from '../device';
 import { layoutSpec } from '../pipelines';
 import { checkDims, checkNoAlias, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
 
-/** The module: the shared shape uniform, q, k, v bindings and row readers, then this kernel. */
-const shader = `${rows}\n${body}`;
+/** WGSL every attention kernel starts with: the overflow-safe tanh and the score variants. */
+export const ATTENTION_VARIANT_WGSL = `${tanhLib}\n${variantLib}`;
+
+/** The module: the variants, the shared shape uniform, q, k, v bindings and row readers, then this kernel. */
+const shader = `${ATTENTION_VARIANT_WGSL}\n${rows}\n${body}`;
+
+/**
+ * Score variants of every attention kernel, the reference's AttentionOptions (Gemma 2/3):
+ *   scale    multiplier of q.k, default 1/sqrt(D) (Gemma: query_pre_attn_scalar^-1/2)
+ *   window   sliding window: query i sees keys j with i - window < j <= i; null/absent: full causal
+ *   softcap  scores s -> softcap tanh(s / softcap) after scaling, before mask and softmax; null/absent: none
+ * The backward must get the forward's variant.
+ */
+export type AttentionVariant = AttentionOptions;
+
+/**
+ * The override constants (SCALE, WINDOW, SOFTCAP in lib/attention_variant.wgsl) of a variant: only
+ * those that differ from the default, so the default pipelines stay the very same ones. A window of
+ * `span` keys or more (T, or the cache length for decode) is full causal attention and is dropped.
+ */
+export function attentionVariantConstants(label: string, v: AttentionVariant, D: number, span: number): Record<string, number> {
+  const c: Record<string, number> = {};
+  if (v.scale !== undefined && v.scale !== 1 / Math.sqrt(D)) {
+    if (!(Number.isFinite(v.scale) && v.scale > 0)) throw new RangeError(`${label}: scale must be a positive number, got ${v.scale}`);
+    c.SCALE = v.scale;
+  }
+  if (v.window != null) {
+    if (!(Number.isSafeInteger(v.window) && v.window >= 1)) throw new RangeError(`${label}: window must be an integer >= 1, got ${v.window}`);
+    if (v.window < span) c.WINDOW = v.window;
+  }
+  if (v.softcap != null) {
+    if (!(Number.isFinite(v.softcap) && v.softcap > 0)) throw new RangeError(`${label}: softcap must be a positive number, got ${v.softcap}`);
+    c.SOFTCAP = v.softcap;
+  }
+  return c;
+}
 
 export interface AttentionShape {
   B: number;
@@ -165,7 +206,7 @@ export function attentionParams(s: AttentionShape): ArrayBuffer {
 
 const FORWARD = layoutSpec(['uniform', 'read', 'read', 'read', 'rw', 'rw']);
 
-export interface AttentionForwardArgs extends AttentionShape {
+export interface AttentionForwardArgs extends AttentionShape, AttentionVariant {
   /** (B, T, H, D), overwritten */
   out: BufferRef;
   /** (B, H, T), overwritten: per-row logsumexp for the backward */
@@ -184,6 +225,7 @@ export async function prepareAttentionForward(engine: Engine, a: AttentionForwar
   const label = a.label ?? `attention fwd B${B} T${T} H${H} KV${KV} D${D}`;
   const s = checkAttentionShape(label, a);
   const tile = attentionTiles(D, adapterKind(engine)).fwd;
+  const variant = attentionVariantConstants(label, a, D, T);
   const b = resolveBindings(engine, label, [
     { name: 'q', ref: a.q, bytes: s.qBytes, shape: s.qShape },
     { name: 'k', ref: a.k, bytes: s.kvBytes, shape: s.kvShape },
@@ -195,7 +237,7 @@ export async function prepareAttentionForward(engine: Engine, a: AttentionForwar
   checkNoAlias(label, b[4], b.slice(0, 4));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
     label: 'attention_forward', code: shader, entryPoint: 'attention_forward',
-    constants: { D, ...tile }, layout: FORWARD,
+    constants: { D, ...tile, ...variant }, layout: FORWARD,
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout, uniform: attentionParams(a),

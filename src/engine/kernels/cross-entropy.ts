@@ -13,11 +13,21 @@
  *             when count = 0). It overwrites: unlike the reference it does not accumulate.
  * The mean loss stays on the GPU (stats[0]); read it back once per logging interval. A target
  * outside [0, V) other than -100 is treated as ignored on the GPU: validate targets on the CPU.
+ *
+ * Final-logit soft-capping (Gemma 2): with `softcap` on the chunk and backward ops, each logit z is
+ * read as c = softcap tanh(z / softcap), so the loss and lse are those of the capped logits (the
+ * reference: softcapForward, then crossEntropyForward), and the backward writes the gradient wrt the
+ * RAW logits, dz = dc (1 - (c / softcap)^2) (crossEntropyBackward, then softcapBackward). The LM
+ * head's matmul needs no change; the finalize has no softcap argument.
  */
-import shader from '../../../shaders/cross_entropy.wgsl?raw';
+import body from '../../../shaders/cross_entropy.wgsl?raw';
+import tanhLib from '../../../shaders/lib/tanh.wgsl?raw';
 import type { Engine } from '../context';
 import { checkDims, checkNoAlias, flatGrid, FLAT_WG, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
 import { layoutSpec } from '../pipelines';
+
+/** The module: the overflow-safe tanh (for the softcap), then the kernels. */
+const shader = `${tanhLib}\n${body}`;
 
 const CHUNK = layoutSpec(['uniform', 'rw', 'rw', 'rw', 'read', 'read']);
 const FINALIZE = layoutSpec(['uniform', 'rw', 'rw', 'rw', 'read', 'read', 'read', 'read']);
@@ -44,6 +54,8 @@ interface ChunkShape {
   Vc: number;
   /** row stride of the logits block (default Vc) */
   ld?: number;
+  /** final-logit soft-capping: logits are read as softcap tanh(z / softcap); null/absent: none */
+  softcap?: number | null;
 }
 
 export interface CrossEntropyChunkArgs extends ChunkShape {
@@ -93,8 +105,14 @@ function checkChunk(label: string, a: ChunkShape): number {
     throw new RangeError(`${label}: chunk [${a.v0}, ${a.v0 + a.Vc}) is outside the vocabulary [0, ${a.V})`);
   }
   if (ld < a.Vc) throw new RangeError(`${label}: row stride ld = ${ld} is below the chunk width Vc = ${a.Vc}`);
+  if (a.softcap != null && !(Number.isFinite(a.softcap) && a.softcap > 0)) {
+    throw new RangeError(`${label}: softcap must be a positive number, got ${a.softcap}`);
+  }
   return ld;
 }
+
+/** The SOFTCAP override, only when set (so the uncapped pipelines are the very same as before). */
+const softcapConstant = (a: ChunkShape): Record<string, number> => (a.softcap != null ? { SOFTCAP: a.softcap } : {});
 
 const params = (a: ChunkShape, ld: number, first: boolean, dloss: number) => uniformBlock([
   ['u', a.N], ['u', a.V], ['u', a.v0], ['u', a.Vc], ['u', ld], ['u', first ? 1 : 0], ['f', dloss], ['u', 0],
@@ -114,7 +132,7 @@ export async function prepareCrossEntropyChunk(engine: Engine, a: CrossEntropyCh
   ]);
   for (const out of b.slice(0, 3)) checkNoAlias(label, out, b.slice(3));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
-    label: 'cross_entropy', code: shader, entryPoint: 'ce_chunk', layout: CHUNK,
+    label: 'cross_entropy', code: shader, entryPoint: 'ce_chunk', layout: CHUNK, constants: softcapConstant(a),
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout, uniform: params(a, ld, a.first ?? a.v0 === 0, 0),
@@ -162,7 +180,7 @@ export async function prepareCrossEntropyBackward(
   ]);
   checkNoAlias(label, b[0], b.slice(1));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
-    label: 'cross_entropy', code: shader, entryPoint: 'ce_backward', layout: BACKWARD,
+    label: 'cross_entropy', code: shader, entryPoint: 'ce_backward', layout: BACKWARD, constants: softcapConstant(a),
   });
   const op = await makeOp(engine, {
     label, pipeline, layout: bindGroupLayout, uniform: params(a, ld, false, a.dloss ?? 1),

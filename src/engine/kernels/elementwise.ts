@@ -6,17 +6,26 @@
  *   prepareScale       y *= alpha
  *   prepareCopy        out = inp
  *   prepareFill        y = value          (zeroing a gradient before an accumulating backward)
+ *   prepareSoftcap     y = cap tanh(y / cap)            in place, as softcapForward (Gemma 2's
+ *                                                       final logits before sampling)
+ *   prepareSoftcapBackward  dx += dout (1 - (out / cap)^2)   as softcapBackward
  * Any shape works: pass n = the element count, e.g. B * T * C for the residual stream.
  */
-import shader from '../../../shaders/elementwise.wgsl?raw';
+import body from '../../../shaders/elementwise.wgsl?raw';
+import tanhLib from '../../../shaders/lib/tanh.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec, type LayoutSpec } from '../pipelines';
 import {
   checkDims, checkNoAlias, flatGrid, FLAT_WG, makeOp, resolveBindings, uniformBlock, type BindingSpec, type BufferRef, type PreparedOp,
 } from './common';
 
-type Entry = 'ew_add' | 'ew_axpy' | 'ew_scale' | 'ew_copy' | 'ew_fill';
+/** The module: the overflow-safe tanh (for the softcap), then the kernels. */
+const shader = `${tanhLib}\n${body}`;
+
+type Entry = 'ew_add' | 'ew_axpy' | 'ew_scale' | 'ew_copy' | 'ew_fill' | 'ew_softcap' | 'ew_softcap_bwd';
 const LAYOUTS: Record<Entry, LayoutSpec> = {
+  ew_softcap: layoutSpec(['uniform', 'rw']),
+  ew_softcap_bwd: layoutSpec(['uniform', 'rw', 'read', 'read']),
   ew_add: layoutSpec(['uniform', 'rw', 'read', 'read']),
   ew_axpy: layoutSpec(['uniform', 'rw', 'read']),
   ew_copy: layoutSpec(['uniform', 'rw', 'read']),
@@ -120,4 +129,44 @@ export interface FillArgs {
 /** y = value (`setScalar` changes the value). */
 export function prepareFill(engine: Engine, a: FillArgs): Promise<ScalarOp> {
   return prepareElementwise(engine, 'ew_fill', a.label ?? `fill ${a.n}`, a.n, a.value ?? 0, [vec('y', a.y, a.n)]);
+}
+
+export interface SoftcapArgs {
+  /** (n) in-out: raw values in, capped values out */
+  y: BufferRef;
+  n: number;
+  /** the cap, > 0 */
+  cap: number;
+  label?: string;
+}
+
+const checkCap = (label: string, cap: number) => {
+  if (!(Number.isFinite(cap) && cap > 0)) throw new RangeError(`${label}: cap must be a positive number, got ${cap}`);
+};
+
+/** y = cap tanh(y / cap) in place (`setScalar` changes the cap). */
+export async function prepareSoftcap(engine: Engine, a: SoftcapArgs): Promise<ScalarOp> {
+  const label = a.label ?? `softcap ${a.n}`;
+  checkCap(label, a.cap);
+  return prepareElementwise(engine, 'ew_softcap', label, a.n, a.cap, [vec('y', a.y, a.n)]);
+}
+
+export interface SoftcapBackwardArgs {
+  /** (n) in-out: dx += dout (1 - (out / cap)^2); must not share a buffer with dout or out */
+  dx: BufferRef;
+  /** (n) */
+  dout: BufferRef;
+  /** (n) the capped values of the forward */
+  out: BufferRef;
+  n: number;
+  cap: number;
+  label?: string;
+}
+
+/** dx += dout (1 - (out / cap)^2), accumulating like the reference. */
+export async function prepareSoftcapBackward(engine: Engine, a: SoftcapBackwardArgs): Promise<ScalarOp> {
+  const label = a.label ?? `softcap bwd ${a.n}`;
+  checkCap(label, a.cap);
+  return prepareElementwise(engine, 'ew_softcap_bwd', label, a.n, a.cap,
+    [vec('dx', a.dx, a.n), vec('dout', a.dout, a.n), vec('out', a.out, a.n)]);
 }

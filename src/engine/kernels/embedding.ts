@@ -1,8 +1,10 @@
 /**
  * Token embedding (shaders/embedding.wgsl), as src/reference/ops/embedding.ts:
- *   forward   out (N, C) = table[tokens]        a token outside [0, V) gives a zero row (no
+ *   forward   out (N, C) = table[tokens] * scale   a token outside [0, V) gives a zero row (no
  *                                                out-of-bounds read); validate tokens on the CPU
- *   backward  dtable (V, C) (+)= scatter-add of dout (N, C) over tokens
+ *   backward  dtable (V, C) (+)= scale * scatter-add of dout (N, C) over tokens
+ * `scale` (default 1, which changes no bit) is Gemma's embedding multiplier (sqrt(hidden) rounded to
+ * the checkpoint's dtype; pass that value). A tied LM head reads the unscaled table.
  * The backward exists for completeness (the base table is frozen): one invocation per (row, channel)
  * loops over all N tokens, no float atomics, O(V * C * N). It ACCUMULATES by default, like the
  * reference; `accumulate: false` overwrites every row (rows of unused tokens become 0).
@@ -24,6 +26,8 @@ export interface EmbeddingForwardArgs {
   N: number;
   C: number;
   V: number;
+  /** multiplier of the gathered rows; default 1 */
+  scale?: number;
   label?: string;
 }
 
@@ -39,7 +43,14 @@ export interface EmbeddingBackwardArgs {
   V: number;
   /** dtable += (default, the reference's convention) or dtable = */
   accumulate?: boolean;
+  /** as in the forward: the gradient is scaled by it; default 1 */
+  scale?: number;
   label?: string;
+}
+
+function embeddingParams(label: string, N: number, C: number, V: number, scale = 1): ArrayBuffer {
+  if (!Number.isFinite(scale)) throw new RangeError(`${label}: scale must be a finite number, got ${scale}`);
+  return uniformBlock([['u', N], ['u', C], ['u', V], ['f', scale]]);
 }
 
 export async function prepareEmbeddingForward(engine: Engine, a: EmbeddingForwardArgs): Promise<PreparedOp> {
@@ -57,7 +68,7 @@ export async function prepareEmbeddingForward(engine: Engine, a: EmbeddingForwar
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,
-    uniform: uniformBlock([['u', N], ['u', C], ['u', V], ['u', 0]]),
+    uniform: embeddingParams(label, N, C, V, a.scale),
     resources: bindings,
     workgroups: flatGrid(engine, Math.ceil((N * C) / FLAT_WG)),
   });
@@ -79,7 +90,7 @@ export async function prepareEmbeddingBackward(engine: Engine, a: EmbeddingBackw
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,
-    uniform: uniformBlock([['u', N], ['u', C], ['u', V], ['u', 0]]),
+    uniform: embeddingParams(label, N, C, V, a.scale),
     resources: bindings,
     workgroups: flatGrid(engine, Math.ceil((V * C) / FLAT_WG)),
   });

@@ -1,10 +1,12 @@
 /**
  * RMSNorm as Hugging Face Llama (shaders/rmsnorm.wgsl), as src/reference/ops/rmsnorm.ts:
- *   forward          out (N, C) = inp * rstd * weight,  rstd (N) = rsqrt(mean(inp^2) + eps)
- *   backward         dinp (N, C) (+)= r w dy - x r^3 / C * sum_k dy_k w_k x_k
+ *   forward          out (N, C) = inp * rstd * g,  rstd (N) = rsqrt(mean(inp^2) + eps)
+ *   backward         dinp (N, C) (+)= r g dy - x r^3 / C * sum_k dy_k g_k x_k
+ * with g = weight, or 1 + weight with `plusOne` (Gemma; the weight gradient does not depend on it).
  *   backward-weight  dweight (C) (+)= sum over rows of dy * x * r   (optional: the base is frozen)
  * Row kernels run one workgroup per row (`rmsnormRowWorkgroup` invocations, striding over it) with a
- * workgroup reduction, so any C works (8192 and beyond); rows beyond 65535 go on a 2D grid. The reduction uses subgroupAdd where the device has
+ * workgroup reduction, so any C works (8192 and beyond); rows beyond 65535 go on a 2D grid. Per-head
+ * q/k norm (Qwen3, Gemma 3) is this kernel on N * heads rows of C = head_dim. The reduction uses subgroupAdd where the device has
  * the `subgroups` feature and a tree in workgroup memory otherwise (`rmsnormShader`).
  *
  * The backward ACCUMULATES into dinp by default: the residual stream's gradient arrives from two
@@ -35,6 +37,8 @@ export interface RmsnormForwardArgs {
   N: number;
   C: number;
   eps: number;
+  /** The gain is 1 + weight instead of weight (Gemma's norms); default false */
+  plusOne?: boolean;
   label?: string;
 }
 
@@ -53,6 +57,8 @@ export interface RmsnormBackwardArgs {
   C: number;
   /** dinp += (default, the reference's convention) or dinp = */
   accumulate?: boolean;
+  /** As in the forward: the gain is 1 + weight; default false */
+  plusOne?: boolean;
   label?: string;
 }
 
@@ -105,7 +111,8 @@ export async function prepareRmsnormForward(engine: Engine, a: RmsnormForwardArg
   checkNoAlias(label, b[0], b.slice(2));
   checkNoAlias(label, b[1], b.slice(2));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
-    label: 'rmsnorm', code: rmsnormShader(engine), entryPoint: 'rmsnorm_forward', layout: FORWARD, constants: { WG: rmsnormRowWorkgroup(engine, C) },
+    label: 'rmsnorm', code: rmsnormShader(engine), entryPoint: 'rmsnorm_forward', layout: FORWARD,
+    constants: { WG: rmsnormRowWorkgroup(engine, C), PLUS_ONE: a.plusOne ?? false },
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,
@@ -128,7 +135,7 @@ export async function prepareRmsnormBackward(engine: Engine, a: RmsnormBackwardA
   checkNoAlias(label, b[0], b.slice(1));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
     label: 'rmsnorm', code: rmsnormShader(engine), entryPoint: 'rmsnorm_backward',
-    constants: { ACCUMULATE: a.accumulate ?? true, WG: rmsnormRowWorkgroup(engine, C) }, layout: BACKWARD,
+    constants: { ACCUMULATE: a.accumulate ?? true, WG: rmsnormRowWorkgroup(engine, C), PLUS_ONE: a.plusOne ?? false }, layout: BACKWARD,
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,

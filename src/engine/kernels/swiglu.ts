@@ -1,7 +1,10 @@
 /**
- * SwiGLU gate of the Llama MLP (shaders/swiglu.wgsl), as src/reference/ops/swiglu.ts:
- *   forward   out (N, F) = silu(gate) * up
- *   backward  dup (N, F) (+)= dout g s,   dgate (N, F) (+)= dout up s (1 + g (1 - s)),  s = sigmoid(g)
+ * Gated MLP activation (shaders/swiglu.wgsl): SwiGLU as src/reference/ops/swiglu.ts (Llama, Qwen),
+ * or with `activation: 'gelu_tanh'` GeGLU as src/reference/ops/geglu.ts (Gemma):
+ *   forward   out (N, F) = act(gate) * up
+ *   backward  dup (N, F) (+)= dout act(g),   dgate (N, F) (+)= dout up act'(g)
+ *   silu: act = g s, act' = s (1 + g (1 - s)), s = sigmoid(g);
+ *   gelu_tanh: act = 0.5 g (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3))) (torch's approximate='tanh')
  * The backward ACCUMULATES by default (the reference's convention); gate and up are usually the
  * fresh outputs of the MLP projections, so the graph normally passes `accumulate: false` and skips
  * zeroing dgate and dup.
@@ -10,6 +13,16 @@ import shader from '../../../shaders/swiglu.wgsl?raw';
 import type { Engine } from '../context';
 import { checkDims, checkNoAlias, flatGrid, FLAT_WG, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
 import { layoutSpec } from '../pipelines';
+
+/** The gate's activation: silu (SwiGLU) or the tanh approximation of GELU (GeGLU). */
+export type GatedActivation = 'silu' | 'gelu_tanh';
+const ACTIVATION: Record<GatedActivation, number> = { silu: 0, gelu_tanh: 1 };
+
+function activationConstant(label: string, act: GatedActivation | undefined): number {
+  const id = ACTIVATION[act ?? 'silu'];
+  if (id === undefined) throw new RangeError(`${label}: unknown activation '${act}' (silu or gelu_tanh)`);
+  return id;
+}
 
 const FORWARD = layoutSpec(['uniform', 'rw', 'read', 'read']);
 const BACKWARD = layoutSpec(['uniform', 'rw', 'rw', 'read', 'read', 'read']);
@@ -25,6 +38,8 @@ export interface SwigluForwardArgs {
   N: number;
   /** intermediate size */
   F: number;
+  /** default 'silu' */
+  activation?: GatedActivation;
   label?: string;
 }
 
@@ -43,6 +58,8 @@ export interface SwigluBackwardArgs {
   F: number;
   /** dgate, dup += (default, the reference's convention) or = */
   accumulate?: boolean;
+  /** as in the forward; default 'silu' */
+  activation?: GatedActivation;
   label?: string;
 }
 
@@ -59,6 +76,7 @@ export async function prepareSwigluForward(engine: Engine, a: SwigluForwardArgs)
   checkNoAlias(label, b[0], b.slice(1));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
     label: 'swiglu', code: shader, entryPoint: 'swiglu_forward', layout: FORWARD,
+    constants: { ACTIVATION: activationConstant(label, a.activation) },
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout, uniform: uniformBlock([['u', N * F]]),
@@ -82,7 +100,7 @@ export async function prepareSwigluBackward(engine: Engine, a: SwigluBackwardArg
   checkNoAlias(label, b[1], b.slice(2));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
     label: 'swiglu', code: shader, entryPoint: 'swiglu_backward',
-    constants: { ACCUMULATE: a.accumulate ?? true }, layout: BACKWARD,
+    constants: { ACCUMULATE: a.accumulate ?? true, ACTIVATION: activationConstant(label, a.activation) }, layout: BACKWARD,
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout, uniform: uniformBlock([['u', N * F]]),

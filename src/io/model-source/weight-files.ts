@@ -9,6 +9,7 @@ import type { Dtype } from '../safetensors/dtypes';
 import type { SafetensorsFile } from '../safetensors/reader';
 import type { ModelConfig } from '../../config/model-config';
 import { moduleShape, modulePath } from '../../config/lora-targets';
+import { headNormNames, layerNormNames } from '../../config/architecture-features';
 import { isPlainFileName, type ModelFiles, type ReadPurpose } from './types';
 
 export const INDEX_FILE = 'model.safetensors.index.json';
@@ -124,8 +125,8 @@ export function expectedTensors(c: ModelConfig): Map<string, number[]> {
   const C = c.hiddenSize;
   m.set('model.embed_tokens.weight', [c.vocabSize, C]);
   for (let l = 0; l < c.numLayers; l++) {
-    m.set(`model.layers.${l}.input_layernorm.weight`, [C]);
-    m.set(`model.layers.${l}.post_attention_layernorm.weight`, [C]);
+    for (const n of layerNormNames(c)) m.set(`model.layers.${l}.${n}`, [C]);
+    for (const n of headNormNames(c)) m.set(`model.layers.${l}.${n}`, [c.headDim]);
     for (const mod of ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const) {
       const s = moduleShape(mod, c);
       m.set(`${modulePath(mod, l)}.weight`, [s.out, s.in]);

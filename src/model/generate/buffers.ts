@@ -9,7 +9,8 @@ import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import { allocDecodeStep } from '../../engine/kernels/kv-cache';
 import { uploadRopeTables, type RopeTables } from '../../engine/kernels/rope';
-import { ropeSpecOf, type ModelConfig } from '../../config/model-config';
+import type { ModelConfig } from '../../config/model-config';
+import { ropeSpecsByLayer } from '../../config/architecture-features';
 import type { LoraLayout } from '../plan/lora-layout';
 
 export interface DecoderDims {
@@ -49,7 +50,12 @@ export interface DecoderBuffers {
   headH: GPUBuffer | null; // (r_head)
   logits: GPUBuffer; //  (V)
   staging: GPUBuffer; // (V) MAP_READ: the one readback per step
-  rope: RopeTables; //   (maxLen + Tc, D/2): padding rows of the last chunk run past maxLen
+  /** One RoPE table per distinct spec, (maxLen + Tc, D/2) each: padding rows of the last chunk run past maxLen. */
+  ropes: RopeTables[];
+  /** Which of `ropes` layer l uses (Gemma 3's local layers have their own base). */
+  ropeOfLayer: number[];
+  /** q and k before their per-head norms (qkNorm): (Tc, H*D), (Tc, KV*D); their rstd (Tc*H). */
+  qk: { qp: GPUBuffer; kp: GPUBuffer; rstd: GPUBuffer } | null;
 }
 
 const USAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
@@ -69,6 +75,7 @@ export async function createDecoderBuffers(engine: Engine, model: ModelConfig, d
   const maxR = Math.max(1, ...(layout?.slots.filter((s) => s.module !== 'lm_head').map((s) => s.r) ?? []));
   const head = layout?.slots.find((s) => s.module === 'lm_head');
 
+  const ropes = ropeSpecsByLayer(model);
   const kCache: GPUBuffer[] = [];
   const vCache: GPUBuffer[] = [];
   for (let l = 0; l < L; l++) {
@@ -88,7 +95,7 @@ export async function createDecoderBuffers(engine: Engine, model: ModelConfig, d
     tmp: await ws(`tmp (${Tc}, ${C})`, Tc * C),
     g: await act(`gate (${Tc}, ${F})`, Tc * F),
     u: await act(`up (${Tc}, ${F})`, Tc * F),
-    a: await act(`swiglu (${Tc}, ${F})`, Tc * F),
+    a: await act(`gated (${Tc}, ${F})`, Tc * F),
     loraH: await ws(`lora h (${Tc}, ${maxR})`, Tc * maxR),
     kCache,
     vCache,
@@ -99,12 +106,18 @@ export async function createDecoderBuffers(engine: Engine, model: ModelConfig, d
     headH: head ? await ws(`lm_head lora h (${head.r})`, head.r) : null,
     logits: await act(`logits (${V})`, V),
     staging: await engine.pool.alloc({ size: 4 * V, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, category: 'workspace', label: `decoder logits readback (${V})` }),
-    rope: await uploadRopeTables(engine, maxLen + Tc, D, ropeSpecOf(model), 'workspace'),
+    ropes: await Promise.all(ropes.specs.map((s) => uploadRopeTables(engine, maxLen + Tc, D, s, 'workspace'))),
+    ropeOfLayer: ropes.ofLayer,
+    qk: model.qkNorm ? {
+      qp: await act(`q before norm (${Tc}, ${H * D})`, Tc * H * D),
+      kp: await act(`k before norm (${Tc}, ${KV * D})`, Tc * KV * D),
+      rstd: await act(`q/k norm rstd (${Tc * H})`, Tc * H),
+    } : null,
   };
 }
 
 /** Every pool buffer of a decoder, for destroy(). */
 export function decoderBufferList(b: DecoderBuffers): GPUBuffer[] {
-  const { kCache, vCache, rope, headH, ...rest } = b;
-  return [...Object.values(rest), ...kCache, ...vCache, rope.cos, rope.sin, ...(headH ? [headH] : [])];
+  const { kCache, vCache, ropes, ropeOfLayer: _, headH, qk, ...rest } = b;
+  return [...Object.values(rest), ...kCache, ...vCache, ...ropes.flatMap((r) => [r.cos, r.sin]), ...(headH ? [headH] : []), ...(qk ? [qk.qp, qk.kp, qk.rstd] : [])];
 }

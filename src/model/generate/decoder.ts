@@ -54,10 +54,6 @@ export async function createDecoder(
   if (maxLen > model.maxPositionEmbeddings) {
     throw new RangeError(`decoder: maxLen ${maxLen} exceeds the model's max_position_embeddings (${model.maxPositionEmbeddings})`);
   }
-  if (model.slidingWindow && maxLen > model.slidingWindow) {
-    // Past the window this model attends only to the last slidingWindow keys; the cache attends to all.
-    throw new RangeError(`decoder: maxLen ${maxLen} exceeds the sliding attention window (${model.slidingWindow}), which generation does not apply; use maxLen <= ${model.slidingWindow}`);
-  }
   const chunk = opts.prefillChunk ?? 64;
   if (!Number.isSafeInteger(chunk) || chunk < 1) throw new RangeError(`decoder: prefillChunk must be a positive integer, got ${chunk}`);
   const Tc = Math.min(chunk, maxLen);
@@ -181,6 +177,9 @@ class GpuDecoder implements Decoder {
     await s.mapAsync(MapMode.READ, 0, 4 * this.dims.V);
     const out = new Float32Array(s.getMappedRange(0, 4 * this.dims.V).slice(0));
     s.unmap();
+    // Final-logit softcapping (Gemma 2) on the CPU: V values per token, and it leaves the argmax alone.
+    const cap = this.model.finalLogitSoftcap;
+    if (cap) for (let i = 0; i < out.length; i++) out[i] = cap * Math.tanh(out[i] / cap);
     return out;
   }
 

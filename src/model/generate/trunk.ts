@@ -4,14 +4,15 @@
  * M = 1 is a decode step (matrix-vector products: a tile of 64 rows would be 64 times the work).
  * Each op is tagged with whether it belongs to the LoRA branch, so one decoder can also run the
  * base model alone by skipping those ops.
- *   layer: xn = norm(x); q, k, v = proj(xn); rope(q, k) at pos0; append k, v to the cache;
- *          att = attention(q, cache); x1 = x + o(att); xn = norm(x1); x = x1 + down(silu(gate(xn)) * up(xn))
+ *   layer: xn = norm(x); q, k, v = proj(xn); [per-head norm(q, k)]; rope(q, k) at pos0; append k, v
+ *          to the cache; att = attention(q, cache); x1 = x + [norm](o(att)); xn = norm(x1);
+ *          x = x1 + [norm](down(act(gate(xn)) * up(xn)))     ([...]: Qwen3 / Gemma, as the training graph)
  *   head:  logits (V) = norm(xLast) W^T [+ scale (xn A^T) B^T], one vocabulary chunk at a time
  */
 import type { Engine } from '../../engine/context';
 import type { BufferRef, PreparedOp } from '../../engine/kernels/common';
 import { prepareAttentionDecode } from '../../engine/kernels/attention-decode';
-import { prepareAdd } from '../../engine/kernels/elementwise';
+import { prepareAdd, prepareScale } from '../../engine/kernels/elementwise';
 import { prepareEmbeddingForward } from '../../engine/kernels/embedding';
 import { prepareKvAppend } from '../../engine/kernels/kv-cache';
 import { prepareMatmul } from '../../engine/kernels/matmul';
@@ -23,6 +24,7 @@ import { prepareSwigluForward } from '../../engine/kernels/swiglu';
 import type { GpuWeight } from '../../engine/kernels/weights';
 import type { ModelConfig } from '../../config/model-config';
 import type { BaseWeights, LayerLinear } from '../graph/base-weights';
+import { layerArchitecture } from '../graph/layer-architecture';
 import type { LoraLayout, LoraSlot } from '../plan/lora-layout';
 import type { DecoderBuffers, DecoderDims } from './buffers';
 
@@ -83,38 +85,55 @@ async function projection(
 export async function prepareTrunk(c: DecoderContext, M: number): Promise<Trunk> {
   const { engine, model, dims: d, base, buf } = c;
   const { C, H, KV, D, F, V, maxLen } = d;
-  const eps = model.rmsNormEps;
   const ops: TaggedOp[] = [];
   const ropes: RopeOp[] = [];
   const push = (op: PreparedOp) => ops.push({ op, lora: false });
   const tag = M === 1 ? 'decode' : `prefill ${M}`;
 
   push(await prepareEmbeddingForward(engine, { out: buf.x, table: base.embed, tokens: buf.tokens, N: M, C, V, label: `${tag} embedding` }));
+  if (model.embedScale !== undefined && model.embedScale !== 1) push(await prepareScale(engine, { y: buf.x, n: M * C, alpha: model.embedScale, label: `${tag} embedding scale` }));
   for (let l = 0; l < d.L; l++) {
     const w = base.layers[l];
     const p = `${tag} L${l}`;
+    const arch = layerArchitecture(model, l);
     const slot = (m: LayerLinear) => c.lora?.layout.slots.find((s) => s.layer === l && s.module === m);
     const proj = (m: LayerLinear, x: GPUBuffer, y: GPUBuffer) => projection(c, ops, M, `${p} ${m}`, w.linears[m], w.bias[m as 'q_proj'], x, y, slot(m));
+    const norm = async (out: GPUBuffer, rstd: GPUBuffer, inp: GPUBuffer, weight: GPUBuffer, rows: number, cols: number, what: string) =>
+      push(await prepareRmsnormForward(engine, { out, rstd, inp, weight, N: rows, C: cols, eps: arch.eps, plusOne: arch.plusOne, label: `${p} ${what}` }));
 
-    push(await prepareRmsnormForward(engine, { out: buf.xn, rstd: buf.rstd, inp: buf.x, weight: w.inputNorm, N: M, C, eps, label: `${p} input norm` }));
-    await proj('q_proj', buf.xn, buf.q);
-    await proj('k_proj', buf.xn, buf.k);
+    await norm(buf.xn, buf.rstd, buf.x, w.inputNorm, M, C, 'input norm');
+    if (buf.qk) {
+      await proj('q_proj', buf.xn, buf.qk.qp);
+      await proj('k_proj', buf.xn, buf.qk.kp);
+      await norm(buf.q, buf.qk.rstd, buf.qk.qp, w.qNorm!, M * H, D, 'q norm');
+      await norm(buf.k, buf.qk.rstd, buf.qk.kp, w.kNorm!, M * KV, D, 'k norm');
+    } else {
+      await proj('q_proj', buf.xn, buf.q);
+      await proj('k_proj', buf.xn, buf.k);
+    }
     await proj('v_proj', buf.xn, buf.v);
+    const tables = buf.ropes[buf.ropeOfLayer[l]];
     for (const [t, heads] of [[buf.q, H], [buf.k, KV]] as const) {
-      const rope = await prepareRopeForward(engine, { out: t, tables: buf.rope, B: 1, T: M, H: heads, D, label: `${p} rope ${t === buf.q ? 'q' : 'k'}` });
+      const rope = await prepareRopeForward(engine, { out: t, tables, B: 1, T: M, H: heads, D, label: `${p} rope ${t === buf.q ? 'q' : 'k'}` });
       ropes.push(rope);
       push(rope);
     }
     push(await prepareKvAppend(engine, { step: buf.step, k: buf.k, v: buf.v, kCache: buf.kCache[l], vCache: buf.vCache[l], Tq: M, W: KV * D, maxLen, label: `${p} kv append` }));
-    push(await prepareAttentionDecode(engine, { out: buf.att, step: buf.step, q: buf.q, kCache: buf.kCache[l], vCache: buf.vCache[l], Tq: M, H, KV, D, maxLen, label: `${p} attention` }));
+    push(await prepareAttentionDecode(engine, {
+      out: buf.att, step: buf.step, q: buf.q, kCache: buf.kCache[l], vCache: buf.vCache[l], Tq: M, H, KV, D, maxLen,
+      scale: arch.attnScale, window: arch.window, softcap: arch.softcap, label: `${p} attention`,
+    }));
+    // Sandwich norms (Gemma): the block's output is normed before the residual add (xn is free here).
     await proj('o_proj', buf.att, buf.tmp);
-    push(await prepareAdd(engine, { out: buf.x1, a: buf.x, b: buf.tmp, n: M * C, label: `${p} residual 1` }));
-    push(await prepareRmsnormForward(engine, { out: buf.xn, rstd: buf.rstd, inp: buf.x1, weight: w.postNorm, N: M, C, eps, label: `${p} post-attention norm` }));
+    if (w.attnOutNorm) await norm(buf.xn, buf.rstd, buf.tmp, w.attnOutNorm, M, C, 'attention out norm');
+    push(await prepareAdd(engine, { out: buf.x1, a: buf.x, b: w.attnOutNorm ? buf.xn : buf.tmp, n: M * C, label: `${p} residual 1` }));
+    await norm(buf.xn, buf.rstd, buf.x1, w.mlpNorm, M, C, 'mlp norm');
     await proj('gate_proj', buf.xn, buf.g);
     await proj('up_proj', buf.xn, buf.u);
-    push(await prepareSwigluForward(engine, { out: buf.a, gate: buf.g, up: buf.u, N: M, F, label: `${p} swiglu` }));
+    push(await prepareSwigluForward(engine, { out: buf.a, gate: buf.g, up: buf.u, N: M, F, activation: arch.activation, label: `${p} gated ${arch.activation}` }));
     await proj('down_proj', buf.a, buf.tmp);
-    push(await prepareAdd(engine, { out: buf.x, a: buf.x1, b: buf.tmp, n: M * C, label: `${p} residual 2` }));
+    if (w.mlpOutNorm) await norm(buf.xn, buf.rstd, buf.tmp, w.mlpOutNorm, M, C, 'mlp out norm');
+    push(await prepareAdd(engine, { out: buf.x, a: buf.x1, b: w.mlpOutNorm ? buf.xn : buf.tmp, n: M * C, label: `${p} residual 2` }));
   }
   return { M, ops, ropes };
 }
@@ -124,7 +143,7 @@ export async function prepareDecoderHead(c: DecoderContext): Promise<TaggedOp[]>
   const { engine, model, dims: d, base, buf } = c;
   const C = d.C;
   const ops: TaggedOp[] = [];
-  ops.push({ op: await prepareRmsnormForward(engine, { out: buf.xnLast, rstd: buf.rstdLast, inp: buf.xLast, weight: base.finalNorm, N: 1, C, eps: model.rmsNormEps, label: 'head final norm' }), lora: false });
+  ops.push({ op: await prepareRmsnormForward(engine, { out: buf.xnLast, rstd: buf.rstdLast, inp: buf.xLast, weight: base.finalNorm, N: 1, C, eps: model.rmsNormEps, plusOne: model.normPlusOne === true, label: 'head final norm' }), lora: false });
   const slot = c.lora?.layout.slots.find((s) => s.module === 'lm_head');
   const params = c.lora?.params;
   if (slot && params && buf.headH) {

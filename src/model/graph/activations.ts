@@ -27,7 +27,21 @@ export interface LayerActivations {
   rstd2: GPUBuffer; // (N)
   g: GPUBuffer; //     (N, F)     gate_proj(xn2)
   u: GPUBuffer; //     (N, F)     up_proj(xn2)
-  a: GPUBuffer; //     (N, F)     silu(g) * u, input of down_proj
+  a: GPUBuffer; //     (N, F)     act(g) * u, input of down_proj
+  /** Per-head q/k norms (Qwen3, Gemma 3): the projections before their norm, and the norms' 1/rms. */
+  qk?: {
+    qp: GPUBuffer; //    (N, H*D)   q_proj(xn1)
+    kp: GPUBuffer; //    (N, KV*D)  k_proj(xn1)
+    rstdQ: GPUBuffer; // (N*H)
+    rstdK: GPUBuffer; // (N*KV)
+  };
+  /** Sandwich norms (Gemma): the attention and MLP outputs before their norms, and the norms' 1/rms. */
+  sandwich?: {
+    o: GPUBuffer; //     (N, C)     o_proj(att)
+    rstdO: GPUBuffer; // (N)
+    m: GPUBuffer; //     (N, C)     down_proj(a)
+    rstdM: GPUBuffer; // (N)
+  };
   /** LoRA hidden h = dropout(x) A^T per adapted module, (N, r). */
   loraH: Partial<Record<ModuleName, GPUBuffer>>;
 }
@@ -55,6 +69,11 @@ export interface Workspace {
   da: GPUBuffer; //      (N, F)
   dg: GPUBuffer; //      (N, F)
   du: GPUBuffer; //      (N, F)
+  /** Gradients of q and k before their per-head norms (qkNorm): (N, H*D), (N, KV*D). */
+  dqp: GPUBuffer | null;
+  dkp: GPUBuffer | null;
+  /** Gradient of an attention or MLP output before its sandwich norm (N, C). */
+  dsub: GPUBuffer | null;
   /** Dropped-out LoRA input, and the gradient w.r.t. it: (N, max in). Only with dropout. */
   xd: GPUBuffer | null;
   dxd: GPUBuffer | null;
@@ -70,8 +89,15 @@ export interface Workspace {
 
 const USAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
 
+/** The architecture features that add buffers. */
+export interface ActivationFeatures {
+  qkNorm: boolean;
+  sandwichNorms: boolean;
+}
+
 export async function createActivations(
   engine: Engine, d: GraphDims, layout: LoraLayout, dropout: boolean, checkpointing = false,
+  features: ActivationFeatures = { qkNorm: false, sandwichNorms: false },
 ): Promise<{ act: Activations; ws: Workspace }> {
   const { N, C, H, KV, D, F, B, T } = d;
   const f32 = (category: Category, label: string, elements: number) =>
@@ -95,9 +121,25 @@ export async function createActivations(
       rstd2: await act(`${p} rstd2 (N)`, N),
       g: await act(`${p} gate (N, F)`, N * F),
       u: await act(`${p} up (N, F)`, N * F),
-      a: await act(`${p} swiglu (N, F)`, N * F),
+      a: await act(`${p} gated (N, F)`, N * F),
       loraH: {},
     };
+    if (features.qkNorm) {
+      set.qk = {
+        qp: await act(`${p} q before norm (N, H*D)`, N * H * D),
+        kp: await act(`${p} k before norm (N, KV*D)`, N * KV * D),
+        rstdQ: await act(`${p} q norm rstd (N*H)`, N * H),
+        rstdK: await act(`${p} k norm rstd (N*KV)`, N * KV),
+      };
+    }
+    if (features.sandwichNorms) {
+      set.sandwich = {
+        o: await act(`${p} attention out before norm (N, C)`, N * C),
+        rstdO: await act(`${p} attention out rstd (N)`, N),
+        m: await act(`${p} mlp out before norm (N, C)`, N * C),
+        rstdM: await act(`${p} mlp out rstd (N)`, N),
+      };
+    }
     for (const m of MODULE_NAMES) {
       const r = rank(m);
       if (r > 0) set.loraH[m] = await act(`${p} ${m} lora h (N, ${r})`, N * r);
@@ -144,6 +186,9 @@ export async function createActivations(
     da: await ws('d swiglu (N, F)', N * F),
     dg: await ws('d gate (N, F)', N * F),
     du: await ws('d up (N, F)', N * F),
+    dqp: features.qkNorm ? await ws('dq before norm (N, H*D)', N * H * D) : null,
+    dkp: features.qkNorm ? await ws('dk before norm (N, KV*D)', N * KV * D) : null,
+    dsub: features.sandwichNorms ? await ws('d output before sandwich norm (N, C)', N * C) : null,
     xd: dropout && maxIn ? await ws(`lora dropped input (N, ${maxIn})`, N * maxIn) : null,
     dxd: dropout && maxIn ? await ws(`d lora dropped input (N, ${maxIn})`, N * maxIn) : null,
     dh: await ws(`d lora h (N, ${maxR})`, N * maxR),

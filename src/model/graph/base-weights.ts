@@ -16,9 +16,22 @@ import { modulePath, moduleShape, type ModuleName } from '../../config/lora-targ
 export const LAYER_LINEARS = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const satisfies readonly ModuleName[];
 export type LayerLinear = (typeof LAYER_LINEARS)[number];
 
+/**
+ * One decoder layer's weights. The norms by role (their Hugging Face names differ by family:
+ * see src/config/architecture-features.ts).
+ */
 export interface LayerWeights {
-  inputNorm: GPUBuffer; //  (C)
-  postNorm: GPUBuffer; //   (C)
+  /** input_layernorm (C): the attention's input. */
+  inputNorm: GPUBuffer;
+  /** The MLP's input norm (C): post_attention_layernorm (Llama), pre_feedforward_layernorm (Gemma). */
+  mlpNorm: GPUBuffer;
+  /** Gemma: the attention output's norm before the residual add (C), post_attention_layernorm. */
+  attnOutNorm?: GPUBuffer;
+  /** Gemma: the MLP output's norm before the residual add (C), post_feedforward_layernorm. */
+  mlpOutNorm?: GPUBuffer;
+  /** Qwen3, Gemma 3: per-head norms of queries and keys, q_norm / k_norm (D). */
+  qNorm?: GPUBuffer;
+  kNorm?: GPUBuffer;
   linears: Record<LayerLinear, GpuWeight>;
   /** q/k/v biases, (out) each, when the architecture has them. */
   bias: Partial<Record<'q_proj' | 'k_proj' | 'v_proj', GPUBuffer>>;
@@ -86,10 +99,19 @@ export async function createBaseWeights(
   const layers: LayerWeights[] = [];
   for (let l = 0; l < cfg.numLayers; l++) {
     const prefix = `model.layers.${l}`;
-    const inputNorm = await f32Buffer(engine, `${prefix}.input_layernorm.weight`, C);
-    await put(inputNorm, `${prefix}.input_layernorm.weight`);
-    const postNorm = await f32Buffer(engine, `${prefix}.post_attention_layernorm.weight`, C);
-    await put(postNorm, `${prefix}.post_attention_layernorm.weight`);
+    const norm = async (name: string, n: number) => {
+      const b = await f32Buffer(engine, `${prefix}.${name}.weight`, n);
+      await put(b, `${prefix}.${name}.weight`);
+      return b;
+    };
+    const sandwich = cfg.sandwichNorms === true;
+    const norms: Pick<LayerWeights, 'inputNorm' | 'mlpNorm' | 'attnOutNorm' | 'mlpOutNorm' | 'qNorm' | 'kNorm'> = {
+      inputNorm: await norm('input_layernorm', C),
+      ...(sandwich ? { attnOutNorm: await norm('post_attention_layernorm', C) } : {}),
+      mlpNorm: await norm(sandwich ? 'pre_feedforward_layernorm' : 'post_attention_layernorm', C),
+      ...(sandwich ? { mlpOutNorm: await norm('post_feedforward_layernorm', C) } : {}),
+      ...(cfg.qkNorm ? { qNorm: await norm('self_attn.q_norm', cfg.headDim), kNorm: await norm('self_attn.k_norm', cfg.headDim) } : {}),
+    };
     const linears = {} as Record<LayerLinear, GpuWeight>;
     const bias: LayerWeights['bias'] = {};
     for (const m of LAYER_LINEARS) {
@@ -102,7 +124,7 @@ export async function createBaseWeights(
         await put(bias[m]!, `${name}.bias`);
       }
     }
-    layers.push({ inputNorm, postNorm, linears, bias });
+    layers.push({ ...norms, linears, bias });
   }
   const finalNorm = await f32Buffer(engine, 'model.norm.weight', C);
   await put(finalNorm, 'model.norm.weight');

@@ -24,6 +24,10 @@ export interface HeadContext {
   engine: Engine;
   dims: GraphDims;
   eps: number;
+  /** The final norm scales by 1 + w (Gemma). */
+  plusOne: boolean;
+  /** tanh capping of the logits, cap * tanh(logit / cap) (Gemma 2), or null. */
+  softcap: number | null;
   base: BaseWeights;
   act: Activations;
   ws: Workspace;
@@ -55,7 +59,7 @@ export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
     return op;
   };
 
-  forward.push(await prepareRmsnormForward(engine, { out: act.xnf, rstd: act.rstdf, inp: act.xOut, weight: base.finalNorm, N, C, eps: c.eps, label: 'final norm' }));
+  forward.push(await prepareRmsnormForward(engine, { out: act.xnf, rstd: act.rstdf, inp: act.xOut, weight: base.finalNorm, N, C, eps: c.eps, plusOne: c.plusOne, label: 'final norm' }));
   let src: BufferRef = act.xnf;
   if (lora && slot) {
     if (withDropout) {
@@ -106,6 +110,6 @@ export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
       backward.push(await prepareMatmul(engine, { out: ws.dxn, a: lora.dh, b: flat(lora.state.params, slot.offsetA), M: N, N: C, K: slot.r, accumulate: true, label: 'lm_head lora dx' }));
     }
   }
-  backward.push(await prepareRmsnormBackward(engine, { dinp: ws.dres, dout: ws.dxn, inp: act.xOut, weight: base.finalNorm, rstd: act.rstdf, N, C, accumulate: false, label: 'final norm bwd' }));
+  backward.push(await prepareRmsnormBackward(engine, { dinp: ws.dres, dout: ws.dxn, inp: act.xOut, weight: base.finalNorm, rstd: act.rstdf, N, C, plusOne: c.plusOne, accumulate: false, label: 'final norm bwd' }));
   return { forward, backward, dropouts };
 }

@@ -1,5 +1,5 @@
 /**
- * The backward of one decoder layer. On entry `ws.dres` holds dL/d(x') (the layer's output); on
+ * The backward of one decoder layer (the forward's steps in reverse, see ./layer-forward.ts). On entry `ws.dres` holds dL/d(x') (the layer's output); on
  * exit it holds dL/dx (the layer's input), unless this is the first layer, whose input gradient
  * nobody needs (the embedding is frozen): there the q/k/v input gradients are skipped.
  */
@@ -26,26 +26,48 @@ export async function prepareLayerBackward(c: LayerContext): Promise<{ ops: Prep
     dropouts.push(...p.dropouts);
   };
 
-  // MLP: dres = dL/dx'  ->  da -> dg, du -> dxn -> dres += rmsnorm'(dxn)  (now dL/dx1)
-  await proj('down_proj', act.a, ws.dres, ws.da, false);
-  ops.push(await prepareSwigluBackward(engine, { dgate: ws.dg, dup: ws.du, dout: ws.da, gate: act.g, up: act.u, N, F, accumulate: false, label: `L${layer} swiglu bwd` }));
+  const { plusOne } = c.arch;
+  const normBack = async (dinp: GPUBuffer, dout: GPUBuffer, inp: GPUBuffer, weight: GPUBuffer, rstd: GPUBuffer, rows: number, cols: number, accumulate: boolean, what: string) => {
+    ops.push(await prepareRmsnormBackward(engine, { dinp, dout, inp, weight, rstd, N: rows, C: cols, plusOne, accumulate, label: `L${layer} ${what} bwd` }));
+  };
+  const sw = act.sandwich;
+
+  // MLP: dres = dL/dx'  ->  [dm = sandwich'(dres)] -> da -> dg, du -> dxn -> dres += rmsnorm'(dxn)  (now dL/dx1)
+  if (sw) {
+    await normBack(ws.dsub!, ws.dres, sw.m, w.mlpOutNorm!, sw.rstdM, N, C, false, 'mlp out norm');
+    await proj('down_proj', act.a, ws.dsub!, ws.da, false);
+  } else {
+    await proj('down_proj', act.a, ws.dres, ws.da, false);
+  }
+  ops.push(await prepareSwigluBackward(engine, { dgate: ws.dg, dup: ws.du, dout: ws.da, gate: act.g, up: act.u, N, F, activation: c.arch.activation, accumulate: false, label: `L${layer} gated bwd` }));
   await proj('gate_proj', act.xn2, ws.dg, ws.dxn, false);
   await proj('up_proj', act.xn2, ws.du, ws.dxn, true);
-  ops.push(await prepareRmsnormBackward(engine, { dinp: ws.dres, dout: ws.dxn, inp: act.x1, weight: w.postNorm, rstd: act.rstd2, N, C, accumulate: true, label: `L${layer} post-attention norm bwd` }));
+  await normBack(ws.dres, ws.dxn, act.x1, w.mlpNorm, act.rstd2, N, C, true, 'mlp norm');
 
-  // Attention: dres = dL/dx1  ->  datt -> dq, dk, dv -> rope' -> dxn -> dres += rmsnorm'(dxn)  (now dL/dx)
-  await proj('o_proj', act.att, ws.dres, ws.datt, false);
+  // Attention: dres = dL/dx1  ->  [do = sandwich'(dres)] -> datt -> dq, dk, dv -> rope' -> [qk norm'] -> dxn -> dres += rmsnorm'(dxn)  (now dL/dx)
+  if (sw) {
+    await normBack(ws.dsub!, ws.dres, sw.o, w.attnOutNorm!, sw.rstdO, N, C, false, 'attention out norm');
+    await proj('o_proj', act.att, ws.dsub!, ws.datt, false);
+  } else {
+    await proj('o_proj', act.att, ws.dres, ws.datt, false);
+  }
   ops.push(await prepareAttentionBackward(engine, {
     dq: ws.dq, dk: ws.dk, dv: ws.dv, dout: ws.datt, q: act.q, k: act.k, v: act.v, out: act.att, lse: act.lse, dvec: ws.dvec,
-    B, T, H, KV, D, label: `L${layer} attention bwd`,
+    B, T, H, KV, D, scale: c.arch.attnScale, window: c.arch.window, softcap: c.arch.softcap, label: `L${layer} attention bwd`,
   }));
   ops.push(await prepareRopeBackward(engine, { out: ws.dq, tables: c.rope, B, T, H, D, accumulate: false, label: `L${layer} rope q bwd` }));
   ops.push(await prepareRopeBackward(engine, { out: ws.dk, tables: c.rope, B, T, H: KV, D, accumulate: false, label: `L${layer} rope k bwd` }));
-  await proj('q_proj', act.xn1, ws.dq, first ? null : ws.dxn, false);
-  await proj('k_proj', act.xn1, ws.dk, first ? null : ws.dxn, true);
-  await proj('v_proj', act.xn1, ws.dv, first ? null : ws.dxn, true);
-  if (!first) {
-    ops.push(await prepareRmsnormBackward(engine, { dinp: ws.dres, dout: ws.dxn, inp: act.x, weight: w.inputNorm, rstd: act.rstd1, N, C, accumulate: true, label: `L${layer} input norm bwd` }));
+  let dq = ws.dq;
+  let dk = ws.dk;
+  if (act.qk) {
+    await normBack(ws.dqp!, ws.dq, act.qk.qp, w.qNorm!, act.qk.rstdQ, N * H, D, false, 'q norm');
+    await normBack(ws.dkp!, ws.dk, act.qk.kp, w.kNorm!, act.qk.rstdK, N * KV, D, false, 'k norm');
+    dq = ws.dqp!;
+    dk = ws.dkp!;
   }
+  await proj('q_proj', act.xn1, dq, first ? null : ws.dxn, false);
+  await proj('k_proj', act.xn1, dk, first ? null : ws.dxn, true);
+  await proj('v_proj', act.xn1, ws.dv, first ? null : ws.dxn, true);
+  if (!first) await normBack(ws.dres, ws.dxn, act.x, w.inputNorm, act.rstd1, N, C, true, 'input norm');
   return { ops, dropouts };
 }

@@ -1,7 +1,11 @@
 /**
- * The forward of one decoder layer as prepared ops (Hugging Face Llama semantics):
- *   xn1 = rmsnorm(x); q, k, v = proj(xn1); rope(q, k); att = attention(q, k, v)
- *   x1 = x + o_proj(att); xn2 = rmsnorm(x1); a = silu(gate(xn2)) * up(xn2); x' = x1 + down(a)
+ * The forward of one decoder layer as prepared ops (Hugging Face semantics):
+ *   xn1 = rmsnorm(x); q, k, v = proj(xn1); [q, k = per-head rmsnorm(q, k)]; rope(q, k)
+ *   att = attention(q, k, v)  (scale, sliding window and softcap of this layer)
+ *   x1 = x + [rmsnorm](o_proj(att)); xn2 = rmsnorm(x1); a = act(gate(xn2)) * up(xn2)
+ *   x' = x1 + [rmsnorm](down(a))
+ * Brackets: the per-head q/k norms (Qwen3, Gemma 3) and Gemma's sandwich norms; every norm scales by
+ * 1 + w on Gemma (see src/config/architecture-features.ts).
  */
 import type { Engine } from '../../engine/context';
 import type { PreparedOp } from '../../engine/kernels/common';
@@ -10,6 +14,7 @@ import { prepareAdd } from '../../engine/kernels/elementwise';
 import { prepareRmsnormForward } from '../../engine/kernels/rmsnorm';
 import { prepareRopeForward, type RopeTables } from '../../engine/kernels/rope';
 import { prepareSwigluForward } from '../../engine/kernels/swiglu';
+import type { LayerArchitecture } from './layer-architecture';
 import type { LayerActivations, Workspace } from './activations';
 import type { LayerWeights, LayerLinear } from './base-weights';
 import type { GraphDims } from './dims';
@@ -19,7 +24,7 @@ export interface LayerContext {
   engine: Engine;
   dims: GraphDims;
   layer: number;
-  eps: number;
+  arch: LayerArchitecture;
   weights: LayerWeights;
   act: LayerActivations;
   /** The residual stream after this layer (the next layer's x). */
@@ -46,20 +51,48 @@ export async function prepareLayerForward(c: LayerContext, recompute = false): P
     dropouts.push(...p.dropouts);
   };
 
-  ops.push(await prepareRmsnormForward(engine, { out: act.xn1, rstd: act.rstd1, inp: act.x, weight: w.inputNorm, N, C, eps: c.eps, label: `L${layer} input norm` }));
-  await proj('q_proj', act.xn1, act.q);
-  await proj('k_proj', act.xn1, act.k);
+  const { eps, plusOne } = c.arch;
+  const norm = async (out: GPUBuffer, rstd: GPUBuffer, inp: GPUBuffer, weight: GPUBuffer, rows: number, cols: number, what: string) => {
+    ops.push(await prepareRmsnormForward(engine, { out, rstd, inp, weight, N: rows, C: cols, eps, plusOne, label: `L${layer} ${what}` }));
+  };
+
+  await norm(act.xn1, act.rstd1, act.x, w.inputNorm, N, C, 'input norm');
+  if (act.qk) {
+    // Per-head norms: q (N, H*D) is N*H contiguous rows of D.
+    await proj('q_proj', act.xn1, act.qk.qp);
+    await proj('k_proj', act.xn1, act.qk.kp);
+    await norm(act.q, act.qk.rstdQ, act.qk.qp, w.qNorm!, N * H, D, 'q norm');
+    await norm(act.k, act.qk.rstdK, act.qk.kp, w.kNorm!, N * KV, D, 'k norm');
+  } else {
+    await proj('q_proj', act.xn1, act.q);
+    await proj('k_proj', act.xn1, act.k);
+  }
   await proj('v_proj', act.xn1, act.v);
   ops.push(await prepareRopeForward(engine, { out: act.q, tables: c.rope, B, T, H, D, label: `L${layer} rope q` }));
   ops.push(await prepareRopeForward(engine, { out: act.k, tables: c.rope, B, T, H: KV, D, label: `L${layer} rope k` }));
-  ops.push(await prepareAttentionForward(engine, { out: act.att, lse: act.lse, q: act.q, k: act.k, v: act.v, B, T, H, KV, D, label: `L${layer} attention` }));
-  await proj('o_proj', act.att, ws.tmpC);
+  ops.push(await prepareAttentionForward(engine, {
+    out: act.att, lse: act.lse, q: act.q, k: act.k, v: act.v, B, T, H, KV, D,
+    scale: c.arch.attnScale, window: c.arch.window, softcap: c.arch.softcap, label: `L${layer} attention`,
+  }));
+  const sw = act.sandwich;
+  if (sw) {
+    await proj('o_proj', act.att, sw.o);
+    await norm(ws.tmpC, sw.rstdO, sw.o, w.attnOutNorm!, N, C, 'attention out norm');
+  } else {
+    await proj('o_proj', act.att, ws.tmpC);
+  }
   ops.push(await prepareAdd(engine, { out: act.x1, a: act.x, b: ws.tmpC, n: N * C, label: `L${layer} residual 1` }));
-  ops.push(await prepareRmsnormForward(engine, { out: act.xn2, rstd: act.rstd2, inp: act.x1, weight: w.postNorm, N, C, eps: c.eps, label: `L${layer} post-attention norm` }));
+  await norm(act.xn2, act.rstd2, act.x1, w.mlpNorm, N, C, 'mlp norm');
   await proj('gate_proj', act.xn2, act.g);
   await proj('up_proj', act.xn2, act.u);
-  ops.push(await prepareSwigluForward(engine, { out: act.a, gate: act.g, up: act.u, N, F, label: `L${layer} swiglu` }));
-  await proj('down_proj', act.a, ws.tmpC, recompute);
+  ops.push(await prepareSwigluForward(engine, { out: act.a, gate: act.g, up: act.u, N, F, activation: c.arch.activation, label: `L${layer} gated ${c.arch.activation}` }));
+  if (sw) {
+    // Recompute needs m and its rstd (the sandwich norm's backward reads them), so down_proj runs in full.
+    await proj('down_proj', act.a, sw.m);
+    await norm(ws.tmpC, sw.rstdM, sw.m, w.mlpOutNorm!, N, C, 'mlp out norm');
+  } else {
+    await proj('down_proj', act.a, ws.tmpC, recompute);
+  }
   if (recompute) return { ops, dropouts };
   ops.push(await prepareAdd(engine, { out: c.xNext, a: act.x1, b: ws.tmpC, n: N * C, label: `L${layer} residual 2` }));
   return { ops, dropouts };

@@ -9,14 +9,15 @@ import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import type { PreparedOp } from '../../engine/kernels/common';
 import { prepareEmbeddingForward } from '../../engine/kernels/embedding';
-import { prepareAccumulate, prepareFill, type ScalarOp } from '../../engine/kernels/elementwise';
+import { prepareAccumulate, prepareFill, prepareScale, type ScalarOp } from '../../engine/kernels/elementwise';
 import { allocGradStats, GRAD_STATS_BYTES, prepareGradNorm } from '../../engine/kernels/grad-norm';
 import { prepareAdamW, prepareSgd, type PreparedOptimizer } from '../../engine/kernels/optim';
 import { uploadRopeTables } from '../../engine/kernels/rope';
 import type { AdamWParams, SgdParams } from '../../reference/optim';
 import { dropoutStream } from '../../core/rng';
 import type { RunConfig } from '../../config/run-config';
-import { ropeSpecOf, type ModelConfig } from '../../config/model-config';
+import type { ModelConfig } from '../../config/model-config';
+import { ropeSpecsByLayer } from '../../config/architecture-features';
 import type { LoraConfig } from '../../config/lora-config';
 import { modulesForTargets } from '../../config/lora-targets';
 import { loraLayout, type LoraLayout } from '../plan/lora-layout';
@@ -25,6 +26,7 @@ import { createBaseWeights, type BaseWeights, type LayerLinear } from './base-we
 import { graphDims, type GraphDims } from './dims';
 import { prepareHead } from './head';
 import { prepareLayerBackward } from './layer-backward';
+import { layerArchitecture } from './layer-architecture';
 import { prepareLayerForward, type LayerContext } from './layer-forward';
 import { createLoraState, initialLoraParams, type LoraState } from './lora-state';
 import type { LoraBranch, ModuleDropout } from './projection';
@@ -96,8 +98,11 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   const lora = await createLoraState(engine, layout, optimizerBufferCount(run));
   if (opts.load || opts.initialLora) engine.gpu.device.queue.writeBuffer(lora.params, 0, opts.initialLora ?? initialLoraParams(layout, run.seed));
   const dropoutOn = run.dropout > 0;
-  const { act, ws } = await createActivations(engine, dims, layout, dropoutOn, run.activationCheckpointing);
-  const rope = await uploadRopeTables(engine, dims.T, dims.D, ropeSpecOf(model));
+  const { act, ws } = await createActivations(engine, dims, layout, dropoutOn, run.activationCheckpointing,
+    { qkNorm: model.qkNorm === true, sandwichNorms: model.sandwichNorms === true });
+  // One table per distinct RoPE (Gemma 3's local layers have their own base).
+  const ropes = ropeSpecsByLayer(model);
+  const ropeTables = await Promise.all(ropes.specs.map((s) => uploadRopeTables(engine, dims.T, dims.D, s)));
 
   const branch = (layer: number | null, module: string, h: GPUBuffer | null): LoraBranch | null => {
     const slot = layout.slots.find((s) => s.layer === layer && s.module === module);
@@ -108,11 +113,15 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   const forward: PreparedOp[] = [
     await prepareEmbeddingForward(engine, { out: act.layers[0].x, table: base.embed, tokens: act.tokens, N: dims.N, C: dims.C, V: dims.V, label: 'embedding' }),
   ];
+  // Gemma scales the embedding output (the tied head reads the unscaled table).
+  if (model.embedScale !== undefined && model.embedScale !== 1) {
+    forward.push(await prepareScale(engine, { y: act.layers[0].x, n: dims.N * dims.C, alpha: model.embedScale, label: 'embedding scale' }));
+  }
   const backward: PreparedOp[] = [];
   const dropouts: ModuleDropout[] = [];
   const contexts: LayerContext[] = act.layers.map((la, l) => ({
-    engine, dims, layer: l, eps: model.rmsNormEps, weights: base.layers[l], act: la,
-    xNext: l + 1 < dims.L ? act.layers[l + 1].x : act.xOut, ws, rope,
+    engine, dims, layer: l, arch: layerArchitecture(model, l), weights: base.layers[l], act: la,
+    xNext: l + 1 < dims.L ? act.layers[l + 1].x : act.xOut, ws, rope: ropeTables[ropes.ofLayer[l]],
     lora: (m: LayerLinear) => branch(l, m, la.loraH[m] ?? null),
   }));
   for (const c of contexts) {
@@ -120,7 +129,10 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
     forward.push(...f.ops);
     dropouts.push(...f.dropouts);
   }
-  const head = await prepareHead({ engine, dims, eps: model.rmsNormEps, base, act, ws, lora: branch(null, 'lm_head', act.headH) });
+  const head = await prepareHead({
+    engine, dims, eps: model.rmsNormEps, plusOne: model.normPlusOne === true, softcap: model.finalLogitSoftcap ?? null,
+    base, act, ws, lora: branch(null, 'lm_head', act.headH),
+  });
   forward.push(...head.forward);
   backward.push(...head.backward);
   dropouts.push(...head.dropouts);
