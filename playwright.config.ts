@@ -18,8 +18,10 @@ export default defineConfig({
       args: CHROMIUM_WEBGPU_ARGS,
     },
   },
+  // The production build, as a person gets it (and immune to source edits: a dev server would reload
+  // the page mid-test whenever a file changes), with the test hooks (window.__studio, __stores) on.
   webServer: {
-    command: `npx vite --port ${port} --strictPort --host 127.0.0.1`,
+    command: `VITE_E2E_HOOKS=1 npx vite build --outDir dist-e2e --emptyOutDir --logLevel warn && npx vite preview --outDir dist-e2e --port ${port} --strictPort --host 127.0.0.1`,
     url: `http://127.0.0.1:${port}`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,

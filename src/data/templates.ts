@@ -1,8 +1,8 @@
 /**
  * Prompt templates: a record becomes text segments, each marked `train` (its tokens are predicted
  * in the loss) or not (prompt: read by the model, masked from the loss). Assistant answers are
- * trained together with the token that ends their turn (<|im_end|>, <|eot_id|>), so the model
- * learns to stop; headers, user and system turns are prompt.
+ * trained together with the token that ends their turn (<|im_end|>, <|eot_id|>, <end_of_turn>), so
+ * the model learns to stop; headers, user and system turns are prompt.
  *
  *   alpaca  Stanford Alpaca's prompt ("Below is an instruction ... ### Instruction: ... ### Response:")
  *   chatml  <|im_start|>role\ncontent<|im_end|>\n   (Qwen, SmolLM2, many finetunes)

@@ -55,6 +55,12 @@ export class ModelTokenizer {
   readonly addsBos: boolean;
   /** One past the largest id the tokenizer can produce (base vocabulary and added tokens). */
   readonly vocabSize: number;
+  /**
+   * One past the largest id ordinary text can produce (special added tokens excluded). Gemma 3's
+   * tokenizer has an image token at id 262144, one past its embedding table: only the ids text and
+   * the chat template produce must fit the model.
+   */
+  readonly textVocabSize: number;
   readonly specialTokens: readonly SpecialToken[];
   readonly chatTemplate: string | null;
   readonly name: string;
@@ -81,8 +87,13 @@ export class ModelTokenizer {
     this.specialTokens = added.filter((t) => t.special).map((t) => ({ id: t.id, content: t.content })).sort((a, b) => a.id - b.id);
     this.specialIds = new Set(this.specialTokens.map((t) => t.id));
     let maxId = -1;
-    for (const id of this.tk.get_vocab(true).values()) if (id > maxId) maxId = id;
+    let maxTextId = -1;
+    for (const id of this.tk.get_vocab(true).values()) {
+      if (id > maxId) maxId = id;
+      if (id > maxTextId && !this.specialIds.has(id)) maxTextId = id;
+    }
     this.vocabSize = maxId + 1;
+    this.textVocabSize = maxTextId + 1;
 
     // BOS and EOS must exist; an unknown unk or pad is treated as absent.
     const idOf = (field: string, strict = true): number | null => {

@@ -54,7 +54,7 @@ export async function loadModel(spec: ModelSourceSpec, progress: (p: FileProgres
   const source = await openModel(files);
   const tok = await source.tokenizerFiles();
   const tokenizer = new ModelTokenizer({ tokenizerJson: tok.tokenizerJson, tokenizerConfig: tok.tokenizerConfig ?? {}, name: source.name });
-  checkTokenizerFits(files, tokenizer.vocabSize, source.config.vocabSize);
+  checkTokenizerFits(files, tokenizer, source.config.vocabSize);
   // Weights are brought close (a hub download lands in the cache) and every header is checked now,
   // so a broken checkpoint fails here, not minutes into a run.
   await source.prepareWeights();

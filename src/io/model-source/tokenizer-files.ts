@@ -80,15 +80,20 @@ export function summarizeTokenizer(t: TokenizerJsonFiles, tok: ModelTokenizer): 
 }
 
 /**
- * The tokenizer must not produce ids past the embedding table: more token ids than `vocab_size`
- * rows is an error (the tokenizer belongs to another model); fewer is the usual padding of the
- * table to a round size.
+ * The tokenizer must not produce ids past the embedding table: text ids (or BOS/EOS/pad) at or
+ * above `vocab_size` mean the tokenizer belongs to another model; fewer ids is the usual padding of
+ * the table to a round size. Special tokens past the table that text never produces (Gemma 3's
+ * image token) are allowed: a dataset that spells one out is refused by the vocabulary check.
  */
-export function checkTokenizerFits(files: ModelFiles, tokenizerVocab: number, modelVocab: number): void {
-  if (tokenizerVocab > modelVocab) {
-    throw new BadFileError(files.describe(TOKENIZER_FILE),
-      `has ${tokenizerVocab} token ids (0 to ${tokenizerVocab - 1}) but config.json's vocab_size is ${modelVocab}: the embedding table has no row for ids ${modelVocab} and up. ` +
-        'The tokenizer belongs to another model; use the tokenizer.json from this model\'s own repo');
+export function checkTokenizerFits(
+  files: ModelFiles, tok: Pick<ModelTokenizer, 'vocabSize' | 'textVocabSize' | 'bos' | 'eos' | 'pad'>, modelVocab: number,
+): void {
+  const wrong = (what: string) => new BadFileError(files.describe(TOKENIZER_FILE),
+    `${what} but config.json's vocab_size is ${modelVocab}: the embedding table has no row for ids ${modelVocab} and up. ` +
+      'The tokenizer belongs to another model; use the tokenizer.json from this model\'s own repo');
+  if (tok.textVocabSize > modelVocab) throw wrong(`has ${tok.textVocabSize} token ids (0 to ${tok.textVocabSize - 1})`);
+  for (const [name, id] of [['BOS', tok.bos], ['EOS', tok.eos], ['pad', tok.pad]] as const) {
+    if (id !== null && id >= modelVocab) throw wrong(`gives ${name} the id ${id}`);
   }
 }
 

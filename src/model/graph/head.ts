@@ -1,7 +1,8 @@
 /**
  * The LM head with masked mean cross-entropy, one vocabulary chunk at a time so that the (N, V)
  * logits never exist whole: only (N, Vc) at once.
- *   forward   per chunk: logits = xnf W_c^T [+ scale h B_c^T]; fold into the running logsumexp
+ *   forward   per chunk: logits = xnf W_c^T [+ scale h B_c^T] (read as softcap tanh(z / softcap) when
+ *             the model caps its logits, Gemma 2); fold into the running logsumexp
  *             then finalize: per-row lse and loss, mean loss in ceStats[0]
  *   backward  per chunk: recompute logits, turn them into dlogits in place, then
  *             dxn (+)= dlogits W_c;  dB_c += scale dlogits^T h;  dh (+)= scale dlogits B_c
@@ -80,14 +81,14 @@ export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
       }));
     }
     logitsOps.push(ops);
-    forward.push(...ops, await prepareCrossEntropyChunk(engine, { state, logits: ws.logits, targets: act.targets, N, V, v0, Vc: w, label: `cross-entropy fold [${v0}:${v0 + w}]` }));
+    forward.push(...ops, await prepareCrossEntropyChunk(engine, { state, logits: ws.logits, targets: act.targets, N, V, v0, Vc: w, softcap: c.softcap, label: `cross-entropy fold [${v0}:${v0 + w}]` }));
   }
   forward.push(await prepareCrossEntropyFinalize(engine, { lse: act.rowLse, loss: ws.rowLoss, stats: ws.ceStats, state, targets: act.targets, N, V, label: 'cross-entropy finalize' }));
 
   for (const [i, [v0, w]] of d.chunks.entries()) {
     const first = i === 0;
     backward.push(...logitsOps[i]);
-    backward.push(await prepareCrossEntropyBackward(engine, { logits: ws.logits, lse: act.rowLse, stats: ws.ceStats, targets: act.targets, N, V, v0, Vc: w, label: `cross-entropy bwd [${v0}:${v0 + w}]` }));
+    backward.push(await prepareCrossEntropyBackward(engine, { logits: ws.logits, lse: act.rowLse, stats: ws.ceStats, targets: act.targets, N, V, v0, Vc: w, softcap: c.softcap, label: `cross-entropy bwd [${v0}:${v0 + w}]` }));
     backward.push(await prepareLinearBackwardInput(engine, { dx: ws.dxn, dy: ws.logits, weight: base.headChunks[i], M: N, accumulate: !first, label: `lm_head bwd [${v0}:${v0 + w}]` }));
     if (lora && slot) {
       backward.push(await prepareMatmul(engine, {

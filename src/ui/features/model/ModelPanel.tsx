@@ -6,6 +6,7 @@ import { ProgressBar } from '../../components/ProgressBar';
 import { bytes, count } from '../../components/format';
 import { useSession } from '../../stores/session';
 import { useModelPanel, type SourceKind } from './store';
+import { SupportedModels } from './SupportedModels';
 
 const SOURCES: [SourceKind, string][] = [['demo', 'Bundled demo'], ['hub', 'Hugging Face repo'], ['files', 'Files on disk']];
 
@@ -55,6 +56,7 @@ export function ModelPanel() {
           {s.files.length > 0 && <span>{s.files.length} files ({bytes(s.files.reduce((n, f) => n + f.size, 0))})</span>}
         </FileDrop>
       )}
+      {s.kind !== 'demo' && <SupportedModels />}
       <button type="button" className="primary" disabled={busy || (s.kind === 'hub' && !s.repo.trim()) || (s.kind === 'files' && !s.files.length)} onClick={() => void s.load()}>
         {s.loading ? 'Loading…' : 'Load model'}
       </button>
