@@ -141,12 +141,13 @@ describe.skipIf(!engine)('causal GQA attention vs the CPU reference', () => {
   // Gemma's variants: sliding windows smaller than T (T not a multiple of any tile), window 1 (each
   // query sees itself), windows >= T (full attention, dropped by the wrapper) and T - 1, GQA, a
   // long sequence with a small window (whole key tiles skipped in fwd and dq, query tiles in dkdv),
-  // softcapping with a large custom scale so that tanh saturates, and all of it together.
+  // softcapping with a large custom scale so that tanh saturates, and all of it together. (Each new
+  // (D, window, softcap, scale) compiles three pipelines per sizing, the cost of this file on a CPU adapter.)
   const VARIANTS: [Case, AttentionOptions, number][] = [
     [{ B: 2, T: 17, H: 6, KV: 3, D: 16 }, { window: 5 }, 1],
     [{ B: 1, T: 9, H: 2, KV: 1, D: 8 }, { window: 1 }, 1],
     [{ B: 1, T: 19, H: 4, KV: 2, D: 64 }, { window: 19 }, 1],
-    [{ B: 1, T: 19, H: 4, KV: 2, D: 64 }, { window: 18 }, 1],
+    [{ B: 1, T: 8, H: 4, KV: 2, D: 64 }, { window: 7 }, 1],  // T - 1, and the pipelines of the next-but-one case
     [{ B: 1, T: 13, H: 2, KV: 2, D: 8 }, { window: 100 }, 1],
     [{ B: 1, T: 83, H: 4, KV: 2, D: 64 }, { window: 7 }, 1],
     [{ B: 1, T: 37, H: 2, KV: 1, D: 6 }, { window: 3 }, 1],
@@ -155,7 +156,6 @@ describe.skipIf(!engine)('causal GQA attention vs the CPU reference', () => {
     [{ B: 1, T: 6, H: 2, KV: 1, D: 256 }, { window: 2, softcap: 3 }, 1],
     [{ B: 2, T: 17, H: 4, KV: 1, D: 16 }, { softcap: 2, scale: 0.7 }, 2],
     [{ B: 1, T: 45, H: 4, KV: 2, D: 64 }, { softcap: 5, scale: 0.5, window: 11 }, 2],
-    [{ B: 1, T: 10, H: 2, KV: 1, D: 8 }, { scale: 0.05 }, 1],
   ];
   for (const [c, opts, qkScale] of VARIANTS) for (const [sizing, e] of [['CPU', cpu], ['GPU', gpu]] as const) {
     const { B, T, H, KV, D } = c;

@@ -140,4 +140,10 @@ describe.skipIf(!treeEngine)('rmsnorm kernels without subgroups (the fallback)',
       await check(asGpu, N, C, N * 23 + C, true);
     });
   }
+  for (const [N, C] of HEAD_NORM_CASES) {
+    it(`per-head norm rows (w gain): N*H=${N} C=${C} (tree reduction), CPU- and GPU-sized row workgroups`, async () => {
+      await check(e, N, C, N * 29 + C);
+      await check(asGpu, N, C, N * 31 + C);
+    });
+  }
 });

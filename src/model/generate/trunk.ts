@@ -12,7 +12,7 @@
 import type { Engine } from '../../engine/context';
 import type { BufferRef, PreparedOp } from '../../engine/kernels/common';
 import { prepareAttentionDecode } from '../../engine/kernels/attention-decode';
-import { prepareAdd, prepareScale } from '../../engine/kernels/elementwise';
+import { prepareAdd } from '../../engine/kernels/elementwise';
 import { prepareEmbeddingForward } from '../../engine/kernels/embedding';
 import { prepareKvAppend } from '../../engine/kernels/kv-cache';
 import { prepareMatmul } from '../../engine/kernels/matmul';
@@ -90,8 +90,7 @@ export async function prepareTrunk(c: DecoderContext, M: number): Promise<Trunk>
   const push = (op: PreparedOp) => ops.push({ op, lora: false });
   const tag = M === 1 ? 'decode' : `prefill ${M}`;
 
-  push(await prepareEmbeddingForward(engine, { out: buf.x, table: base.embed, tokens: buf.tokens, N: M, C, V, label: `${tag} embedding` }));
-  if (model.embedScale !== undefined && model.embedScale !== 1) push(await prepareScale(engine, { y: buf.x, n: M * C, alpha: model.embedScale, label: `${tag} embedding scale` }));
+  push(await prepareEmbeddingForward(engine, { out: buf.x, table: base.embed, tokens: buf.tokens, N: M, C, V, scale: model.embedScale, label: `${tag} embedding` }));
   for (let l = 0; l < d.L; l++) {
     const w = base.layers[l];
     const p = `${tag} L${l}`;

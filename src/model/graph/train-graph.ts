@@ -9,7 +9,7 @@ import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import type { PreparedOp } from '../../engine/kernels/common';
 import { prepareEmbeddingForward } from '../../engine/kernels/embedding';
-import { prepareAccumulate, prepareFill, prepareScale, type ScalarOp } from '../../engine/kernels/elementwise';
+import { prepareAccumulate, prepareFill, type ScalarOp } from '../../engine/kernels/elementwise';
 import { allocGradStats, GRAD_STATS_BYTES, prepareGradNorm } from '../../engine/kernels/grad-norm';
 import { prepareAdamW, prepareSgd, type PreparedOptimizer } from '../../engine/kernels/optim';
 import { uploadRopeTables } from '../../engine/kernels/rope';
@@ -110,13 +110,10 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
     return { slot, state: lora, h, xd: ws.xd, dxd: ws.dxd, dh: ws.dh, dropout: dropoutOn ? { p: run.dropout, seed: run.seed } : null };
   };
 
+  // Gemma scales the gathered embedding (the tied head reads the unscaled table).
   const forward: PreparedOp[] = [
-    await prepareEmbeddingForward(engine, { out: act.layers[0].x, table: base.embed, tokens: act.tokens, N: dims.N, C: dims.C, V: dims.V, label: 'embedding' }),
+    await prepareEmbeddingForward(engine, { out: act.layers[0].x, table: base.embed, tokens: act.tokens, N: dims.N, C: dims.C, V: dims.V, scale: model.embedScale, label: 'embedding' }),
   ];
-  // Gemma scales the embedding output (the tied head reads the unscaled table).
-  if (model.embedScale !== undefined && model.embedScale !== 1) {
-    forward.push(await prepareScale(engine, { y: act.layers[0].x, n: dims.N * dims.C, alpha: model.embedScale, label: 'embedding scale' }));
-  }
   const backward: PreparedOp[] = [];
   const dropouts: ModuleDropout[] = [];
   const contexts: LayerContext[] = act.layers.map((la, l) => ({
