@@ -22,6 +22,26 @@ export interface BenchSetup {
   kernelRounds: number;
 }
 
+/**
+ * The bench model as a Qwen3 and as a Gemma 3 of the same sizes (the families' features on the
+ * Llama shapes), to measure what each family costs per step against the Llama. Gemma 3's pattern:
+ * every layer but the last slides over a window of half the sequence, with its own RoPE base.
+ */
+export function benchFamilies(model: ModelConfig, T: number): { name: string; model: ModelConfig }[] {
+  const L = model.numLayers;
+  return [
+    { name: 'qwen3', model: { ...model, modelType: 'qwen3', architecture: 'Qwen3ForCausalLM', qkNorm: true } },
+    {
+      name: 'gemma3',
+      model: {
+        ...model, modelType: 'gemma3_text', architecture: 'Gemma3ForCausalLM', qkNorm: true, normPlusOne: true, sandwichNorms: true,
+        mlpActivation: 'gelu_tanh', embedScale: Math.fround(Math.sqrt(model.hiddenSize)), queryPreAttnScalar: model.headDim,
+        slidingWindow: T / 2, layerTypes: Array.from({ length: L }, (_, l) => (l === L - 1 ? 'full' : 'sliding')), localRopeTheta: 10000, ropeTheta: 1e6,
+      },
+    },
+  ];
+}
+
 export function benchSetup(quick: boolean): BenchSetup {
   const model = quick
     ? tinyModelConfig({ vocabSize: 256, hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 2, numKvHeads: 1, headDim: 32, maxPositionEmbeddings: 64 })

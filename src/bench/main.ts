@@ -9,7 +9,7 @@ import { acquireGpu } from '../engine/device';
 import { PipelineCache } from '../engine/pipelines';
 import { moduleShape } from '../config/lora-targets';
 import { tinyWeights } from '../model/synthetic';
-import { benchSetup } from './bench-model';
+import { benchFamilies, benchSetup } from './bench-model';
 import { markdown, summaryTable } from './format';
 import { benchMatmulShapes, benchMatmuls } from './matmul-bench';
 import { buildResults, STEP_NAMES, type Measured } from './report';
@@ -70,8 +70,12 @@ async function main(): Promise<void> {
     gpu, pipelines: new PipelineCache(gpu), model: setup.model, weights: tinyWeights(setup.model, 3),
     base: setup.run, steps: setup.steps, timing, log,
   };
+  // The same 16-bit step on the bench sizes as a Qwen3 and as a Gemma 3: what each family costs.
+  const families: StepConfig[] = benchFamilies(setup.model, setup.tokens / (setup.run.microBatch ?? 1)).map((f) => ({
+    name: `${STEP_NAMES.base} ${f.name}`, over: { basePrecision: 'f16' }, model: { config: f.model, weights: tinyWeights(f.model, 3) },
+  }));
   const benches = [];
-  for (const cfg of STEP_CONFIGS) benches.push(await prepareStepBench(ctx, cfg));
+  for (const cfg of [...STEP_CONFIGS, ...families]) benches.push(await prepareStepBench(ctx, cfg));
   for (let step = 0; step <= setup.steps; step++) for (const b of benches) await b.runStep(step);
   const steps: StepResult[] = [];
   for (const b of benches) steps.push(await b.finish());

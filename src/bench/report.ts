@@ -25,12 +25,16 @@ export interface Summary {
   checkpointing_activation_memory_ratio: number;
   checkpointing_step_time_ratio: number;
   train_tokens_per_s: number;
+  /** 16-bit step time of the bench sizes as a Qwen3 / a Gemma 3, over the Llama's (null when not run). */
+  qwen3_vs_llama_step_time_ratio: number | null;
+  gemma3_vs_llama_step_time_ratio: number | null;
 }
 
 export const SUMMARY_KEYS = [
   'adapter', 'matmul_vs_tfjs_min_ratio', 'mfu', 'nf4_vs_16bit_step_time_ratio', 'nf4_vs_16bit_weight_bytes_ratio',
   'nf4_dq_vs_16bit_weight_bytes_ratio', 'nf4_vs_16bit_peak_memory_ratio', 'plan_equals_ledger',
   'checkpointing_activation_memory_ratio', 'checkpointing_step_time_ratio', 'train_tokens_per_s',
+  'qwen3_vs_llama_step_time_ratio', 'gemma3_vs_llama_step_time_ratio',
 ] as const satisfies readonly (keyof Summary)[];
 
 export interface Measured {
@@ -75,6 +79,12 @@ function step(m: Measured, name: string): StepResult {
   return s;
 }
 
+/** A family's 16-bit step time over the Llama's on the same sizes (null when the bench did not run it). */
+function familyRatio(m: Measured, family: string, base: StepResult): number | null {
+  const s = m.steps.find((x) => x.name === `${STEP_NAMES.base} ${family}`);
+  return s ? s.bestStepMs / base.bestStepMs : null;
+}
+
 export function summarize(m: Measured): { summary: Summary; peakGflops: number } {
   const peakGflops = Math.max(...m.matmul.map((r) => r.ours));
   const ratios = m.matmul.map((r) => r.oursVsTfjs);
@@ -94,6 +104,8 @@ export function summarize(m: Measured): { summary: Summary; peakGflops: number }
     checkpointing_activation_memory_ratio: ckpt.memory.byCategory.activations / base.memory.byCategory.activations,
     checkpointing_step_time_ratio: ckpt.bestStepMs / base.bestStepMs,
     train_tokens_per_s: base.tokensPerS,
+    qwen3_vs_llama_step_time_ratio: familyRatio(m, 'qwen3', base),
+    gemma3_vs_llama_step_time_ratio: familyRatio(m, 'gemma3', base),
   };
   return { summary, peakGflops };
 }

@@ -28,6 +28,8 @@ export interface StepConfig {
   name: string;
   /** Overrides of the bench run (base precision, checkpointing ...). */
   over: RunConfigInput;
+  /** Another model than the bench's (the same sizes as another family), with its weights. */
+  model?: { config: ModelConfig; weights: Map<string, Float32Array<ArrayBuffer>> };
   profile?: boolean;
 }
 
@@ -101,11 +103,12 @@ export interface StepBench {
 }
 
 export async function prepareStepBench(c: StepBenchContext, cfg: StepConfig): Promise<StepBench> {
-  const { gpu, model } = c;
+  const { gpu } = c;
+  const model = cfg.model?.config ?? c.model;
   const run = parseRunConfig({ ...c.base, ...cfg.over });
   const engine: Engine = { ...createEngine(gpu), pipelines: c.pipelines };
   const { device } = gpu;
-  const g = await buildTrainGraph(engine, model, run, { load: loaderOf(c.weights) });
+  const g = await buildTrainGraph(engine, model, run, { load: loaderOf(cfg.model?.weights ?? c.weights) });
   const ledger = engine.pool.ledgerSnapshot();
   const realBytes = engine.pool.allocatedBuffers().reduce((s, b) => s + b.size, 0);
   const plan = await planMemory(model, run, gpu.limits, gpu.features);

@@ -103,6 +103,8 @@ describe('summary and targets', () => {
       checkpointing_activation_memory_ratio: 0.25,
       checkpointing_step_time_ratio: 1.2,
       train_tokens_per_s: 51.2,
+      qwen3_vs_llama_step_time_ratio: null,
+      gemma3_vs_llama_step_time_ratio: null,
     });
     expect(checkTargets(summary).filter((t) => !t.met)).toEqual([]);
     expect(checkTargets({ ...summary, mfu: 0.39 }).filter((t) => !t.met).map((t) => t.name)).toEqual(['MFU']);
