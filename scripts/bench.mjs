@@ -30,7 +30,12 @@ const server = await createServer({
   server: { host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 5198), strictPort: false, hmr: false, watch: null },
 });
 await server.listen();
-const url = `${server.resolvedUrls.local[0]}bench.html${quick ? '?quick' : ''}`;
+// --gpu-limits default: the device gets WebGPU's default limits (a small device's), not the adapter's.
+const limitsAt = process.argv.indexOf('--gpu-limits');
+const params = new URLSearchParams();
+if (quick) params.set('quick', '');
+if (limitsAt >= 0) params.set('gpu-limits', process.argv[limitsAt + 1] ?? '');
+const url = `${server.resolvedUrls.local[0]}bench.html${params.size ? `?${params}` : ''}`;
 // A browser server, so that its process id is known: the GPU process's CPU time is read from /proc.
 const browserServer = await chromium.launchServer({
   executablePath: env.CHROME_PATH,

@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   window.__bench = { state: 'running' };
   const quick = new URLSearchParams(location.search).has('quick');
   const setup = benchSetup(quick);
-  const gpu = await acquireGpu(navigator.gpu);
+  // ?gpu-limits=default (npm run bench -- --gpu-limits default): WebGPU's default limits.
+  const gpu = await acquireGpu(navigator.gpu, { limits: new URLSearchParams(location.search).get('gpu-limits') === 'default' ? 'default' : 'adapter' });
   gpu.onFault((e) => log(`GPU fault: ${e.message}`));
   log(`adapter: ${JSON.stringify(gpu.adapterInfo)}; features ${JSON.stringify(gpu.features)}`);
   const engine = createEngine(gpu);

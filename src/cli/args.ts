@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { GPU_LIMITS_CHOICES, type GpuLimitsChoice } from '../engine/device';
 
 export class CliUsageError extends Error {
   override name = 'CliUsageError';
@@ -16,4 +17,13 @@ export function parseCliArgs<T extends NonNullable<ParseArgsConfig['options']>>(
     throw new CliUsageError(`expected ${positionals} positional argument(s), got ${parsed.positionals.length}`);
   }
   return parsed;
+}
+
+/** The `--gpu-limits adapter|default` flag (see AcquireOptions.limits). */
+export const GPU_LIMITS_FLAG = { 'gpu-limits': { type: 'string', default: 'adapter' } } as const;
+
+export function gpuLimitsOf(value: string | undefined): GpuLimitsChoice {
+  const v = value ?? 'adapter';
+  if (!(GPU_LIMITS_CHOICES as readonly string[]).includes(v)) throw new CliUsageError(`--gpu-limits must be ${GPU_LIMITS_CHOICES.join(' or ')}, got "${v}"`);
+  return v as GpuLimitsChoice;
 }

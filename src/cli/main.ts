@@ -5,11 +5,12 @@ import { CliUsageError } from './args';
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = {
-  golden: { run: async () => (await import('./commands/golden')).runGolden, help: 'golden <dir> [--engine cpu|gpu]   check logits, loss, LoRA gradients and one AdamW step against a PyTorch golden case' },
+  golden: { run: async () => (await import('./commands/golden')).runGolden, help: 'golden <dir> [--engine cpu|gpu] [--gpu-limits adapter|default]   check logits, loss, LoRA gradients and one AdamW step against a PyTorch golden case' },
   nf4: { run: async () => (await import('./commands/nf4')).runNf4, help: 'nf4 <dir>                          check NF4 codes and absmax bit-exactly against a bitsandbytes golden case' },
   inspect: { run: async () => (await import('./commands/inspect')).runInspect, help: 'inspect --model <dir|hf:org/name[@revision]> [--check-weights]   config, tokenizer and tensor index as JSON (HF_ENDPOINT, HF_TOKEN); --check-weights reads every tensor and names NaN/inf' },
-  train: { run: async () => (await import('./commands/train')).runTrain, help: 'train --model <dir|hf:org/name> --data <file> [--config run.json] [--validation <file>] [--template t] [--no-mask] [--pack] [--validation-split F] --out <dir>   LoRA finetuning on WebGPU in Node (any dataset format `data` reads, or {"tokens": [...]} JSONL)' },
+  train: { run: async () => (await import('./commands/train')).runTrain, help: 'train --model <dir|hf:org/name> --data <file> [--config run.json] [--validation <file>] [--template t] [--no-mask] [--pack] [--validation-split F] [--gpu-limits adapter|default] --out <dir>   LoRA finetuning on WebGPU in Node (any dataset format `data` reads, or {"tokens": [...]} JSONL)' },
   data: { run: async () => (await import('./commands/data')).runData, help: 'data --data <file> --model <dir> [--template alpaca|chatml|llama3|model|none] [--max-len N] [--no-mask] [--format f] [--columns field=col,...] [--pack] [--validation-split F]   dataset statistics as JSON' },
+  plan: { run: async () => (await import('./commands/plan')).runPlan, help: 'plan --model <dir|config.json|hf:org/name> [--config run.json] [--gpu-limits adapter|default]   the run\'s GPU memory by category from config.json alone, its largest binding, and whether it fits the limits (JSON)' },
   count: { run: async () => runCount, help: 'count --config <config.json> --r <n> --targets <query,key,value,projection,mlp,head> [--rank-pattern <json>]' },
 };
 

@@ -14,7 +14,16 @@ export interface AcquireOptions {
   powerPreference?: GPUPowerPreference;
   /** Features not to request even when present; tests use this to exercise the fallbacks. */
   disableFeatures?: OptionalFeature[];
+  /**
+   * 'adapter' (default): request the adapter's maxima. 'default': request nothing, so the device has
+   * WebGPU's default limits (128 MiB per storage binding, 256 MiB per buffer), as many laptop and
+   * mobile GPUs do: runs on a large adapter then prove the behaviour of small devices.
+   */
+  limits?: GpuLimitsChoice;
 }
+
+export type GpuLimitsChoice = 'adapter' | 'default';
+export const GPU_LIMITS_CHOICES: readonly GpuLimitsChoice[] = ['adapter', 'default'];
 
 /** The limits the engine requests at the adapter's maximum (the defaults are far lower, e.g. 256 MiB buffers). */
 export const REQUESTED_LIMITS = [
@@ -85,7 +94,7 @@ export async function acquireGpu(gpu: GPU | undefined | null, opts: AcquireOptio
     if (adapter.features.has(f) && !disabled.has(f)) requiredFeatures.push(f);
   }
   const requiredLimits: Record<string, number> = {};
-  for (const name of REQUESTED_LIMITS) {
+  for (const name of opts.limits === 'default' ? [] : REQUESTED_LIMITS) {
     const v = (adapter.limits as unknown as Record<string, number | undefined>)[name];
     if (typeof v === 'number') requiredLimits[name] = v;
   }

@@ -17,7 +17,9 @@ let remote: Comlink.Remote<StudioApi> | null = null;
 export function studio(): Comlink.Remote<StudioApi> {
   if (!remote) {
     registerErrorTransfer();
-    const worker = new Worker(new URL('../worker/studio.worker.ts', import.meta.url), { type: 'module', name: 'studio' });
+    // ?gpu-limits=default: train under WebGPU's default limits, as a small device would (see AcquireOptions.limits).
+    const limits = new URLSearchParams(self.location.search).get('gpu-limits') === 'default' ? ' gpu-limits=default' : '';
+    const worker = new Worker(new URL('../worker/studio.worker.ts', import.meta.url), { type: 'module', name: `studio${limits}` });
     const wrapped = Comlink.wrap<StudioApi>(worker);
     remote = new Proxy(wrapped, {
       get(target, prop, receiver) {

@@ -2,7 +2,7 @@
  * The worker's GPU: acquired on first use from `navigator.gpu` (never the DOM), replaced after
  * the device is lost. Subscribers hear every fault of the current device.
  */
-import { acquireGpu, type Gpu } from '../engine/device';
+import { acquireGpu, type Gpu, type GpuLimitsChoice } from '../engine/device';
 import { DeviceLostError, type EngineError } from '../engine/errors';
 import type { GpuSummary } from './api';
 
@@ -10,13 +10,14 @@ export class GpuHolder {
   private current: Promise<Gpu> | null = null;
   private lost = false;
 
-  constructor(private readonly gpuApi: () => GPU | undefined | Promise<GPU | undefined>) {}
+  /** `limits`: the adapter's maxima, or WebGPU's defaults (to behave as a small device would). */
+  constructor(private readonly gpuApi: () => GPU | undefined | Promise<GPU | undefined>, private readonly limits: GpuLimitsChoice = 'adapter') {}
 
   /** The live device, acquiring a new one when there is none or the last was lost. */
   get(): Promise<Gpu> {
     if (!this.current || this.lost) {
       this.lost = false;
-      const p = Promise.resolve(this.gpuApi()).then((api) => acquireGpu(api));
+      const p = Promise.resolve(this.gpuApi()).then((api) => acquireGpu(api, { limits: this.limits }));
       this.current = p;
       p.then((gpu) => gpu.onFault((e) => { if (e instanceof DeviceLostError && this.current === p) this.lost = true; }), () => {
         if (this.current === p) this.current = null; // let the next call try again

@@ -2,6 +2,7 @@
  * What the worker's studio holds: the GPU, the stores, the training and generation sessions, and
  * what is loaded. Built once per worker from its dependencies (tests pass their own stores).
  */
+import type { GpuLimitsChoice } from '../engine/device';
 import type { HubCache } from '../io/model-source/hub/cache';
 import { memoryCache } from '../io/model-source/hub/memory-cache';
 import { opfsAvailable, opfsCache } from '../io/model-source/hub/opfs-cache';
@@ -21,6 +22,8 @@ import { TrainingSession, type TrainingFaults } from './training';
 
 export interface StudioDeps {
   gpu: () => GPU | undefined | Promise<GPU | undefined>;
+  /** The adapter's limits (default), or WebGPU's defaults: the page's `?gpu-limits=default`. */
+  gpuLimits?: GpuLimitsChoice;
   runs?: RunStore;
   adapters?: AdapterStore;
   /** Resumable checkpoints (default: the 'finetune-studio-checkpoints' IndexedDB database). */
@@ -52,7 +55,7 @@ export interface StudioState {
 }
 
 export function createStudioState(deps: StudioDeps): StudioState {
-  const gpu = new GpuHolder(deps.gpu);
+  const gpu = new GpuHolder(deps.gpu, deps.gpuLimits);
   const runs = deps.runs ?? createRunStore();
   const adapters = deps.adapters ?? createAdapterStore();
   const checkpoints = deps.checkpoints ?? createCheckpointStore();

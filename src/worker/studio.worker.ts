@@ -4,4 +4,6 @@ import { registerErrorTransfer } from './errors';
 import { createStudio } from './studio';
 
 registerErrorTransfer();
-Comlink.expose(createStudio({ gpu: () => (self.navigator as Navigator & { gpu?: GPU }).gpu }));
+// The page names the worker "studio gpu-limits=default" when it was opened with ?gpu-limits=default.
+const gpuLimits = /\bgpu-limits=default\b/.test(self.name) ? 'default' : 'adapter';
+Comlink.expose(createStudio({ gpu: () => (self.navigator as Navigator & { gpu?: GPU }).gpu, gpuLimits }));

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,9 +18,9 @@ function cli(...args: string[]): Promise<{ code: number; out: string }> {
 }
 
 /** A tiny Llama in Hugging Face layout, written as a person's model folder would be. */
-function writeTinyModel(path: string): void {
+function writeTinyModel(path: string, extra: Record<string, unknown> = {}): void {
   const c = tinyModelConfig();
-  writeFileSync(join(path, 'config.json'), JSON.stringify({
+  writeFileSync(join(path, 'config.json'), JSON.stringify({ ...extra,
     architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: c.vocabSize, hidden_size: c.hiddenSize,
     intermediate_size: c.intermediateSize, num_hidden_layers: c.numLayers, num_attention_heads: c.numHeads,
     num_key_value_heads: c.numKvHeads, rms_norm_eps: c.rmsNormEps, rope_theta: c.ropeTheta, tie_word_embeddings: false,
@@ -48,6 +48,17 @@ describe('npm run cli -- train', () => {
     expect(adapter.names()).toHaveLength(2 * 2 * 2);
     expect(adapter.info('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight').shape).toEqual([4, 32]);
     expect(JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8'))).toMatchObject({ r: 4, lora_alpha: 8, target_modules: ['q_proj', 'v_proj'] });
+  });
+
+  it('with no run config, on a model whose context (64) is shorter than the default length, trains at what the data needs', async () => {
+    const short = join(dir, 'short-context');
+    mkdirSync(short, { recursive: true });
+    writeTinyModel(short, { max_position_embeddings: 64 });
+    const data = join(dir, 'short.jsonl');
+    writeFileSync(data, chainDataset(67, 8, 21).map((e) => JSON.stringify({ tokens: e.ids })).join('\n'));
+    const r = await cli('train', '--model', short, '--data', data, '--out', join(dir, 'short-out'));
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/maxSeqLen 24: the longest example needs 20 \(model context 64\)/);
   });
 
   it('names the line of a broken dataset (exit 2)', async () => {

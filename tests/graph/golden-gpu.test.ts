@@ -10,7 +10,7 @@ const gpu = await testGpu();
 describe.skipIf(!gpu)('WebGPU training graph vs PyTorch golden (llama-tiny)', () => {
   it('matches logits, loss, every LoRA gradient, one AdamW step and the loss after it', async () => {
     const c = await loadGoldenCase('tests/fixtures/golden/llama-tiny');
-    const comparisons = await checkGolden(c, await gpuGoldenEngine.run(c));
+    const comparisons = await checkGolden(c, await gpuGoldenEngine().run(c));
     expect(comparisons.filter((x) => !x.ok).map(formatComparison)).toEqual([]);
     expect(comparisons).toHaveLength(63);
   });
@@ -23,9 +23,23 @@ describe.skipIf(!gpu)('WebGPU training graph vs PyTorch golden (Qwen3 and Gemma 
   for (const [name, tensors] of [['qwen3-tiny', 63], ['gemma3-tiny', 91]] as const) {
     it(`${name}: logits, loss, every LoRA gradient, one AdamW step and the loss after it`, async () => {
       const c = await loadGoldenCase(`tests/fixtures/golden/${name}`);
-      const comparisons = await checkGolden(c, await gpuGoldenEngine.run(c));
+      const comparisons = await checkGolden(c, await gpuGoldenEngine().run(c));
       expect(comparisons.filter((x) => !x.ok).map(formatComparison)).toEqual([]);
       expect(comparisons).toHaveLength(tensors);
     });
   }
+});
+
+describe.skipIf(!gpu)('under WebGPU\'s default limits (--gpu-limits default)', () => {
+  it('the device gets the defaults (128 MiB per binding, 256 MiB per buffer) and gemma3-tiny still passes', async () => {
+    const { acquireGpu } = await import('../../src/engine/device');
+    const { nodeGpu } = await import('../../src/engine/node-gpu');
+    const small = await acquireGpu(await nodeGpu(), { limits: 'default' });
+    expect(small.limits.maxStorageBufferBindingSize).toBe(134217728);
+    expect(small.limits.maxBufferSize).toBe(268435456);
+    small.device.destroy();
+    const c = await loadGoldenCase('tests/fixtures/golden/gemma3-tiny');
+    const comparisons = await checkGolden(c, await gpuGoldenEngine('default').run(c));
+    expect(comparisons.filter((x) => !x.ok).map(formatComparison)).toEqual([]);
+  });
 });

@@ -16,7 +16,7 @@ import { planOrExplain, refuseUnfit } from '../../model/plan/fit';
 import { adapterFromGraph } from '../../train/adapter-export';
 import { parseRunConfig } from '../../config/run-config';
 import { train, type StepEvent } from '../../train/trainer';
-import { CliUsageError, parseCliArgs } from '../args';
+import { CliUsageError, GPU_LIMITS_FLAG, gpuLimitsOf, parseCliArgs } from '../args';
 
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
 
@@ -49,22 +49,33 @@ async function loadDataset(file: string, model: ModelConfig, tok: ModelTokenizer
 /** `train --model <dir|hf:org/name> --data <file> [--config run.json] [--validation <file>] --out <dir>`: headless LoRA finetuning. */
 export async function runTrain(argv: string[]): Promise<number> {
   const { values } = parseCliArgs(argv, {
-    model: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, validation: { type: 'string' }, out: { type: 'string' }, ...DATASET_FLAGS,
+    model: { type: 'string' }, data: { type: 'string' }, config: { type: 'string' }, validation: { type: 'string' }, out: { type: 'string' }, ...DATASET_FLAGS, ...GPU_LIMITS_FLAG,
   });
+  const limits = gpuLimitsOf(values['gpu-limits']);
   if (!values.model || !values.data || !values.out) throw new CliUsageError('--model, --data and --out are required');
-  const run = parseRunConfig(values.config ? JSON.parse(await readFile(values.config, 'utf8')) : {});
+  const fileConfig = (values.config ? JSON.parse(await readFile(values.config, 'utf8')) : {}) as Record<string, unknown>;
   // A folder or hf:org/name[@revision] (HF_ENDPOINT, HF_TOKEN; downloads are cached and resumed).
   const model = await openModelSpec(values.model, { onProgress: stderrProgress() });
+  // Without a maxSeqLen of its own the run takes the default, never more than the model's context,
+  // and then no more than the longest example needs (rounded up to a multiple of 8).
+  const lengthGiven = fileConfig.maxSeqLen !== undefined;
+  const cap = Math.min(parseRunConfig({}).maxSeqLen, model.config.maxPositionEmbeddings);
+  let run = parseRunConfig(lengthGiven ? fileConfig : { ...fileConfig, maxSeqLen: cap });
   checkSequenceLength(model.config, run.maxSeqLen);
   const tok = await model.tokenizer().catch((e: Error) => e);
   const dataOpts = { ...datasetOptions(values), maxLen: run.maxSeqLen, seed: run.seed };
   const data = await loadDataset(values.data, model.config, tok, dataOpts);
   const examples = data.train;
+  if (!lengthGiven) {
+    const longest = Math.max(1, ...examples.map((e) => e.ids.length - 1));
+    run = parseRunConfig({ ...fileConfig, maxSeqLen: Math.min(cap, Math.ceil(longest / 8) * 8) });
+    console.log(`maxSeqLen ${run.maxSeqLen}: the longest example needs ${longest} (model context ${model.config.maxPositionEmbeddings}); set maxSeqLen in the run config to choose`);
+  }
   const extra = values.validation ? await loadDataset(values.validation, model.config, tok, { ...dataOpts, validationFraction: 0 }) : undefined;
   const validation = extra || data.validation.length ? [...data.validation, ...(extra?.train ?? [])] : undefined;
 
   await model.prepareWeights(); // every weight file at hand and every tensor checked before the GPU is touched
-  const gpu = await acquireGpu(await nodeGpu());
+  const gpu = await acquireGpu(await nodeGpu(), { limits });
   const plan = await planOrExplain(model.config, run, gpu);
   console.log(`memory plan: ${Object.entries(plan.byCategory).map(([k, v]) => `${k} ${mib(v)}`).join(', ')}; total ${mib(plan.total)}`);
   await refuseUnfit(model.config, plan, run, gpu);

@@ -1,6 +1,6 @@
 import type { MicroBatch } from '../../config/micro-batch';
 import { createEngine } from '../../engine/context';
-import { acquireGpu, type Gpu } from '../../engine/device';
+import { acquireGpu, type Gpu, type GpuLimitsChoice } from '../../engine/device';
 import { nodeGpu } from '../../engine/node-gpu';
 import { readFloat32 } from '../../engine/readback';
 import { targetsForModules } from '../../config/lora-targets';
@@ -64,15 +64,15 @@ function byKey(m: Map<string, { A: Float32Array; B: Float32Array }>): Map<string
   return out;
 }
 
-/** The golden case on a device of its own (Node, through the `webgpu` package). */
-export const gpuGoldenEngine: GoldenEngine = {
-  name: 'gpu',
+/** The golden case on a device of its own (Node, through the `webgpu` package), with the adapter's or WebGPU's default limits. */
+export const gpuGoldenEngine = (limits: GpuLimitsChoice = 'adapter'): GoldenEngine => ({
+  name: limits === 'default' ? 'gpu (default limits)' : 'gpu',
   async run(c: GoldenCase): Promise<GoldenResult> {
-    const gpu = await acquireGpu(await nodeGpu());
+    const gpu = await acquireGpu(await nodeGpu(), { limits });
     try {
       return await runGoldenOnGpu(c, gpu);
     } finally {
       gpu.device.destroy();
     }
   },
-};
+});
