@@ -8,13 +8,18 @@ override WG: u32 = 256;
 struct Params {
   N: u32,   // tokens
   C: u32,   // channels
-  V: u32,   // vocabulary rows in the table
+  V: u32,   // vocabulary rows in the table (one shard of the vocabulary, or all of it)
   scale: f32,  // multiplier of the gathered rows (Gemma: sqrt(hidden)); 1 elsewhere
+  v0: u32,     // the first vocabulary row this table holds (a shard's offset; 0 for a whole table)
+  Vtotal: u32, // rows of the whole vocabulary
+  _pad0: u32,
+  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-// ---- forward: out[n, c] = table[tokens[n], c] * scale; a token outside [0, V) writes zeros ----
+// ---- forward: out[n, c] = table[tokens[n] - v0, c] * scale for the tokens this shard holds; the
+// shard at v0 = 0 writes zeros for a token outside [0, Vtotal); other tokens are left alone ----
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;   // (N, C)
 @group(0) @binding(2) var<storage, read> table: array<f32>;       // (V, C)
 @group(0) @binding(3) var<storage, read> tokens: array<i32>;      // (N), both entry points
@@ -27,11 +32,12 @@ fn embedding_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   let n = i / p.C;
   let c = i - n * p.C;
   let t = tokens[n];
-  if (t < 0 || u32(t) >= p.V) {
-    out[i] = 0.0;
-  } else {
-    out[i] = table[u32(t) * p.C + c] * p.scale;  // exact for scale 1
+  if (t < 0 || u32(t) >= p.Vtotal) {
+    if (p.v0 == 0u) { out[i] = 0.0; }
+    return;
   }
+  let row = u32(t) - p.v0;  // wraps to a huge value below the shard
+  if (row < p.V) { out[i] = table[row * p.C + c] * p.scale; }  // exact for scale 1
 }
 
 // ---- backward: dtable[v, c] (+)= scale * sum over n with tokens[n] == v of dout[n, c] ----

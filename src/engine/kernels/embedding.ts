@@ -28,6 +28,13 @@ export interface EmbeddingForwardArgs {
   V: number;
   /** multiplier of the gathered rows; default 1 */
   scale?: number;
+  /**
+   * A vocabulary shard: `table` holds rows [v0, v0 + V) of a vocabulary of Vtotal rows (defaults 0
+   * and V: the whole table). One op per shard fills the rows of the tokens it holds; the shard at
+   * v0 = 0 also zeroes the rows of tokens outside the vocabulary.
+   */
+  v0?: number;
+  Vtotal?: number;
   label?: string;
 }
 
@@ -48,9 +55,10 @@ export interface EmbeddingBackwardArgs {
   label?: string;
 }
 
-function embeddingParams(label: string, N: number, C: number, V: number, scale = 1): ArrayBuffer {
+function embeddingParams(label: string, N: number, C: number, V: number, scale = 1, v0 = 0, Vtotal = V): ArrayBuffer {
   if (!Number.isFinite(scale)) throw new RangeError(`${label}: scale must be a finite number, got ${scale}`);
-  return uniformBlock([['u', N], ['u', C], ['u', V], ['f', scale]]);
+  if (!(Number.isSafeInteger(v0) && v0 >= 0 && v0 + V <= Vtotal)) throw new RangeError(`${label}: shard rows [${v0}, ${v0 + V}) are not inside the vocabulary of ${Vtotal}`);
+  return uniformBlock([['u', N], ['u', C], ['u', V], ['f', scale], ['u', v0], ['u', Vtotal], ['u', 0], ['u', 0]]);
 }
 
 export async function prepareEmbeddingForward(engine: Engine, a: EmbeddingForwardArgs): Promise<PreparedOp> {
@@ -68,7 +76,7 @@ export async function prepareEmbeddingForward(engine: Engine, a: EmbeddingForwar
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,
-    uniform: embeddingParams(label, N, C, V, a.scale),
+    uniform: embeddingParams(label, N, C, V, a.scale, a.v0, a.Vtotal),
     resources: bindings,
     workgroups: flatGrid(engine, Math.ceil((N * C) / FLAT_WG)),
   });

@@ -8,7 +8,7 @@ import type { Engine } from '../../engine/context';
 import type { WeightFormat } from '../../reference/quant/packed';
 import type { ModelConfig } from '../../config/model-config';
 import { createBaseWeights, type BaseWeights } from '../graph/base-weights';
-import { graphDims } from '../graph/dims';
+import { graphDims, maxBindingBytes } from '../graph/dims';
 
 export interface DecoderBaseOptions {
   /** Streams the tensors in; without it only the allocation happens (a memory plan). */
@@ -18,9 +18,11 @@ export interface DecoderBaseOptions {
   doubleQuant?: boolean;
   /** LM-head rows per chunk (default 4096, as RunConfig). */
   vocabChunk?: number;
+  /** The largest binding to size pieces for (default: the engine's device). */
+  maxBindingBytes?: number;
 }
 
 export function createDecoderBase(engine: Engine, model: ModelConfig, o: DecoderBaseOptions): Promise<BaseWeights> {
-  const { chunks } = graphDims(model, 1, 1, o.vocabChunk ?? 4096);
-  return createBaseWeights(engine, model, o.format ?? 'f32', o.doubleQuant ?? false, chunks, o.load);
+  const dims = graphDims(model, 1, 1, o.vocabChunk ?? 4096, o.maxBindingBytes ?? maxBindingBytes(engine.gpu.limits));
+  return createBaseWeights(engine, model, o.format ?? 'f32', o.doubleQuant ?? false, dims, o.load);
 }

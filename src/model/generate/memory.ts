@@ -11,6 +11,7 @@ import type { GpuFeatures, GpuLimits } from '../../engine/device';
 import { BufferUsage } from '../../engine/flags';
 import { alignedSize } from '../../engine/pool';
 import type { ModelConfig } from '../../config/model-config';
+import { maxBindingBytes } from '../graph/dims';
 import { createDecoderBase } from './base';
 import { createDecoder, type DecoderOptions } from './decoder';
 import type { LoraLayout } from '../plan/lora-layout';
@@ -29,7 +30,8 @@ export async function planDecoderMemory(
   limits: Partial<GpuLimits> = {}, features: Partial<GpuFeatures> = {},
 ): Promise<DecoderMemory> {
   const engine = createEngine(dryRunGpu({ ...limits, maxBufferSize: Number.MAX_SAFE_INTEGER, maxStorageBufferBindingSize: Number.MAX_SAFE_INTEGER }, features));
-  const base = await createDecoderBase(engine, model, { vocabChunk: opts.vocabChunk }); // the head's chunks: one op each
+  const cap = maxBindingBytes({ maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize ?? Infinity, maxBufferSize: limits.maxBufferSize ?? Infinity });
+  const base = await createDecoderBase(engine, model, { vocabChunk: opts.vocabChunk, maxBindingBytes: cap }); // the head's chunks: one op each
   // The parameters are bound in place here; an uploaded copy is one buffer of the same size.
   const params = lora ? await engine.pool.alloc({ size: 4 * lora.layout.length, usage: BufferUsage.STORAGE, category: 'lora', label: 'lora params' }) : null;
   await engine.placeholder(); // engine-wide (16 bytes), not the decoder's

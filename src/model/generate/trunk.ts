@@ -13,7 +13,6 @@ import type { Engine } from '../../engine/context';
 import type { BufferRef, PreparedOp } from '../../engine/kernels/common';
 import { prepareAttentionDecode } from '../../engine/kernels/attention-decode';
 import { prepareAdd } from '../../engine/kernels/elementwise';
-import { prepareEmbeddingForward } from '../../engine/kernels/embedding';
 import { prepareKvAppend } from '../../engine/kernels/kv-cache';
 import { prepareMatmul } from '../../engine/kernels/matmul';
 import { prepareLinearForward } from '../../engine/kernels/matmul-weight';
@@ -23,7 +22,7 @@ import { prepareRopeForward, type RopeOp } from '../../engine/kernels/rope';
 import { prepareSwigluForward } from '../../engine/kernels/swiglu';
 import type { GpuWeight } from '../../engine/kernels/weights';
 import type { ModelConfig } from '../../config/model-config';
-import type { BaseWeights, LayerLinear } from '../graph/base-weights';
+import { prepareEmbeddingShards, type BaseWeights, type LayerLinear } from '../graph/base-weights';
 import { layerArchitecture } from '../graph/layer-architecture';
 import type { LoraLayout, LoraSlot } from '../plan/lora-layout';
 import type { DecoderBuffers, DecoderDims } from './buffers';
@@ -90,7 +89,7 @@ export async function prepareTrunk(c: DecoderContext, M: number): Promise<Trunk>
   const push = (op: PreparedOp) => ops.push({ op, lora: false });
   const tag = M === 1 ? 'decode' : `prefill ${M}`;
 
-  push(await prepareEmbeddingForward(engine, { out: buf.x, table: base.embed, tokens: buf.tokens, N: M, C, V, scale: model.embedScale, label: `${tag} embedding` }));
+  for (const op of await prepareEmbeddingShards(engine, base.embed, { out: buf.x, tokens: buf.tokens, N: M, C, V, scale: model.embedScale, label: `${tag} embedding` })) push(op);
   for (let l = 0; l < d.L; l++) {
     const w = base.layers[l];
     const p = `${tag} L${l}`;

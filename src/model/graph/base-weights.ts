@@ -7,7 +7,8 @@
 import type { TensorLoader } from '../../io/model-source/types';
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
-import { refBuffer } from '../../engine/kernels/common';
+import { refBuffer, type PreparedOp } from '../../engine/kernels/common';
+import { prepareEmbeddingForward, type EmbeddingForwardArgs } from '../../engine/kernels/embedding';
 import { weightBufferBytes, type GpuWeight } from '../../engine/kernels/weights';
 import { packWeight, type WeightFormat } from '../../reference/quant/packed';
 import type { ModelConfig } from '../../config/model-config';
@@ -37,8 +38,15 @@ export interface LayerWeights {
   bias: Partial<Record<'q_proj' | 'k_proj' | 'v_proj', GPUBuffer>>;
 }
 
+export interface EmbedShard {
+  v0: number;
+  rows: number;
+  buffer: GPUBuffer; // (rows, C) f32
+}
+
 export interface BaseWeights {
-  embed: GPUBuffer; // (V, C) f32
+  /** The embedding table (V, C) f32 in vocabulary shards, each [v0, v0 + rows) in one buffer that fits a binding. */
+  embed: EmbedShard[];
   layers: LayerWeights[];
   finalNorm: GPUBuffer; // (C)
   /**
@@ -87,14 +95,23 @@ function writeWeight(engine: Engine, w: GpuWeight, data: Float32Array, doubleQua
  * `load` (the memory plan), only the allocation happens.
  */
 export async function createBaseWeights(
-  engine: Engine, cfg: ModelConfig, format: WeightFormat, doubleQuant: boolean, chunks: readonly [number, number][], load?: TensorLoader,
+  engine: Engine, cfg: ModelConfig, format: WeightFormat, doubleQuant: boolean,
+  vocab: { chunks: readonly [number, number][]; embedShards: readonly [number, number][] }, load?: TensorLoader,
 ): Promise<BaseWeights> {
+  const { chunks } = vocab;
   const C = cfg.hiddenSize;
   const put = async (buffer: GPUBuffer, name: string) => {
     if (load) engine.gpu.device.queue.writeBuffer(buffer, 0, await load(name));
   };
-  const embed = await f32Buffer(engine, 'model.embed_tokens.weight', cfg.vocabSize * C);
-  await put(embed, 'model.embed_tokens.weight');
+  const embed: EmbedShard[] = [];
+  for (const [v0, rows] of vocab.embedShards) {
+    const label = vocab.embedShards.length > 1 ? `model.embed_tokens.weight[${v0}:${v0 + rows}]` : 'model.embed_tokens.weight';
+    embed.push({ v0, rows, buffer: await f32Buffer(engine, label, rows * C) });
+  }
+  if (load) {
+    const table = await load('model.embed_tokens.weight'); // (V, C)
+    for (const s of embed) engine.gpu.device.queue.writeBuffer(s.buffer, 0, table.subarray(s.v0 * C, (s.v0 + s.rows) * C));
+  }
 
   const layers: LayerWeights[] = [];
   for (let l = 0; l < cfg.numLayers; l++) {
@@ -131,7 +148,11 @@ export async function createBaseWeights(
 
   const headChunks: GpuWeight[] = [];
   if (cfg.tieWordEmbeddings) {
-    for (const [v0, rows] of chunks) headChunks.push({ format: 'f32', rows, cols: C, words: { buffer: embed, offset: 4 * v0 * C } });
+    // Views of the embedding shards: every chunk lies inside one shard (graphDims cuts shards at chunk boundaries).
+    for (const [v0, rows] of chunks) {
+      const s = embed.find((x) => v0 >= x.v0 && v0 + rows <= x.v0 + x.rows)!;
+      headChunks.push({ format: 'f32', rows, cols: C, words: { buffer: s.buffer, offset: 4 * (v0 - s.v0) * C } });
+    }
   } else {
     for (const [v0, rows] of chunks) headChunks.push(await allocWeight(engine, format, rows, C, doubleQuant, `lm_head.weight[${v0}:${v0 + rows}]`));
     if (load) {
@@ -140,4 +161,12 @@ export async function createBaseWeights(
     }
   }
   return { embed, layers, finalNorm, headChunks };
+}
+
+/** The embedding gather over every shard of the table: one op per shard, each filling its tokens' rows. */
+export async function prepareEmbeddingShards(
+  engine: Engine, shards: readonly EmbedShard[], a: Omit<EmbeddingForwardArgs, 'table' | 'v0' | 'Vtotal'>,
+): Promise<PreparedOp[]> {
+  const label = (s: EmbedShard) => (shards.length > 1 ? `${a.label} [${s.v0}:${s.v0 + s.rows}]` : a.label);
+  return Promise.all(shards.map((s) => prepareEmbeddingForward(engine, { ...a, table: s.buffer, V: s.rows, v0: s.v0, Vtotal: a.V, label: label(s) })));
 }

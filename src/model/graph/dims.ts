@@ -16,15 +16,33 @@ export interface GraphDims {
   Vc: number;
   /** [v0, width] of each head chunk. */
   chunks: [number, number][];
+  /** [v0, rows] of each shard of the embedding table: each fits one binding, and holds whole head chunks. */
+  embedShards: [number, number][];
 }
 
-export function graphDims(cfg: ModelConfig, B: number, T: number, vocabChunk: number): GraphDims {
+/**
+ * `maxBindingBytes`: the device's largest binding (min of maxStorageBufferBindingSize and
+ * maxBufferSize). The head chunk shrinks until its weights (Vc, C) and logits (N, Vc) fit one
+ * binding, and the embedding table is cut into shards of whole chunks that each fit one.
+ */
+/** The largest buffer one binding can take on a device. */
+export const maxBindingBytes = (limits: { maxStorageBufferBindingSize: number; maxBufferSize: number }): number =>
+  Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+
+export function graphDims(cfg: ModelConfig, B: number, T: number, vocabChunk: number, maxBindingBytes = Infinity): GraphDims {
   const V = cfg.vocabSize;
-  const Vc = vocabChunk >= V ? V : Math.max(64, Math.floor(vocabChunk / 64) * 64);
+  const C = cfg.hiddenSize;
+  const N = B * T;
+  const fitRows = Math.floor(maxBindingBytes / (4 * Math.max(C, N))); // rows of (., C) and columns of (N, .) that fit
+  let Vc = vocabChunk >= V ? V : Math.max(64, Math.floor(vocabChunk / 64) * 64);
+  if (Vc > fitRows) Vc = Math.max(64, Math.floor(fitRows / 64) * 64);
   const chunks: [number, number][] = [];
   for (let v0 = 0; v0 < V; v0 += Vc) chunks.push([v0, Math.min(Vc, V - v0)]);
+  const shardRows = Math.max(Vc, Math.floor(maxBindingBytes / (4 * C) / Vc) * Vc);
+  const embedShards: [number, number][] = [];
+  for (let v0 = 0; v0 < V; v0 += shardRows) embedShards.push([v0, Math.min(shardRows, V - v0)]);
   return {
-    B, T, N: B * T, C: cfg.hiddenSize, H: cfg.numHeads, KV: cfg.numKvHeads, D: cfg.headDim,
-    F: cfg.intermediateSize, V, L: cfg.numLayers, Vc: Math.min(Vc, V), chunks,
+    B, T, N, C, H: cfg.numHeads, KV: cfg.numKvHeads, D: cfg.headDim,
+    F: cfg.intermediateSize, V, L: cfg.numLayers, Vc: Math.min(Vc, V), chunks, embedShards,
   };
 }

@@ -8,7 +8,6 @@ import type { TensorLoader } from '../../io/model-source/types';
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import type { PreparedOp } from '../../engine/kernels/common';
-import { prepareEmbeddingForward } from '../../engine/kernels/embedding';
 import { prepareAccumulate, prepareFill, type ScalarOp } from '../../engine/kernels/elementwise';
 import { allocGradStats, GRAD_STATS_BYTES, prepareGradNorm } from '../../engine/kernels/grad-norm';
 import { prepareAdamW, prepareSgd, type PreparedOptimizer } from '../../engine/kernels/optim';
@@ -22,8 +21,8 @@ import type { LoraConfig } from '../../config/lora-config';
 import { modulesForTargets } from '../../config/lora-targets';
 import { loraLayout, type LoraLayout } from '../plan/lora-layout';
 import { createActivations, type Activations, type Workspace } from './activations';
-import { createBaseWeights, type BaseWeights, type LayerLinear } from './base-weights';
-import { graphDims, type GraphDims } from './dims';
+import { createBaseWeights, prepareEmbeddingShards, type BaseWeights, type LayerLinear } from './base-weights';
+import { graphDims, maxBindingBytes, type GraphDims } from './dims';
 import { prepareHead } from './head';
 import { prepareLayerBackward } from './layer-backward';
 import { layerArchitecture } from './layer-architecture';
@@ -86,15 +85,17 @@ export interface BuildOptions {
   load?: TensorLoader;
   /** Initial LoRA parameters as a flat buffer in `layout` order (an imported adapter); default PEFT init from the seed. */
   initialLora?: Float32Array<ArrayBuffer>;
+  /** The largest binding to size pieces for (default: the engine's device; a memory plan passes the real device's). */
+  maxBindingBytes?: number;
 }
 
 const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
 export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: RunConfig, opts: BuildOptions = {}): Promise<TrainGraph> {
-  const dims = graphDims(model, run.microBatch, run.maxSeqLen, run.vocabChunk);
+  const dims = graphDims(model, run.microBatch, run.maxSeqLen, run.vocabChunk, opts.maxBindingBytes ?? maxBindingBytes(engine.gpu.limits));
   const layout = loraLayout(model, loraConfigOf(run));
   const format = run.basePrecision;
-  const base = await createBaseWeights(engine, model, format, run.doubleQuant, dims.chunks, opts.load);
+  const base = await createBaseWeights(engine, model, format, run.doubleQuant, dims, opts.load);
   const lora = await createLoraState(engine, layout, optimizerBufferCount(run));
   if (opts.load || opts.initialLora) engine.gpu.device.queue.writeBuffer(lora.params, 0, opts.initialLora ?? initialLoraParams(layout, run.seed));
   const dropoutOn = run.dropout > 0;
@@ -111,9 +112,7 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   };
 
   // Gemma scales the gathered embedding (the tied head reads the unscaled table).
-  const forward: PreparedOp[] = [
-    await prepareEmbeddingForward(engine, { out: act.layers[0].x, table: base.embed, tokens: act.tokens, N: dims.N, C: dims.C, V: dims.V, scale: model.embedScale, label: 'embedding' }),
-  ];
+  const forward: PreparedOp[] = await prepareEmbeddingShards(engine, base.embed, { out: act.layers[0].x, tokens: act.tokens, N: dims.N, C: dims.C, V: dims.V, scale: model.embedScale, label: 'embedding' });
   const backward: PreparedOp[] = [];
   const dropouts: ModuleDropout[] = [];
   const contexts: LayerContext[] = act.layers.map((la, l) => ({

@@ -9,6 +9,7 @@ import { dryRunGpu } from '../../engine/dry-run';
 import type { GpuFeatures, GpuLimits } from '../../engine/device';
 import type { RunConfig } from '../../config/run-config';
 import type { ModelConfig } from '../../config/model-config';
+import { maxBindingBytes } from '../graph/dims';
 import { buildTrainGraph } from '../graph/train-graph';
 
 export interface MemoryPlan {
@@ -25,7 +26,8 @@ export async function planMemory(
 ): Promise<MemoryPlan> {
   // The plan itself must not trip the device limits: plan with unbounded limits, then compare.
   const engine = createEngine(dryRunGpu({ ...limits, maxBufferSize: Number.MAX_SAFE_INTEGER, maxStorageBufferBindingSize: Number.MAX_SAFE_INTEGER }, features));
-  await buildTrainGraph(engine, model, run);
+  // Pieces are sized for the real device (its limits as given), while the recording device takes any size.
+  await buildTrainGraph(engine, model, run, { maxBindingBytes: maxBindingBytes({ maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize ?? Infinity, maxBufferSize: limits.maxBufferSize ?? Infinity }) });
   const snap = engine.pool.ledgerSnapshot();
   const buffers = engine.pool.allocatedBuffers()
     .map((b) => ({ label: b.label, category: b.category, bytes: b.size }))
