@@ -4,6 +4,9 @@
 // the uniform, then outputs, then inputs (variables of different entry points may share a number).
 
 override WG: u32 = 256;
+// Storage of the table in the forward: 0 f32 (one element per word), 1 f16, 2 bf16 (two per word,
+// element 2j in the low half: src/reference/quant/packed.ts). The backward's dtable is always f32.
+override FORMAT: u32 = 0u;
 
 struct Params {
   N: u32,   // tokens
@@ -21,8 +24,17 @@ struct Params {
 // ---- forward: out[n, c] = table[tokens[n] - v0, c] * scale for the tokens this shard holds; the
 // shard at v0 = 0 writes zeros for a token outside [0, Vtotal); other tokens are left alone ----
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;   // (N, C)
-@group(0) @binding(2) var<storage, read> table: array<f32>;       // (V, C)
+@group(0) @binding(2) var<storage, read> table: array<u32>;       // (V, C) f32 bits, or (V, C/2) words of half pairs
 @group(0) @binding(3) var<storage, read> tokens: array<i32>;      // (N), both entry points
+
+// Element e of the table in its storage format.
+fn table_at(e: u32) -> f32 {
+  switch FORMAT {
+    case 1u: { return unpack2x16float(table[e / 2u])[e % 2u]; }
+    case 2u: { return bitcast<f32>(((table[e / 2u] >> (16u * (e % 2u))) & 0xffffu) << 16u); }
+    default: { return bitcast<f32>(table[e]); }
+  }
+}
 
 @compute @workgroup_size(WG)
 fn embedding_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -37,7 +49,7 @@ fn embedding_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
     return;
   }
   let row = u32(t) - p.v0;  // wraps to a huge value below the shard
-  if (row < p.V) { out[i] = table[row * p.C + c] * p.scale; }  // exact for scale 1
+  if (row < p.V) { out[i] = table_at(row * p.C + c) * p.scale; }  // exact for scale 1
 }
 
 // ---- backward: dtable[v, c] (+)= scale * sum over n with tokens[n] == v of dout[n, c] ----

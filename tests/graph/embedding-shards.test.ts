@@ -4,6 +4,7 @@
  * of them, and training, generation and the memory plan are unchanged against the reference.
  */
 import { describe, expect, it } from 'vitest';
+import { bf16BitsToF32, f32ToBf16Bits } from '../../src/core/half';
 import { parseRunConfig } from '../../src/config/run-config';
 import { epochBatches } from '../../src/data/batching';
 import { createEngine } from '../../src/engine/context';
@@ -35,11 +36,18 @@ describe('graphDims cuts the vocabulary to fit a binding', () => {
 });
 
 describe.skipIf(!gpu)('embedding shards on the GPU', () => {
-  const cases = { 'llama, untied': tinyModelConfig({ vocabSize: 200 }), 'gemma3, tied, scaled': { ...FAMILIES.gemma3, vocabSize: 200 } };
-  for (const [name, model] of Object.entries(cases)) {
+  // A bf16 checkpoint keeps its table in bf16 (and the tied head reads it so): the weights are
+  // bf16 values here, so the reference on the same values is exact.
+  const bf16 = (w: Map<string, Float32Array<ArrayBuffer>>) => new Map([...w].map(([n, a]) => [n, Float32Array.from(a, (x) => bf16BitsToF32(f32ToBf16Bits(x)))]));
+  const cases = {
+    'llama, untied': { model: tinyModelConfig({ vocabSize: 200 }), precision: 'f32', embedBytes: [8192, 8192, 8192, 1024] },
+    'gemma3, tied, scaled': { model: { ...FAMILIES.gemma3, vocabSize: 200 }, precision: 'f32', embedBytes: [8192, 8192, 8192, 1024] },
+    'gemma3, tied, bf16 checkpoint': { model: { ...FAMILIES.gemma3, vocabSize: 200, torchDtype: 'bfloat16' }, precision: 'bf16', embedBytes: [4096, 4096, 4096, 512] },
+  } as const;
+  for (const [name, { model, precision, embedBytes }] of Object.entries(cases)) {
     it(`${name}: loss and LoRA gradients equal the reference; the plan equals the ledger`, async () => {
-      const weights = tinyWeights(model, 2);
-      const run = parseRunConfig({ maxSeqLen: 12, microBatch: 2, targets: ['query', 'value', 'head'], rank: 2, alpha: 4, seed: 3 });
+      const weights = precision === 'bf16' ? bf16(tinyWeights(model, 2)) : tinyWeights(model, 2);
+      const run = parseRunConfig({ maxSeqLen: 12, microBatch: 2, targets: ['query', 'value', 'head'], rank: 2, alpha: 4, seed: 3, basePrecision: precision });
       const batch = epochBatches(chainDataset(200, 8, 13, 4), 2, 12, 0, 3, 0)[0];
       const engine = createEngine(gpu!);
       const g = await buildTrainGraph(engine, model, run, { load: loaderOf(weights), maxBindingBytes: CAP });
@@ -51,7 +59,7 @@ describe.skipIf(!gpu)('embedding shards on the GPU', () => {
       engine.pool.destroyAll();
       const plan = await planMemory(model, run, { ...gpu!.limits, maxBufferSize: CAP, maxStorageBufferBindingSize: CAP }, gpu!.features);
       expect(plan.byCategory).toEqual(ledger.current);
-      expect(plan.buffers.filter((b) => b.label.startsWith('model.embed_tokens')).map((b) => b.bytes)).toEqual([8192, 8192, 8192, 1024]);
+      expect(plan.buffers.filter((b) => b.label.startsWith('model.embed_tokens')).map((b) => b.bytes)).toEqual([...embedBytes]);
 
       // The graph's init (B = 0, so only dB is non-zero), rebuilt on the CPU for the reference.
       const flat = initialLoraParams(g.layout, run.seed);

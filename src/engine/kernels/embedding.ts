@@ -19,8 +19,10 @@ const LAYOUT = layoutSpec(['uniform', 'rw', 'read', 'read']);
 export interface EmbeddingForwardArgs {
   /** (N, C) */
   out: BufferRef;
-  /** (V, C) */
+  /** (V, C) in `format` */
   table: BufferRef;
+  /** Storage of the table: f32 (default), or f16 / bf16 packed two per word as src/reference/quant/packed.ts. */
+  format?: 'f32' | 'f16' | 'bf16';
   /** (N) i32 */
   tokens: BufferRef;
   N: number;
@@ -61,18 +63,21 @@ function embeddingParams(label: string, N: number, C: number, V: number, scale =
   return uniformBlock([['u', N], ['u', C], ['u', V], ['f', scale], ['u', v0], ['u', Vtotal], ['u', 0], ['u', 0]]);
 }
 
+const TABLE_FORMAT = { f32: 0, f16: 1, bf16: 2 } as const;
+
 export async function prepareEmbeddingForward(engine: Engine, a: EmbeddingForwardArgs): Promise<PreparedOp> {
   const { N, C, V } = a;
+  const format = a.format ?? 'f32';
   const label = a.label ?? `embedding fwd ${N}x${C} of ${V}`;
   checkDims(label, { N, C, V });
   const bindings = resolveBindings(engine, label, [
     { name: 'out', ref: a.out, bytes: 4 * N * C, shape: `(N, C) = (${N}, ${C})` },
-    { name: 'table', ref: a.table, bytes: 4 * V * C, shape: `(V, C) = (${V}, ${C})` },
+    { name: 'table', ref: a.table, bytes: format === 'f32' ? 4 * V * C : 4 * Math.ceil((V * C) / 2), shape: `(V, C) = (${V}, ${C}) ${format}` },
     { name: 'tokens', ref: a.tokens, bytes: 4 * N, shape: `(N) = (${N})` },
   ]);
   checkNoAlias(label, bindings[0], bindings.slice(1));
   const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
-    label: 'embedding', code: shader, entryPoint: 'embedding_forward', layout: LAYOUT,
+    label: 'embedding', code: shader, entryPoint: 'embedding_forward', layout: LAYOUT, constants: { FORMAT: TABLE_FORMAT[format] },
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,

@@ -1,8 +1,8 @@
 /**
  * The frozen base model on the GPU. Linear layers are stored in the run's base precision (NF4,
- * int8, f16, bf16 or f32); embeddings and norm weights stay f32 (the gather and the norms read
- * them directly; they are a small share of a model). When the head is tied, it reads the f32
- * embedding table.
+ * int8, f16, bf16 or f32); the embedding table as the checkpoint stores it (16-bit, or f32: see
+ * embeddingFormat), in vocabulary shards that each fit one binding; norm weights stay f32 (a small
+ * share of a model). When the head is tied, it reads the embedding shards as they are.
  */
 import type { TensorLoader } from '../../io/model-source/types';
 import type { Engine } from '../../engine/context';
@@ -41,7 +41,20 @@ export interface LayerWeights {
 export interface EmbedShard {
   v0: number;
   rows: number;
-  buffer: GPUBuffer; // (rows, C) f32
+  format: EmbeddingFormat;
+  buffer: GPUBuffer; // (rows, C) in `format`
+}
+
+export type EmbeddingFormat = 'f32' | 'f16' | 'bf16';
+
+/**
+ * The embedding table's storage: as the checkpoint stores it (bf16 / f16, read by the gather and the
+ * tied head as stored: no f32 copy on the GPU), unless the run keeps the base in f32. An odd hidden
+ * size stays f32 (a tied head's chunk views must start on 256-byte boundaries).
+ */
+export function embeddingFormat(cfg: Pick<ModelConfig, 'torchDtype' | 'hiddenSize'>, format: WeightFormat): EmbeddingFormat {
+  if (format === 'f32' || cfg.hiddenSize % 2 !== 0) return 'f32';
+  return cfg.torchDtype === 'bfloat16' ? 'bf16' : cfg.torchDtype === 'float16' ? 'f16' : 'f32';
 }
 
 export interface BaseWeights {
@@ -103,14 +116,19 @@ export async function createBaseWeights(
   const put = async (buffer: GPUBuffer, name: string) => {
     if (load) engine.gpu.device.queue.writeBuffer(buffer, 0, await load(name));
   };
+  const embedFormat = embeddingFormat(cfg, format);
   const embed: EmbedShard[] = [];
   for (const [v0, rows] of vocab.embedShards) {
     const label = vocab.embedShards.length > 1 ? `model.embed_tokens.weight[${v0}:${v0 + rows}]` : 'model.embed_tokens.weight';
-    embed.push({ v0, rows, buffer: await f32Buffer(engine, label, rows * C) });
+    const size = weightBufferBytes(embedFormat, rows, C)[0];
+    embed.push({ v0, rows, format: embedFormat, buffer: await engine.pool.alloc({ size, usage: STORAGE, category: 'weights', label }) });
   }
   if (load) {
-    const table = await load('model.embed_tokens.weight'); // (V, C)
-    for (const s of embed) engine.gpu.device.queue.writeBuffer(s.buffer, 0, table.subarray(s.v0 * C, (s.v0 + s.rows) * C));
+    const table = await load('model.embed_tokens.weight'); // (V, C) f32
+    for (const s of embed) {
+      const rows = table.subarray(s.v0 * C, (s.v0 + s.rows) * C);
+      engine.gpu.device.queue.writeBuffer(s.buffer, 0, s.format === 'f32' ? rows : packWeight(rows, s.format).words);
+    }
   }
 
   const layers: LayerWeights[] = [];
@@ -151,7 +169,8 @@ export async function createBaseWeights(
     // Views of the embedding shards: every chunk lies inside one shard (graphDims cuts shards at chunk boundaries).
     for (const [v0, rows] of chunks) {
       const s = embed.find((x) => v0 >= x.v0 && v0 + rows <= x.v0 + x.rows)!;
-      headChunks.push({ format: 'f32', rows, cols: C, words: { buffer: s.buffer, offset: 4 * (v0 - s.v0) * C } });
+      const bytesPerElement = s.format === 'f32' ? 4 : 2;
+      headChunks.push({ format: s.format, rows, cols: C, words: { buffer: s.buffer, offset: bytesPerElement * (v0 - s.v0) * C } });
     }
   } else {
     for (const [v0, rows] of chunks) headChunks.push(await allocWeight(engine, format, rows, C, doubleQuant, `lm_head.weight[${v0}:${v0 + rows}]`));
@@ -165,8 +184,8 @@ export async function createBaseWeights(
 
 /** The embedding gather over every shard of the table: one op per shard, each filling its tokens' rows. */
 export async function prepareEmbeddingShards(
-  engine: Engine, shards: readonly EmbedShard[], a: Omit<EmbeddingForwardArgs, 'table' | 'v0' | 'Vtotal'>,
+  engine: Engine, shards: readonly EmbedShard[], a: Omit<EmbeddingForwardArgs, 'table' | 'format' | 'v0' | 'Vtotal'>,
 ): Promise<PreparedOp[]> {
   const label = (s: EmbedShard) => (shards.length > 1 ? `${a.label} [${s.v0}:${s.v0 + s.rows}]` : a.label);
-  return Promise.all(shards.map((s) => prepareEmbeddingForward(engine, { ...a, table: s.buffer, V: s.rows, v0: s.v0, Vtotal: a.V, label: label(s) })));
+  return Promise.all(shards.map((s) => prepareEmbeddingForward(engine, { ...a, table: s.buffer, format: s.format, V: s.rows, v0: s.v0, Vtotal: a.V, label: label(s) })));
 }
