@@ -53,6 +53,11 @@ async function loadAll(src: ModelSource, m: TinyHfModel): Promise<Map<string, Fl
   const got = new Map<string, Float32Array>();
   for (const name of m.weights.keys()) got.set(name, await load(name));
   for (const [name, want] of m.weights) expect(got.get(name), name).toEqual(want);
+  // A range reads only those elements (rows of the embedding table), equal to the same slice of the whole.
+  const table = m.weights.get('model.embed_tokens.weight')!;
+  const C = m.config.hiddenSize;
+  expect(await load('model.embed_tokens.weight', { start: 5 * C, count: 3 * C })).toEqual(table.subarray(5 * C, 8 * C));
+  await expect(load('model.embed_tokens.weight', { start: table.length - C, count: 2 * C })).rejects.toThrow(/are outside tensor "model\.embed_tokens\.weight"/);
   return got;
 }
 

@@ -130,7 +130,7 @@ export async function openModel(files: ModelFiles): Promise<ModelSource> {
     loader(opts = {}) {
       const expected = expectedTensors(config);
       let done = 0;
-      return async (name) => {
+      return async (name, range) => {
         await prepareWeights();
         const idx = await tensorIndex();
         const t = idx.get(name);
@@ -138,14 +138,17 @@ export async function openModel(files: ModelFiles): Promise<ModelSource> {
         const problem = tensorProblem(name, t, expected.get(name));
         if (problem) throw new BadFileError(files.describe(t.file), problem);
         const st = await shard(t.file);
-        const values = decodeToF32(t.dtype, await st.readRaw(name)) as Float32Array<ArrayBuffer>;
-        const bad = nonFinite(values);
+        const values = decodeToF32(t.dtype, await st.readRaw(name, range)) as Float32Array<ArrayBuffer>;
+        const found = nonFinite(values);
+        const bad = found && { ...found, first: found.first + (range?.start ?? 0) };
         if (bad) {
           throw new BadFileError(files.describe(t.file), `tensor "${name}" ${t.dtype} ${JSON.stringify(t.shape)} holds ${bad.count} non-finite value${bad.count > 1 ? 's' : ''} ` +
             `(NaN or infinity), the first at index ${bad.first}${t.shape.length === 2 ? ` (row ${Math.floor(bad.first / t.shape[1])}, column ${bad.first % t.shape[1]})` : ''}: ` +
             'the weights are corrupt (or overflowed when converted); download the model again or use another checkpoint');
         }
-        opts.onTensor?.(name, ++done, idx.size);
+        // A range counts its tensor once, when its last element is read.
+        const numel = t.shape.reduce((a, b) => a * b, 1);
+        if (!range || range.start + range.count >= numel) opts.onTensor?.(name, ++done, idx.size);
         return values;
       };
     },

@@ -5,9 +5,14 @@
  * builds the config, the tensor index and the streaming tensor loader on top of it.
  */
 import type { ByteSource } from '../safetensors/byte-source';
+import type { ElementRange } from '../safetensors/reader';
 
-/** Loads one tensor of the base model by its Hugging Face name, as f32. */
-export type TensorLoader = (name: string) => Promise<Float32Array<ArrayBuffer>>;
+/**
+ * Loads one tensor of the base model by its Hugging Face name, as f32; with `range`, only elements
+ * [start, start + count) of the flattened tensor (rows of a large table, so no whole f32 copy of it
+ * is ever held). A loader may ignore `range` and return the whole tensor: callers check the length.
+ */
+export type TensorLoader = (name: string, range?: ElementRange) => Promise<Float32Array<ArrayBuffer>>;
 
 /** Progress of one file (download, or reading from disk); the worker forwards these to the page. */
 export interface FileProgress {

@@ -1,6 +1,7 @@
 import { BadFileError } from '../../core/errors';
 import type { ByteSource } from './byte-source';
 import { decodeToF32 } from './decode';
+import { DTYPE_BYTES } from './dtypes';
 import { parseHeader, type TensorInfo } from './header';
 
 export interface SafetensorsFile {
@@ -11,10 +12,19 @@ export interface SafetensorsFile {
   has(name: string): boolean;
   /** Throws BadFileError naming the tensor when it is absent. */
   info(name: string): TensorInfo;
-  /** Exactly the tensor's bytes, in a buffer of their own (offset 0), so any typed view works. */
-  readRaw(name: string): Promise<Uint8Array>;
+  /**
+   * Exactly the tensor's bytes, in a buffer of their own (offset 0), so any typed view works; with
+   * `range`, only elements [start, start + count) of the flattened tensor (rows of a big table).
+   */
+  readRaw(name: string, range?: ElementRange): Promise<Uint8Array>;
   /** The tensor as f32, converted from any float or integer dtype (little-endian). */
   readF32(name: string): Promise<Float32Array>;
+}
+
+/** Elements [start, start + count) of a flattened tensor. */
+export interface ElementRange {
+  start: number;
+  count: number;
 }
 
 export interface OpenOptions {
@@ -58,11 +68,22 @@ export async function openSafetensors(source: ByteSource, opts: OpenOptions = {}
     if (!t) throw new BadFileError(file, `has no tensor named "${name}"`);
     return t;
   };
-  const readRaw = async (name: string): Promise<Uint8Array> => {
+  const readRaw = async (name: string, range?: ElementRange): Promise<Uint8Array> => {
     const t = info(name);
-    const bytes = await source.read(dataStart + t.begin, t.end - t.begin);
-    if (bytes.byteLength !== t.end - t.begin) {
-      throw new BadFileError(file, `short read of tensor "${name}" (${bytes.byteLength} of ${t.end - t.begin} bytes)`);
+    let begin = t.begin;
+    let end = t.end;
+    if (range) {
+      const item = DTYPE_BYTES[t.dtype];
+      const numel = (t.end - t.begin) / item;
+      if (!(Number.isSafeInteger(range.start) && Number.isSafeInteger(range.count) && range.start >= 0 && range.count >= 0 && range.start + range.count <= numel)) {
+        throw new RangeError(`${file}: elements [${range.start}, ${range.start + range.count}) are outside tensor "${name}" of ${numel}`);
+      }
+      begin = t.begin + range.start * item;
+      end = begin + range.count * item;
+    }
+    const bytes = await source.read(dataStart + begin, end - begin);
+    if (bytes.byteLength !== end - begin) {
+      throw new BadFileError(file, `short read of tensor "${name}" (${bytes.byteLength} of ${end - begin} bytes)`);
     }
     // Own the bytes: sources may return views into shared or oddly aligned memory.
     // (A Node Buffer's slice() is a view, so copy explicitly.)

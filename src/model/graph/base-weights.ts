@@ -124,10 +124,15 @@ export async function createBaseWeights(
     embed.push({ v0, rows, format: embedFormat, buffer: await engine.pool.alloc({ size, usage: STORAGE, category: 'weights', label }) });
   }
   if (load) {
-    const table = await load('model.embed_tokens.weight'); // (V, C) f32
+    // Row blocks of at most 16 MiB of f32, read and packed one at a time: never the whole table in f32.
+    const blockRows = Math.max(2, Math.floor(2 ** 22 / C) & ~1);
     for (const s of embed) {
-      const rows = table.subarray(s.v0 * C, (s.v0 + s.rows) * C);
-      engine.gpu.device.queue.writeBuffer(s.buffer, 0, s.format === 'f32' ? rows : packWeight(rows, s.format).words);
+      for (let r = 0; r < s.rows; r += blockRows) {
+        const n = Math.min(blockRows, s.rows - r);
+        const rows = await loadRows(load, 'model.embed_tokens.weight', s.v0 + r, n, C); // (n, C)
+        const bytesPerElement = s.format === 'f32' ? 4 : 2;
+        engine.gpu.device.queue.writeBuffer(s.buffer, bytesPerElement * r * C, s.format === 'f32' ? rows : packWeight(rows, s.format).words);
+      }
     }
   }
 
@@ -175,11 +180,20 @@ export async function createBaseWeights(
   } else {
     for (const [v0, rows] of chunks) headChunks.push(await allocWeight(engine, format, rows, C, doubleQuant, `lm_head.weight[${v0}:${v0 + rows}]`));
     if (load) {
-      const full = await load('lm_head.weight'); // (V, C): one tensor at a time, quantized chunk by chunk
-      chunks.forEach(([v0, rows], i) => writeWeight(engine, headChunks[i], full.subarray(v0 * C, (v0 + rows) * C), doubleQuant));
+      // Chunk by chunk (Vc, C): read, quantized and written one at a time.
+      for (const [i, [v0, rows]] of chunks.entries()) writeWeight(engine, headChunks[i], await loadRows(load, 'lm_head.weight', v0, rows, C), doubleQuant);
     }
   }
   return { embed, layers, finalNorm, headChunks };
+}
+
+/**
+ * Rows [r0, r0 + n) of a (rows, C) tensor as f32 (n, C): read as a range where the loader can, else
+ * cut from the whole tensor it returns.
+ */
+async function loadRows(load: TensorLoader, name: string, r0: number, n: number, C: number): Promise<Float32Array> {
+  const got = await load(name, { start: r0 * C, count: n * C });
+  return got.length === n * C ? got : got.subarray(r0 * C, (r0 + n) * C);
 }
 
 /** The embedding gather over every shard of the table: one op per shard, each filling its tokens' rows. */
