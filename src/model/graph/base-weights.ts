@@ -191,7 +191,7 @@ export async function createBaseWeights(
  * Rows [r0, r0 + n) of a (rows, C) tensor as f32 (n, C): read as a range where the loader can, else
  * cut from the whole tensor it returns.
  */
-async function loadRows(load: TensorLoader, name: string, r0: number, n: number, C: number): Promise<Float32Array> {
+async function loadRows(load: TensorLoader, name: string, r0: number, n: number, C: number): Promise<Float32Array<ArrayBuffer>> {
   const got = await load(name, { start: r0 * C, count: n * C });
   return got.length === n * C ? got : got.subarray(r0 * C, (r0 + n) * C);
 }
