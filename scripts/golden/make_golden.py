@@ -6,6 +6,11 @@ transformers, no PEFT). The model math is written here from the published defini
 (transformers' modeling_qwen3 / modeling_gemma3, eager attention), so it is independent of the
 project's TypeScript. Usage: /usr/bin/python3 scripts/golden/make_golden.py [out_dir]
 (default tests/fixtures/golden). Writes <out_dir>/qwen3-tiny and <out_dir>/gemma3-tiny.
+
+Real shapes (opt-in, never in the suite): /usr/bin/python3 scripts/golden/make_golden.py --config
+tests/fixtures/configs/gemma-3-270m.json --name gemma3-270m --T 8 /tmp/golden-real writes a case of
+that config with random weights rounded to bf16 (stored F32), B = 2; Qwen2 configs (q/k/v biases,
+no q/k norms) work too. Check it with `npm run cli -- golden <dir>/<name> --engine gpu --gpu-limits default`.
 """
 import json
 import math
@@ -48,6 +53,14 @@ def is_gemma(cfg):
     return cfg["model_type"] in ("gemma3_text", "gemma2")
 
 
+def has_qk_norm(cfg):
+    return cfg["model_type"] in ("qwen3", "gemma3_text")
+
+
+def has_qkv_bias(cfg):
+    return cfg["model_type"] == "qwen2"
+
+
 def rms_norm(x, w, eps, plus_one):
     """Llama/Qwen3RMSNorm (w * normed) or Gemma3RMSNorm (normed * (1 + w)), in float32."""
     normed = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps)
@@ -73,9 +86,11 @@ def layer_window(cfg, l):
     return cfg["sliding_window"] if cfg.get("use_sliding_window") else None
 
 
-def linear(x, w, lora, path):
-    """PEFT LoRA Linear: x W^T + (x A^T) B^T * alpha / r (dropout 0)."""
+def linear(x, w, lora, path, bias=None):
+    """PEFT LoRA Linear: x W^T (+ b) + (x A^T) B^T * alpha / r (dropout 0)."""
     y = x @ w.t()
+    if bias is not None:
+        y = y + bias
     if path in lora:
         a, b = lora[path]
         y = y + (x @ a.t()) @ b.t() * (ALPHA / R)
@@ -88,11 +103,14 @@ def attention(cfg, wts, lora, l, x, cos, sin):
     gemma = is_gemma(cfg)
     p = f"model.layers.{l}.self_attn"
     eps = cfg["rms_norm_eps"]
-    q = linear(x, wts[f"{p}.q_proj.weight"], lora, f"{p}.q_proj").view(B, T, H, D)
-    k = linear(x, wts[f"{p}.k_proj.weight"], lora, f"{p}.k_proj").view(B, T, KV, D)
-    v = linear(x, wts[f"{p}.v_proj.weight"], lora, f"{p}.v_proj").view(B, T, KV, D)
-    q = rms_norm(q, wts[f"{p}.q_norm.weight"], eps, gemma).transpose(1, 2)  # (B, H, T, D)
-    k = rms_norm(k, wts[f"{p}.k_norm.weight"], eps, gemma).transpose(1, 2)
+    q = linear(x, wts[f"{p}.q_proj.weight"], lora, f"{p}.q_proj", wts.get(f"{p}.q_proj.bias")).view(B, T, H, D)
+    k = linear(x, wts[f"{p}.k_proj.weight"], lora, f"{p}.k_proj", wts.get(f"{p}.k_proj.bias")).view(B, T, KV, D)
+    v = linear(x, wts[f"{p}.v_proj.weight"], lora, f"{p}.v_proj", wts.get(f"{p}.v_proj.bias")).view(B, T, KV, D)
+    if has_qk_norm(cfg):
+        q = rms_norm(q, wts[f"{p}.q_norm.weight"], eps, gemma)
+        k = rms_norm(k, wts[f"{p}.k_norm.weight"], eps, gemma)
+    q = q.transpose(1, 2)  # (B, H, T, D)
+    k = k.transpose(1, 2)
     v = v.transpose(1, 2)
     q = q * cos + rotate_half(q) * sin
     k = k * cos + rotate_half(k) * sin
@@ -160,6 +178,9 @@ def make_weights(cfg, gen):
     H, KV, D = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     gemma = is_gemma(cfg)
     rnd = lambda *shape, s: torch.randn(*shape, generator=gen) * s
+    if cfg.get("_bf16_weights"):  # real shapes: values a bf16 checkpoint could hold
+        plain = rnd
+        rnd = lambda *shape, s: plain(*shape, s=s).to(torch.bfloat16).float()
     norm = lambda n: rnd(n, s=0.1) + (0.0 if gemma else 1.0)  # Gemma stores w - 1
     wts = {"model.embed_tokens.weight": rnd(V, C, s=0.5)}
     norms = ["input_layernorm", "post_attention_layernorm"]
@@ -169,8 +190,12 @@ def make_weights(cfg, gen):
         p = f"model.layers.{l}"
         for name in norms:
             wts[f"{p}.{name}.weight"] = norm(C)
-        wts[f"{p}.self_attn.q_norm.weight"] = norm(D)
-        wts[f"{p}.self_attn.k_norm.weight"] = norm(D)
+        if has_qk_norm(cfg):
+            wts[f"{p}.self_attn.q_norm.weight"] = norm(D)
+            wts[f"{p}.self_attn.k_norm.weight"] = norm(D)
+        if has_qkv_bias(cfg):
+            for m, o in (("q_proj", H * D), ("k_proj", KV * D), ("v_proj", KV * D)):
+                wts[f"{p}.self_attn.{m}.bias"] = rnd(o, s=0.2)
         for name, (o, i) in module_shapes(cfg).items():
             if name != "lm_head":
                 wts[f"{p}.{'mlp' if name in ('gate_proj', 'up_proj', 'down_proj') else 'self_attn'}.{name}.weight"] = rnd(o, i, s=1.2 / math.sqrt(i))
@@ -274,7 +299,35 @@ def make_case(name, cfg, seed, out_dir):
     print(f"{name}: loss {loss.item():.6f} -> {loss2.item():.6f} after one AdamW step ({d})")
 
 
+def real_case(argv):
+    """--config <config.json> --name <case> [--T n] <out_dir>: a golden case of a real model's shape."""
+    global B, T
+    args = dict(zip(argv[0::2], argv[1::2]))
+    out_dir = argv[-1]
+    with open(args["--config"]) as f:
+        cfg = json.load(f)
+    cfg.setdefault("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
+    if "layer_types" not in cfg and is_gemma(cfg):
+        pattern = cfg.get("sliding_window_pattern", 6)
+        cfg["layer_types"] = ["full_attention" if (i + 1) % pattern == 0 else "sliding_attention" for i in range(cfg["num_hidden_layers"])]
+    cfg.setdefault("tie_word_embeddings", is_gemma(cfg))
+    cfg.setdefault("query_pre_attn_scalar", cfg["head_dim"])
+    B, T = 2, int(args.get("--T", "8"))
+    cfg["_bf16_weights"] = True
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    make_case(args["--name"], cfg, 7, out_dir)
+    path = os.path.join(out_dir, args["--name"], "config.json")
+    with open(path) as f:
+        written = json.load(f)
+    written.pop("_bf16_weights", None)
+    with open(path, "w") as f:
+        json.dump(written, f, indent=2)
+
+
 def main():
+    if "--config" in sys.argv:
+        real_case(sys.argv[1:])
+        return
     out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/golden"
     torch.set_num_threads(1)  # deterministic reductions
     make_case("qwen3-tiny", QWEN3, 3, out_dir)
