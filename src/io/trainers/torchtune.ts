@@ -1,0 +1,162 @@
+/**
+ * The run as a torchtune config for its LoRA recipes (lora_finetune_distributed; the single-device
+ * recipe reads the same keys) and the dataset as JSONL for torchtune's chat, instruct or text
+ * completion dataset builders. Start: `tune run --nproc_per_node <GPUs> lora_finetune_distributed
+ * --config torchtune.yaml`. The adapter is saved in PEFT's layout (adapter_model.safetensors +
+ * adapter_config.json) next to the checkpoints.
+ */
+import { isChatTemplate, promptCompletionRows, toJsonl, type ExportDataset, type ExportExample } from './export-dataset';
+import { basePrecision, commonNotes, loraModules, schedule, studioSteps, type TrainerExport, type TrainerExportInput, type TrainerNote } from './run-mapping';
+import { torchtuneModel } from './torchtune-models';
+import { comment, entry, list, map, mapOf, renderYaml, type YamlLine, type YamlMap, type YamlScalar } from './yaml-writer';
+
+const ATTENTION = { q_proj: 'q_proj', k_proj: 'k_proj', v_proj: 'v_proj', o_proj: 'output_proj' } as const;
+/** torchtune's dataset builder for the examples, and the rows it reads. */
+function dataset(examples: readonly ExportExample[], data: ExportDataset, file: string): { builder: YamlMap; rows: unknown[]; folded: number; dropped: number } {
+  const common: YamlLine[] = [entry('source', 'json'), entry('data_files', file), entry('split', 'train'), entry('packed', data.pack)];
+  if (data.template === null) {
+    return { builder: map(entry('_component_', 'torchtune.datasets.text_completion_dataset'), ...common, entry('column', 'text'), entry('add_eos', true)), rows: examples.map((e) => ({ text: (e as { text: string }).text })), folded: 0, dropped: 0 };
+  }
+  if (isChatTemplate(data.template)) {
+    const rows = examples.map((e) => ({ messages: (e as { messages: unknown }).messages }));
+    return {
+      builder: map(entry('_component_', 'torchtune.datasets.chat_dataset'), ...common, entry('conversation_column', 'messages'), entry('conversation_style', 'openai'), entry('train_on_input', !data.mask)),
+      rows, folded: 0, dropped: 0,
+    };
+  }
+  const pc = promptCompletionRows(examples);
+  return {
+    builder: map(entry('_component_', 'torchtune.datasets.instruct_dataset'), ...common, entry('column_map', mapOf({ input: 'prompt', output: 'completion' })), entry('train_on_input', !data.mask)),
+    ...pc,
+  };
+}
+
+/** torchtune counts whole epochs, optionally cut at max_steps_per_epoch. */
+function epochs(input: TrainerExportInput, notes: TrainerNote[]): { epochs: number; maxStepsPerEpoch: number | null } {
+  const { run, data } = input;
+  const { perEpoch, total } = studioSteps(run, data.train.length);
+  if (run.maxSteps === undefined && Number.isInteger(run.epochs)) return { epochs: run.epochs, maxStepsPerEpoch: null };
+  if (total <= perEpoch) return { epochs: 1, maxStepsPerEpoch: total };
+  // Whole epochs that divide the steps exactly and keep most of each epoch, else the nearest below.
+  const first = Math.ceil(total / perEpoch);
+  let e = first;
+  while (e <= total && !(total % e === 0 && total / e >= perEpoch / 2)) e++;
+  if (e > total) e = first;
+  const per = Math.floor(total / e);
+  if (per * e !== total) notes.push({ field: run.maxSteps !== undefined ? 'maxSteps' : 'epochs', text: `torchtune runs whole epochs of at most max_steps_per_epoch steps: ${e} x ${per} = ${e * per} steps instead of the studio's ${total} (one GPU, ${perEpoch} steps per epoch)` });
+  return { epochs: e, maxStepsPerEpoch: per };
+}
+
+function lrScheduler(input: TrainerExportInput): YamlMap {
+  const s = schedule(input.run);
+  if (s.kind === 'constant') {
+    return map(comment('a cosine of zero cycles: the constant learning rate'), entry('_component_', 'torchtune.training.lr_schedulers.get_cosine_schedule_with_warmup'), entry('num_warmup_steps', 0), entry('num_cycles', 0.0));
+  }
+  if (s.kind === 'linear') return map(comment('transformers\' schedule (pip install transformers): linear warmup, then linear decay to 0'), entry('_component_', 'transformers.get_linear_schedule_with_warmup'), entry('num_warmup_steps', s.warmupSteps));
+  if (s.minLrRatio > 0) {
+    return map(comment('transformers\' schedule (pip install transformers): torchtune\'s own cosine ends at 0'), entry('_component_', 'transformers.get_cosine_with_min_lr_schedule_with_warmup'), entry('num_warmup_steps', s.warmupSteps), entry('min_lr_rate', s.minLrRatio));
+  }
+  return map(entry('_component_', 'torchtune.training.lr_schedulers.get_cosine_schedule_with_warmup'), entry('num_warmup_steps', s.warmupSteps));
+}
+
+function precisionNotes(input: TrainerExportInput): TrainerNote[] {
+  const { run } = input;
+  const notes: TrainerNote[] = [];
+  if (run.basePrecision === 'int8') notes.push({ field: 'basePrecision', text: 'torchtune has no 8-bit base weights; the base is loaded in bf16 (more memory than the studio\'s int8)' });
+  if (run.basePrecision === 'f16') notes.push({ field: 'basePrecision', text: 'torchtune\'s recipes train in bf16 or fp32, not fp16; bf16 is used' });
+  if (run.basePrecision === 'nf4' && !run.doubleQuant) notes.push({ field: 'doubleQuant', text: 'torchtune\'s NF4 (torchao) always quantizes the per-block scales (double quantization); it cannot be turned off' });
+  return notes;
+}
+
+function loraNotes(input: TrainerExportInput, tiedHead: boolean): TrainerNote[] {
+  const { run } = input;
+  const notes: TrainerNote[] = [];
+  if (run.useRslora) notes.push({ field: 'useRslora', text: `torchtune has no rsLoRA; lora_alpha is written as alpha x sqrt(r) = ${run.alpha * Math.sqrt(run.rank)}, which gives the same scale alpha / sqrt(r) (the saved adapter_config says use_rslora false with that alpha)` });
+  if (Object.keys(run.rankPattern).length) notes.push({ field: 'rankPattern', text: `torchtune gives every adapted module the same rank; the per-module ranks ${JSON.stringify(run.rankPattern)} are not applied (those modules train at rank ${run.rank})` });
+  if (Object.keys(run.alphaPattern).length) notes.push({ field: 'alphaPattern', text: `torchtune gives every adapted module the same alpha; ${JSON.stringify(run.alphaPattern)} is not applied` });
+  if (run.targets.includes('head') && tiedHead) notes.push({ field: 'targets', text: 'head: this model ties the output head to the embedding and torchtune cannot put LoRA on a tied head; apply_lora_to_output is false' });
+  return notes;
+}
+
+export function exportTorchtune(input: TrainerExportInput): TrainerExport {
+  const { run, data } = input;
+  const p = basePrecision(run);
+  const model = torchtuneModel(input.baseModel, input.model.config);
+  const localName = input.baseModel.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
+  const checkpointDir = input.model.isLocalPath ? input.baseModel : `/tmp/${localName}`;
+  const notes: TrainerNote[] = [...commonNotes(run), ...precisionNotes(input), ...loraNotes(input, model?.tiedEmbeddings ?? false)];
+  if (!model) notes.push({ field: 'base model', text: `torchtune has no builder known for "${input.baseModel}" here; set model._component_ and tokenizer to the family's (torchtune.models.<family>.lora_<family>_<size>)` });
+
+  const modules = loraModules(run);
+  const train = dataset(data.train, data, 'data/train.jsonl');
+  const validation = data.validation.length ? dataset(data.validation, data, 'data/validation.jsonl') : null;
+  const folded = train.folded + (validation?.folded ?? 0);
+  if (folded) notes.push({ field: 'dataset', text: `${folded} example(s) have several answers; torchtune's instruct dataset takes one input and one output, so the last answer is trained and earlier ones are read as input` });
+  if (model && data.template !== null && !isChatTemplate(data.template) && model.chatFormat !== 'plain') {
+    notes.push({ field: 'template', text: `torchtune's ${model.chatFormat} tokenizer wraps each prompt and answer in its chat format around the studio's "${data.template}" text` });
+  }
+  if (model && isChatTemplate(data.template) && data.template !== 'model' && model.chatFormat !== data.template) {
+    notes.push({ field: 'template', text: `torchtune formats conversations with the model family's tokenizer (${model.chatFormat}), not the studio's "${data.template}" template` });
+  }
+  if (model && !model.tokenizer.takesMaxSeqLen) notes.push({ field: 'maxSeqLen', text: 'the Hugging Face tokenizer of torchtune takes no max_seq_len: sequences are not cut at maxSeqLen (and packing needs it)' });
+  const { epochs: nEpochs, maxStepsPerEpoch } = epochs(input, notes);
+
+  const alpha = run.useRslora ? run.alpha * Math.sqrt(run.rank) : run.alpha;
+  const modelArgs = Object.entries(model?.args ?? {}).map(([k, v]) => entry(k, v as YamlScalar));
+  const tokFiles = Object.entries(model?.tokenizer.files ?? { path: 'tokenizer.json' }).map(([k, f]) => entry(k, `${checkpointDir}/${f}`));
+  const optimizer = run.optimizer === 'adamw'
+    ? map(entry('_component_', 'torch.optim.AdamW'), entry('lr', run.learningRate), entry('betas', list(run.betas[0], run.betas[1])), entry('eps', run.eps), entry('weight_decay', run.weightDecay))
+    : map(entry('_component_', 'torch.optim.SGD'), entry('lr', run.learningRate), entry('momentum', run.momentum), entry('nesterov', run.nesterov), entry('weight_decay', run.weightDecay));
+  const weightFiles = input.model.weightFiles?.length ? input.model.weightFiles : ['model.safetensors'];
+
+  const doc = map(
+    entry('output_dir', `/tmp/torchtune/${input.runName ?? 'lora'}`),
+    entry('seed', run.seed), entry('shuffle', true),
+    comment('model and LoRA'),
+    entry('model', map(
+      entry('_component_', model?.builder ?? 'SET_ME: torchtune.models.<family>.lora_<family>_<size>'),
+      ...modelArgs,
+      entry('lora_attn_modules', list(...modules.filter((m): m is keyof typeof ATTENTION => m in ATTENTION).map((m) => ATTENTION[m]))),
+      entry('apply_lora_to_mlp', run.targets.includes('mlp'), 'gate_proj, up_proj and down_proj (w1, w3, w2)'),
+      entry('apply_lora_to_output', run.targets.includes('head') && !(model?.tiedEmbeddings ?? false)),
+      entry('lora_rank', run.rank), entry('lora_alpha', alpha, run.useRslora ? `rsLoRA: alpha ${run.alpha} x sqrt(${run.rank})` : undefined), entry('lora_dropout', run.dropout),
+      entry('quantize_base', p.load === '4bit', p.load === '4bit' ? 'QLoRA: NF4 base weights (torchao: blocks of 64, scales quantized in blocks of 256)' : undefined),
+    )),
+    entry('tokenizer', map(entry('_component_', model?.tokenizer.component ?? 'SET_ME'), ...tokFiles, (model?.tokenizer.takesMaxSeqLen ?? true) && entry('max_seq_len', run.maxSeqLen))),
+    entry('checkpointer', map(
+      entry('_component_', 'torchtune.training.FullModelHFCheckpointer'),
+      entry('checkpoint_dir', checkpointDir, input.model.isLocalPath ? undefined : `tune download ${input.baseModel} --output-dir ${checkpointDir}`),
+      entry('checkpoint_files', list(...weightFiles), input.model.weightFiles?.length ? undefined : 'list every *.safetensors file of the download (sharded models have several)'),
+      entry('recipe_checkpoint', null), entry('output_dir', '${output_dir}'), entry('model_type', model?.modelType ?? 'SET_ME'),
+    )),
+    entry('resume_from_checkpoint', false), entry('save_adapter_weights_only', true),
+    comment('data'),
+    entry('dataset', train.builder),
+    validation && entry('dataset_val', validation.builder),
+    validation && run.evalEvery > 0 && entry('run_val_every_n_steps', run.evalEvery),
+    comment('batch and steps (per GPU)'),
+    entry('batch_size', run.microBatch), entry('gradient_accumulation_steps', run.gradAccumulation),
+    entry('epochs', nEpochs), entry('max_steps_per_epoch', maxStepsPerEpoch),
+    comment('optimizer and schedule'),
+    entry('optimizer', optimizer),
+    entry('lr_scheduler', lrScheduler(input)),
+    entry('loss', map(entry('_component_', 'torchtune.modules.loss.CEWithChunkedOutputLoss'))),
+    entry('clip_grad_norm', run.gradClip > 0 ? run.gradClip : null, run.gradClip > 0 ? undefined : 'no clipping'),
+    comment('precision and memory'),
+    entry('device', 'cuda'), entry('dtype', p.dtype === 'float32' ? 'fp32' : 'bf16'),
+    entry('enable_activation_checkpointing', run.activationCheckpointing), entry('compile', false),
+    comment('logging and checkpoints'),
+    entry('metric_logger', map(entry('_component_', 'torchtune.training.metric_logging.DiskLogger'), entry('log_dir', '${output_dir}/logs'))),
+    entry('log_every_n_steps', run.logEvery), entry('log_peak_memory_stats', true),
+    run.checkpointEverySteps > 0 && entry('save_every_n_steps', run.checkpointEverySteps),
+  );
+  const header = [
+    `torchtune config exported by the finetuning studio${input.runName ? ` for run "${input.runName}"` : ''}.`,
+    'Start on every GPU of the machine, from this folder:  tune run --nproc_per_node <GPUs> lora_finetune_distributed --config torchtune.yaml',
+    'The adapter lands in output_dir/epoch_<n>/ as adapter_model.safetensors + adapter_config.json (PEFT): the studio imports it.',
+    ...(notes.length ? ['', 'Not reproduced exactly:', ...notes.map((n) => `- ${n.field}: ${n.text}`)] : []),
+  ].join('\n');
+  const files: Record<string, string> = { 'torchtune.yaml': renderYaml(doc, header), 'data/train.jsonl': toJsonl(train.rows) };
+  if (validation) files['data/validation.jsonl'] = toJsonl(validation.rows);
+  return { trainer: 'torchtune', files, notes, launch: 'tune run --nproc_per_node <GPUs> lora_finetune_distributed --config torchtune.yaml' };
+}
