@@ -62,3 +62,53 @@ export async function keyboardTab(page: Page, name: string): Promise<void> {
   for (let i = 0; i < 8 && (await target.getAttribute('aria-selected')) !== 'true'; i++) await page.keyboard.press('ArrowRight');
   await expect(target).toHaveAttribute('aria-selected', 'true');
 }
+
+/** Console errors and failed requests of a page from now on (a failed request: a network failure or an HTTP status >= 400). */
+export function watchProblems(page: Page): { problems: string[] } {
+  const out = { problems: [] as string[] };
+  page.on('console', (m) => { if (m.type() === 'error') out.problems.push(`console error: ${m.text()} (${m.location().url})`); });
+  page.on('pageerror', (e) => out.problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => out.problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  page.on('response', (r) => { if (r.status() >= 400) out.problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`); });
+  return out;
+}
+
+/** "validation loss A → B" on the page, as numbers. */
+export async function outcomeLosses(page: Page): Promise<{ base: number; best: number }> {
+  const text = (await page.getByTestId('run-outcome').textContent()) ?? '';
+  const m = /validation loss (\d+\.\d+) → (\d+\.\d+)/.exec(text);
+  if (!m) throw new Error(`no "validation loss A → B" in: ${text}`);
+  return { base: Number(m[1]), best: Number(m[2]) };
+}
+
+/** Buttons whose accessible name does not contain their visible label (WCAG 2.5.3, label in name), as "label | name". */
+export function labelNotInName(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const squash = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
+    for (const el of document.querySelectorAll<HTMLElement>('button, [role="tab"]')) {
+      const label = squash(el.innerText ?? '');
+      const aria = el.getAttribute('aria-label');
+      if (!label || !aria) continue;
+      if (!squash(aria).includes(label)) out.push(`${label} | ${aria}`);
+    }
+    return out;
+  });
+}
+
+/** Start the studio with these run settings in the saved Configure draft (the rest are the studio's defaults). */
+export async function withRunSettings(page: Page, settings: Record<string, unknown>): Promise<void> {
+  await page.addInitScript((draft) => {
+    if (!sessionStorage.getItem('e2e-settings-applied')) {
+      localStorage.setItem('finetune-studio:run-config', JSON.stringify({ state: { draft }, version: 1 }));
+      sessionStorage.setItem('e2e-settings-applied', '1'); // once: a reload keeps what the page saved since
+    }
+  }, settings);
+}
+
+/** Press Train on the Train tab and wait for the run to end (done or stopped). */
+export async function trainOnce(page: Page): Promise<void> {
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await page.getByRole('button', { name: /^(Train|Train again)$/ }).first().click();
+  await expect(page.getByTestId('run-done')).toBeVisible({ timeout: 180_000 });
+}

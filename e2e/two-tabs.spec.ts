@@ -34,6 +34,6 @@ test('a second tab cannot train while the first does, and watches its run read-o
 
   // When the first tab stops, the others may train again.
   await first.getByRole('button', { name: /^Stop/ }).first().click();
-  await expect(first.getByTestId('run-status')).toHaveText('done', { timeout: 120_000 });
+  await expect(first.getByTestId('run-status')).toHaveText('stopped', { timeout: 120_000 });
   await expect(banner).toBeHidden({ timeout: 30_000 });
 });

@@ -42,9 +42,9 @@ export const runConfigSchema = z
     nesterov: z.boolean().default(false),
     /** How the learning rate moves over the run. */
     schedule: z.enum(['constant', 'cosine', 'warmup-cosine', 'linear']).default('warmup-cosine'),
-    /** Steps of linear warmup from 0 to the peak (warmup-cosine and linear). */
+    /** Steps of linear warmup from 0 to the peak learning rate (warmup + cosine and warmup + linear decay only). */
     warmupSteps: z.number().int().min(0).default(0),
-    /** The cosine schedule ends at learningRate x this ratio. */
+    /** The cosine schedules end at the peak learning rate x this ratio. */
     minLrRatio: z.number().min(0).max(1).default(0),
     /** Passes over the training set. One epoch usually beats several on a static dataset. */
     epochs: z.number().positive().default(1),
@@ -64,16 +64,16 @@ export const runConfigSchema = z
     evalEvery: z.number().int().min(0).default(0),
     /** Read loss and metrics back from the GPU every N steps. */
     logEvery: z.number().int().min(1).default(1),
-    /** Tokens of the vocabulary whose logits are computed at once in the LM head (memory vs. passes). */
+    /** Vocabulary entries whose logits the LM head computes at once: smaller saves memory, larger takes fewer passes. */
     vocabChunk: z.number().int().min(1).default(4096),
     /**
      * Activation checkpointing: keep only each layer's input from the forward and recompute the
      * layer's forward in the backward. Several times less activation memory for about a third more compute.
      */
     activationCheckpointing: z.boolean().default(false),
-    /** Save a resumable checkpoint every N optimizer steps (0 = by time, every checkpointEveryMinutes). */
-    checkpointEverySteps: z.number().int().min(0).default(0),
-    /** With checkpointEverySteps 0: save a checkpoint after this many minutes of training. */
+    /** Save a resumable checkpoint every N optimizer steps: after a reload, a crash or a lost GPU the run continues from the last one (0 = by time instead). */
+    checkpointEverySteps: z.number().int().min(0).default(10),
+    /** When checkpoints are not counted in steps (0 steps): save one after this many minutes of training. */
     checkpointEveryMinutes: z.number().positive().default(5),
   })
   .superRefine((c, ctx) => {

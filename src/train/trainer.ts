@@ -25,7 +25,10 @@ export interface StepEvent {
   lr: number;
   gradNorm: number;
   clipCoef: number;
+  /** Tokens processed per second since the last logged step: every input token of the steps (padding excluded). */
   tokensPerSecond: number;
+  /** The same for the tokens that count in the loss (the targets). */
+  lossTokensPerSecond: number;
   /** Wall time since the run started, ms. */
   elapsedMs: number;
   evalLoss?: number;
@@ -45,6 +48,12 @@ export interface TrainOptions {
   /** Token id used to pad rows (never a target). */
   padId: number;
   onStep?: (e: StepEvent) => void;
+  /**
+   * The validation loss of the starting weights (the base model, or the adapter a run continues),
+   * measured before the first step of a run that starts at step 0 and has validation examples and
+   * `evalEvery` > 0: every validation curve starts from it.
+   */
+  onBaseEval?: (evalLoss: number) => void | Promise<void>;
   /** Checked between steps. */
   signal?: AbortSignal;
   /**
@@ -92,21 +101,22 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
   const started = performance.now();
   let lastLogTime = started;
   let tokensSinceLog = 0;
+  let lossTokensSinceLog = 0;
   let lastLogged = startStep - 1;
   /** The report of the last logged step while its metrics are still being read (at most one). */
   let pending: Promise<void> | null = null;
 
   /** Report the metrics rows of steps lastLogged+1 .. step (read when `readStepMetrics` was called). */
-  const report = (step: number, rows: StepMetrics[], tokens: number, evalLoss?: number) => {
+  const report = (step: number, rows: StepMetrics[], tokens: { input: number; loss: number }, evalLoss?: number) => {
     const now = performance.now();
-    const tps = (tokens * 1000) / Math.max(1e-6, now - lastLogTime);
+    const seconds = Math.max(1e-9, (now - lastLogTime) / 1000);
     rows.forEach((m, i) => {
       const s = step - rows.length + 1 + i;
       if (m.nonFinite || !Number.isFinite(m.loss)) throw new NonFiniteError(s + 1, m.nonFinite && Number.isFinite(m.loss) ? 'gradient' : 'loss');
       const e: StepEvent = {
         step: s + 1, totalSteps: steps, epoch: (Math.min(consumed, (s + 1) * run.gradAccumulation)) / microPerEpoch,
         loss: m.loss, lr: learningRateAt(run, s, steps), gradNorm: m.gradNorm, clipCoef: m.clipCoef,
-        tokensPerSecond: tps, elapsedMs: now - started, memory: g.engine.pool.ledgerSnapshot(),
+        tokensPerSecond: tokens.input / seconds, lossTokensPerSecond: tokens.loss / seconds, elapsedMs: now - started, memory: g.engine.pool.ledgerSnapshot(),
         ...(i === rows.length - 1 && evalLoss !== undefined ? { evalLoss } : {}),
       };
       events.push(e);
@@ -116,10 +126,11 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
   };
 
   /** Start reading the steps after the last logged one up to `step` (the copy is queued now, behind `step`). */
-  const startRead = (step: number): { rows: Promise<StepMetrics[]>; tokens: number } => {
+  const startRead = (step: number): { rows: Promise<StepMetrics[]>; tokens: { input: number; loss: number } } => {
     const rows = readStepMetrics(g, step, Math.min(step - lastLogged, run.logEvery));
-    const tokens = tokensSinceLog;
+    const tokens = { input: tokensSinceLog, loss: lossTokensSinceLog };
     tokensSinceLog = 0;
+    lossTokensSinceLog = 0;
     lastLogged = step;
     return { rows, tokens };
   };
@@ -137,6 +148,11 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
     }
   };
 
+  if (startStep === 0 && validation.length > 0 && run.evalEvery > 0 && opts.onBaseEval) {
+    await opts.onBaseEval(await evaluate(g, validation));
+    lastLogTime = performance.now(); // the first step's throughput leaves the evaluation out
+  }
+
   for (let step = startStep; step < steps; step++) {
     if (opts.beforeStep) await opts.beforeStep(step, { flush: () => flush(step) });
     if (opts.signal?.aborted) {
@@ -146,7 +162,8 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
     }
     for (let micro = 0; micro < run.gradAccumulation; micro++) {
       const batch = next();
-      tokensSinceLog += batch.targets.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
+      tokensSinceLog += batch.tokens.reduce((n, t) => n + (t !== opts.padId ? 1 : 0), 0);
+      lossTokensSinceLog += batch.targets.reduce((n, t) => n + (t >= 0 ? 1 : 0), 0);
       submitMicroBatch(g, batch, step, micro);
     }
     const lr = learningRateAt(run, step, steps);

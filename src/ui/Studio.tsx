@@ -12,6 +12,7 @@ import { ResumeBanner } from './features/resume/ResumeBanner';
 import { StoragePanel } from './features/storage/StoragePanel';
 import { OtherTabBanner } from './features/tabs/OtherTabBanner';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { UndoNotice } from './components/UndoNotice';
 import { useLiveRun } from './stores/live-run';
 import { TABS, useSession, type Tab } from './stores/session';
 
@@ -76,6 +77,7 @@ export function Studio({ support }: { support: Extract<WebGpuSupport, { ok: true
         {tab === 'storage' && <StoragePanel />}
         </ErrorBoundary>
       </main>
+      <UndoNotice />
     </div>
   );
 }

@@ -99,6 +99,8 @@ export type TrainEvent =
   | { type: 'checkpoint'; step: number; error?: string }
   | { type: 'phase'; phase: TrainPhase; message: string; progress?: number }
   | { type: 'step'; point: StepPoint; totalSteps: number }
+  /** The validation loss of the starting weights, measured before step 1 (the validation curve starts here). */
+  | { type: 'baseline'; evalLoss: number }
   | { type: 'paused' }
   | { type: 'resumed' }
   /** Something the person should know that does not stop the run (e.g. its dataset could not be kept for resuming). */
@@ -208,7 +210,15 @@ export interface StudioApi {
 
   listRuns(): Promise<RunRecord[]>;
   runPoints(id: string): Promise<StepPoint[]>;
+  /** Rename a run and/or change its note (its adapter is renamed too while it still has the run's name). */
+  editRun(id: string, patch: { name?: string; note?: string }): Promise<RunRecord>;
+  /** Delete a run for good, with its curves, checkpoint and kept inputs. */
   deleteRun(id: string): Promise<void>;
+  /** Delete with undo: the run leaves every listing until `restoreRun`; `emptyTrash` (or the next start) deletes it for good. */
+  trashRun(id: string): Promise<void>;
+  restoreRun(id: string): Promise<void>;
+  /** The runs that have a checkpoint to continue from (interrupted or stopped), with the step it holds. */
+  checkpointSteps(): Promise<Record<string, number>>;
 
   /** Bytes stored by category (models cache, adapters, checkpoints, runs) and the browser's quota. */
   storageReport(): Promise<StorageReport>;
@@ -218,6 +228,13 @@ export interface StudioApi {
   listAdapters(): Promise<AdapterMeta[]>;
   deleteAdapter(id: string): Promise<void>;
   renameAdapter(id: string, name: string): Promise<AdapterMeta>;
+  /** Rename an adapter and/or change its note. */
+  editAdapter(id: string, patch: { name?: string; note?: string }): Promise<AdapterMeta>;
+  /** Delete with undo: the adapter leaves every listing until `restoreAdapter`; `emptyTrash` (or the next start) deletes it for good. */
+  trashAdapter(id: string): Promise<void>;
+  restoreAdapter(id: string): Promise<void>;
+  /** Delete for good every run and adapter deleted with undo. */
+  emptyTrash(): Promise<void>;
   /** PEFT files: one zip, or adapter_model.safetensors and adapter_config.json. */
   exportAdapter(id: string, as: 'zip' | 'files'): Promise<ExportedFile[]>;
   importAdapter(files: File[], name?: string): Promise<AdapterMeta>;

@@ -40,7 +40,40 @@ export async function readDatasetFile(file: File, vocabSize: number, columns = '
   if (file.size > MAX_DATASET_BYTES) {
     throw new DatasetError(`${file.name}: ${(file.size / 2 ** 20).toFixed(0)} MiB is above the studio's limit of ${MAX_DATASET_BYTES / 2 ** 20} MiB; split the file`);
   }
-  return readDataset(new Uint8Array(await file.arrayBuffer()), file.name, { vocabSize, fields: parseColumns(columns) });
+  try {
+    return readDataset(new Uint8Array(await file.arrayBuffer()), file.name, { vocabSize, fields: parseColumns(columns) });
+  } catch (e) {
+    if (e instanceof DatasetError) e.message = inStudioWords(e.message);
+    throw e;
+  }
+}
+
+/** src/data speaks to the CLI ("--columns a=b"); the studio has a Column mapping box for that. */
+export function inStudioWords(message: string): string {
+  return message.replace(/--columns (\S+?)(?=[\s)]|$)/g, (_, pairs: string) => `${pairs.split(',').join(', ')} in the Column mapping box`);
+}
+
+/** The shortest sequence length worth suggesting: a multiple of 16. */
+const roundUp = (n: number) => Math.ceil(n / 16) * 16;
+
+/**
+ * No example keeps a token to learn from within `maxLen`: say what the template and prompts take
+ * and which length fits (`neededSeqLen`, for the page to offer), e.g. Alpaca's preamble alone is
+ * longer than a short demo length.
+ */
+function tooShort(name: string, examples: readonly TokenizedExample[], maxLen: number, template: TemplateName | null): DatasetError {
+  // The fewest tokens an example needs to keep one answer token: up to its first trained position.
+  const firstTrained = examples.map((e) => {
+    const i = e.inLoss ? e.inLoss.findIndex((x, j) => j > 0 && x) : 1;
+    return i < 0 ? e.ids.length : i + 1;
+  });
+  const least = Math.min(...firstTrained);
+  const sorted = examples.map((e) => e.ids.length).sort((a, b) => a - b);
+  const p95 = sorted[Math.floor(0.95 * (sorted.length - 1))] ?? least;
+  const needed = roundUp(Math.max(least, p95));
+  const what = template ? `with the ${template} template, the prompt part of every example` : 'every example';
+  const err = new DatasetError(`${name}: ${what} is longer than the maximum sequence length of ${maxLen} tokens (the shortest takes ${least} tokens before its answer starts), so nothing is left to learn from. ${needed} tokens keep 95% of the examples whole.`);
+  return Object.assign(err, { neededSeqLen: needed, maxSeqLen: maxLen });
 }
 
 /** "instruction=question, output=answer" to a field map; errors name the piece. */
@@ -103,7 +136,7 @@ export function prepareDataset(file: File, parsed: ParsedDataset, options: Datas
       else dropped++;
     }
     if (dropped) warnings.push(`${dropped} example(s) have no answer token left within ${maxLen} tokens and are left out; raise the maximum sequence length to keep them`);
-    if (!kept.length) throw new DatasetError(`${name}: no example keeps a token to learn from within ${maxLen} tokens; raise the maximum sequence length`);
+    if (!kept.length) throw tooShort(name, t.examples, maxLen, template);
     split = splitExamples(kept, options.validationFraction, options.seed);
   }
   if (truncated) warnings.unshift(`${truncated} of ${lengths.length} examples are longer than ${maxLen} tokens and are cut`);

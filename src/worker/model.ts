@@ -17,7 +17,7 @@ import { urlModelFiles } from '../io/model-source/url-files';
 import type { ModelConfig } from '../config/model-config';
 import { countBaseParams } from '../config/param-count';
 import type { FileProgress, ModelInfo, ModelSourceSpec } from './api';
-import { demoUrl } from './demo';
+import { demoModelFiles } from './demo';
 import { withProgress } from './progress-files';
 
 export interface LoadedModel {
@@ -35,7 +35,7 @@ export interface LoadedModel {
 async function openFiles(spec: ModelSourceSpec, progress: (p: FileProgress) => void, hubCache?: HubCache): Promise<ModelFiles & { detach?(): void }> {
   switch (spec.kind) {
     case 'demo':
-      return withProgress(urlModelFiles(demoUrl(), { name: 'studio-demo' }), progress);
+      return withProgress(demoModelFiles(), progress);
     case 'url':
       return withProgress(urlModelFiles(spec.base, { name: spec.name }), progress);
     case 'files':

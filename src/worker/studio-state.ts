@@ -19,6 +19,10 @@ import { GpuHolder } from './gpu';
 import { Loaded } from './loaded';
 import type { RunInputsStore } from './run-inputs';
 import { TrainingSession, type TrainingFaults } from './training';
+import { emptyTrash } from './trash';
+
+/** Trash older than this when a studio starts was left by a page that is gone (undo is offered for seconds). */
+const TRASH_LEFT_BEHIND_MS = 60_000;
 
 export interface StudioDeps {
   gpu: () => GPU | undefined | Promise<GPU | undefined>;
@@ -50,7 +54,10 @@ export interface StudioState {
   training: TrainingSession;
   generation: GenerationSession;
   loaded: Loaded;
-  /** Settles once runs left live by a page that went away are marked interrupted (this worker is new, so none is ours). */
+  /**
+   * Settles once runs left live by a page that went away are marked interrupted (this worker is
+   * new, so none is ours) and what such a page left in the trash is deleted.
+   */
   ready: Promise<RunRecord[]>;
 }
 
@@ -60,15 +67,18 @@ export function createStudioState(deps: StudioDeps): StudioState {
   const adapters = deps.adapters ?? createAdapterStore();
   const checkpoints = deps.checkpoints ?? createCheckpointStore();
   const generation = new GenerationSession({ gpu: () => gpu.get(), adapters });
+  const runInputs = deps.runInputs ?? createRunInputStore<DatasetOptions>(typeof indexedDB === 'undefined' ? memoryKv() : undefined);
+  // What a closed page left in the trash (its undo offer ended with it); another open tab's recent deletes stay undoable.
+  const trashLeftBehind = emptyTrash({ runs, adapters, checkpoints, runInputs, generation }, TRASH_LEFT_BEHIND_MS).catch(() => undefined);
   return {
     gpu, runs, adapters, checkpoints,
     storage: deps.storage ?? createStorageUsage(),
-    runInputs: deps.runInputs ?? createRunInputStore<DatasetOptions>(typeof indexedDB === 'undefined' ? memoryKv() : undefined),
+    runInputs,
     hubCache: deps.hubCache ?? (opfsAvailable() ? opfsCache() : memoryCache()),
     estimator: new Estimator(),
     training: new TrainingSession({ gpu: () => gpu.get(), runs, adapters, checkpoints, faults: deps.faults }),
     generation,
     loaded: new Loaded(() => generation.reset()),
-    ready: runs.markInterrupted().catch(() => []),
+    ready: trashLeftBehind.then(() => runs.markInterrupted()).catch(() => []),
   };
 }

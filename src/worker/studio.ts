@@ -11,6 +11,7 @@ import { mergeAdapters } from './merging';
 import { loadModel } from './model';
 import { runsApi } from './studio-runs';
 import { createStudioState, type StudioDeps, type StudioState } from './studio-state';
+import { deleteAdapterForGood, deleteRunForGood, editRun, emptyTrash } from './trash';
 
 export type { StudioDeps };
 
@@ -55,11 +56,23 @@ function modelAndDataApi(s: StudioState): Pick<StudioApi, 'loadModel' | 'loadDat
   };
 }
 
-function historyApi(s: StudioState): Pick<StudioApi, 'listRuns' | 'runPoints' | 'deleteRun' | 'storageReport' | 'deleteStored'> {
+type HistoryCalls = 'listRuns' | 'runPoints' | 'editRun' | 'deleteRun' | 'trashRun' | 'restoreRun' | 'checkpointSteps' | 'emptyTrash' | 'storageReport' | 'deleteStored';
+
+function historyApi(s: StudioState): Pick<StudioApi, HistoryCalls> {
   return {
     listRuns: async () => { await s.ready; return s.runs.list(); },
     runPoints: (id) => s.runs.points(id),
-    deleteRun: async (id) => { await s.checkpoints.delete(id); await s.runs.delete(id); await s.runInputs.forget(id); },
+    editRun: (id, patch) => editRun(s, id, patch),
+    deleteRun: (id) => deleteRunForGood(s, id),
+    trashRun: (id) => s.runs.trash(id),
+    restoreRun: (id) => s.runs.restore(id),
+    async checkpointSteps() {
+      await s.ready;
+      const out: Record<string, number> = {};
+      for (const c of await s.checkpoints.list()) out[c.runId] = c.step;
+      return out;
+    },
+    emptyTrash: () => emptyTrash(s),
     storageReport: () => s.storage.report(),
     async deleteStored(category, id) {
       if (s.training.busy && category !== 'adapters') throw new Error(`a run is training; stop it before deleting ${category}`);
@@ -76,11 +89,16 @@ function historyApi(s: StudioState): Pick<StudioApi, 'listRuns' | 'runPoints' | 
   };
 }
 
-function libraryApi(s: StudioState): Pick<StudioApi, 'listAdapters' | 'deleteAdapter' | 'renameAdapter' | 'exportAdapter' | 'importAdapter' | 'mergeAdapters'> {
+type LibraryCalls = 'listAdapters' | 'deleteAdapter' | 'renameAdapter' | 'editAdapter' | 'trashAdapter' | 'restoreAdapter' | 'exportAdapter' | 'importAdapter' | 'mergeAdapters';
+
+function libraryApi(s: StudioState): Pick<StudioApi, LibraryCalls> {
   return {
     listAdapters: () => s.adapters.list(),
-    deleteAdapter: async (id) => { await s.adapters.delete(id); s.generation.forget(id); },
+    deleteAdapter: (id) => deleteAdapterForGood(s, id),
     renameAdapter: (id, name) => s.adapters.rename(id, name),
+    editAdapter: (id, patch) => s.adapters.edit(id, patch),
+    trashAdapter: async (id) => { await s.adapters.trash(id); s.generation.forget(id); },
+    restoreAdapter: (id) => s.adapters.restore(id),
     async exportAdapter(id, as) {
       const files = await exportAdapter(s.adapters, id, as);
       return Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer));

@@ -109,21 +109,25 @@ export async function trainRun(c: RunContext): Promise<TrainResult> {
 async function openRecord(c: RunContext, steps: number): Promise<RunRecorder> {
   const { run, model, data, resume } = c;
   if (resume) {
-    const rec = await RunRecorder.reopen(c.runs, resume.record.id, resume.checkpoint.points.count, null);
-    const kept = await c.runs.points(rec.record.id);
-    rec.last = kept.at(-1) ?? null;
+    const { rec, kept } = await RunRecorder.reopen(c.runs, resume.record.id, resume.checkpoint.points.count);
     c.emit({ type: 'started', run: rec.record, resumedFrom: { step: resume.checkpoint.step, points: kept } });
     return rec;
   }
+  const summary = configSummary(run);
   const rec = await RunRecorder.start(c.runs, {
-    name: c.opts.name ?? `r${run.rank} α${run.alpha} ${run.targets.join('+')} ${run.basePrecision}`,
+    name: c.opts.name ?? summary,
     config: run,
     model: { name: model.info.name, source: model.info.source, params: model.info.baseParams },
     dataset: { name: data.name, examples: data.train.length, validation: data.validation.length, tokensPerEpoch: epochTokens(data.train, run.maxSeqLen).tokens },
     totalSteps: steps,
-  });
+  }, c.opts.name ? undefined : (seq) => `Run ${seq} · ${summary}`);
   c.emit({ type: 'started', run: rec.record });
   return rec;
+}
+
+/** What sets a run apart at a glance: rank, alpha, targets and base precision, e.g. "r8 α16 query+value f32". */
+export function configSummary(run: RunConfig): string {
+  return `r${run.rank} α${run.alpha} ${run.targets.join('+')} ${run.basePrecision}`;
 }
 
 /** A lost GPU stops the loop at the next step boundary; `lost` says so afterwards. */
@@ -157,6 +161,10 @@ async function loop(
   let tick = performance.now();
   await train(g, {
     train: c.data.train, validation: c.data.validation, padId: c.model.tokenizer.pad, signal: c.abort.signal, startStep,
+    onBaseEval: async (evalLoss) => {
+      c.emit({ type: 'baseline', evalLoss });
+      await rec.setBaseValLoss(evalLoss).catch(() => undefined); // the curve matters more than this figure
+    },
     beforeStep: async (step, at) => {
       if (c.gate.isPaused) await at.flush(); // a paused dashboard shows every step done
       const waited = await c.gate.wait();
@@ -189,8 +197,10 @@ async function keep(c: RunContext, g: TrainGraph, rec: RunRecorder, engine: Engi
   await rec.save();
   c.emit({ type: 'phase', phase: 'saving', message: 'Saving the adapter' });
   const peft = await adapterFromGraph(g, c.model.info.name);
+  // A stopped run's adapter says where it stopped: resuming the run later saves another one.
+  const name = stopped ? `${rec.record.name} (step ${rec.last?.step ?? 0})` : rec.record.name;
   const adapter = await c.adapters.save({
-    name: rec.record.name, baseModel: c.model.info.name, lora: peft.config,
+    name, baseModel: c.model.info.name, lora: peft.config,
     trainableParams: g.layout.slots.reduce((n, s) => n + s.r * (s.inFeatures + s.outFeatures), 0),
     origin: 'trained', runId: rec.record.id, runConfig: c.run,
   }, exportPeftAdapter(peft));
@@ -239,9 +249,10 @@ function toPoint(e: StepEvent, clock: { pausedTotal: number; pausedSinceLast: nu
   // The trainer's clock runs through pauses; the studio's curves do not.
   const { pausedTotal, pausedSinceLast } = clock;
   const interval = e.elapsedMs - clock.lastElapsed;
-  const tps = pausedSinceLast > 0 && interval > pausedSinceLast ? (e.tokensPerSecond * interval) / (interval - pausedSinceLast) : e.tokensPerSecond;
+  const unpaused = pausedSinceLast > 0 && interval > pausedSinceLast ? interval / (interval - pausedSinceLast) : 1;
   return {
-    step: e.step, epoch: e.epoch, loss: e.loss, lr: e.lr, gradNorm: e.gradNorm, clipCoef: e.clipCoef, tokensPerSecond: tps,
+    step: e.step, epoch: e.epoch, loss: e.loss, lr: e.lr, gradNorm: e.gradNorm, clipCoef: e.clipCoef,
+    tokensPerSecond: e.tokensPerSecond * unpaused, lossTokensPerSecond: e.lossTokensPerSecond * unpaused,
     elapsedMs: e.elapsedMs - pausedTotal + clock.offset, ...(e.evalLoss !== undefined ? { evalLoss: e.evalLoss } : {}),
     memory: { ...e.memory.current }, memoryTotal: e.memory.total, memoryPeak: e.memory.peakTotal,
   };

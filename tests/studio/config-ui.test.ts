@@ -4,6 +4,8 @@ import { runConfigSchema, parseRunConfig } from '../../src/config/run-config';
 import { parseFieldDocs } from '../../src/ui/stores/field-help';
 import { STUDIO_DEFAULTS, validate } from '../../src/ui/stores/run-config';
 import { guidance, memoryFixes } from '../../src/ui/features/config/guidance';
+import { inPlainWords, labelOf } from '../../src/ui/stores/field-labels';
+import { adaptedPaths, patternErrors, patternMatches, patternProblem } from '../../src/ui/stores/lora-patterns';
 import type { DatasetSummary, Estimate } from '../../src/worker/api';
 
 describe('field explanations come from the schema doc comments', () => {
@@ -28,10 +30,53 @@ describe('the config draft', () => {
     expect(Object.keys(v.errors).sort()).toEqual(['betas.1', 'learningRate', 'rank', 'targets']);
     expect(v.errors.learningRate).toBe('enter a number');
     expect(v.errors.targets).toMatch(/at least one/);
-    // Cross-field rules (zod runs them once the fields themselves are valid).
-    const w = validate({ ...STUDIO_DEFAULTS, schedule: 'constant', warmupSteps: 5 });
-    expect(Object.keys(w.errors)).toEqual(['warmupSteps']);
-    expect(w.errors.warmupSteps).toMatch(/warmup/);
+    // Cross-field rules (zod runs them once the fields themselves are valid), in words.
+    const w = validate({ ...STUDIO_DEFAULTS, doubleQuant: true, basePrecision: 'f32' });
+    expect(Object.keys(w.errors)).toEqual(['doubleQuant']);
+    expect(w.errors.doubleQuant).toMatch(/NF4/);
+  });
+
+  it('messages are plain words: no type names, no identifiers', () => {
+    const v = validate({ ...STUDIO_DEFAULTS, rank: 1.5, alpha: 0, dropout: 2, betas: [0.9, 1], schedule: 'x' });
+    expect(v.errors).toEqual({
+      rank: 'enter a whole number', alpha: 'must be more than 0', dropout: 'must be at most 0.9', 'betas.1': 'must be less than 1', schedule: 'choose one of the options',
+    });
+    expect(inPlainWords('warmupSteps (5) exceeds maxSteps (3); see checkpointEveryMinutes')).toBe('warmup steps (5) exceeds max steps (3); see checkpoint every');
+    expect(labelOf('betas.1')).toBe('Beta 2');
+  });
+
+  it('the constant schedule is not blocked by the warmup the form hides; a warmup longer than the run is cut and explained', () => {
+    const constant = validate({ ...STUDIO_DEFAULTS, schedule: 'constant', warmupSteps: 5 });
+    expect(constant.errors).toEqual({});
+    expect(constant.config?.warmupSteps).toBe(0);
+    const long = validate({ ...STUDIO_DEFAULTS, schedule: 'warmup-cosine', warmupSteps: 100, maxSteps: 60 });
+    expect(long.errors).toEqual({});
+    expect(long.config?.warmupSteps).toBe(60);
+    expect(long.adjusted[0].text).toMatch(/Warmup \(100 steps\) is longer than the run \(60 steps\)/);
+  });
+
+  it('checkpoints every 10 steps by default', () => {
+    expect(validate(STUDIO_DEFAULTS as Record<string, unknown>).config?.checkpointEverySteps).toBe(10);
+  });
+});
+
+describe('per-layer patterns', () => {
+  it('a pattern that is not a regular expression is an error on the field and blocks the config', () => {
+    const v = validate({ ...STUDIO_DEFAULTS, rankPattern: { '(': 16 } });
+    expect(v.config).toBeNull();
+    expect(v.errors.rankPattern).toMatch(/^"\(" is not a valid pattern \(/);
+    expect(patternProblem('q_proj')).toBeNull();
+    expect(patternErrors({ 'layers\\.[': 4, ok: 2 })).toHaveLength(1);
+  });
+
+  it('counts the adapted modules a pattern reaches, PEFT-style (the end of the path)', () => {
+    const paths = adaptedPaths(2, ['query', 'value']);
+    expect(paths).toEqual(['model.layers.0.self_attn.q_proj', 'model.layers.1.self_attn.q_proj', 'model.layers.0.self_attn.v_proj', 'model.layers.1.self_attn.v_proj']);
+    expect(patternMatches('q_proj', paths)).toBe(2);
+    expect(patternMatches('layers\\.0\\..*', paths)).toBe(2);
+    expect(patternMatches('model.layers.1.self_attn.v_proj', paths)).toBe(1);
+    expect(patternMatches('gate_proj', paths)).toBe(0);
+    expect(patternMatches('(', paths)).toBe(0);
   });
 });
 

@@ -160,11 +160,11 @@ describe('studio worker API', () => {
   it('refuses a run that cannot fit the GPU before training, naming the buffer and the fix', async () => {
     if (!available) return;
     const before = (await studio.listRuns()).length;
-    const err = await studio.startTraining({ ...run, microBatch: 256, maxSeqLen: 4096 }, () => {}).catch((e: unknown) => e);
+    const err = await studio.startTraining({ ...run, microBatch: 1024, maxSeqLen: 4096 }, () => {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OutOfMemoryError);
     expect((err as Error).message).toMatch(/needs [\d.]+ MiB, above the 1024.0 MiB this GPU allows.*micro-batch.*shorter sequences/);
     expect((await studio.listRuns()).length).toBe(before); // nothing started
-    const est = await studio.estimate({ ...run, microBatch: 256, maxSeqLen: 4096 });
+    const est = await studio.estimate({ ...run, microBatch: 1024, maxSeqLen: 4096 });
     expect(est.problems[0]).toMatch(/above the/);
     const worse = await studio.estimate({ ...run, microBatch: 1024, maxSeqLen: 131072 }).catch((e: unknown) => e);
     expect((worse as Error).message).toMatch(/cannot run on this GPU.*smaller micro-batch/);

@@ -4,7 +4,7 @@ import { acquireGpu, type Gpu, type GpuLimitsChoice } from '../../engine/device'
 import { nodeGpu } from '../../engine/node-gpu';
 import { readFloat32 } from '../../engine/readback';
 import { targetsForModules } from '../../config/lora-targets';
-import { buildTrainGraph, loraConfigOf } from '../../model/graph/train-graph';
+import { buildTrainGraph, encodeOps, loraConfigOf, type TrainGraph } from '../../model/graph/train-graph';
 import { loraLayout } from '../../model/plan/lora-layout';
 import { loraParamsFrom, readLoraTensors } from '../../model/graph/lora-state';
 import { parseRunConfig, type RunConfigInput } from '../../config/run-config';
@@ -41,7 +41,7 @@ export async function runGoldenOnGpu(c: GoldenCase, gpu: Gpu, extra: Partial<Run
     const device = gpu.device;
 
     submitForward(g, batch);
-    const logits = await readFloat32(device, g.ws.logits, g.dims.N * g.dims.V);
+    const logits = await readLogits(g);
     const [loss] = await readFloat32(device, g.ws.ceStats, 1);
     submitMicroBatch(g, batch, 0, 0);
     const grads = await readLoraTensors(engine, g.lora.grads, g.layout);
@@ -53,6 +53,21 @@ export async function runGoldenOnGpu(c: GoldenCase, gpu: Gpu, extra: Partial<Run
   } finally {
     engine.pool.destroyAll();
   }
+}
+
+/** The raw logits (N, V), one vocabulary chunk at a time (a device's limits may cut the head into several). */
+async function readLogits(g: TrainGraph): Promise<Float32Array> {
+  const { N, V } = g.dims;
+  const device = g.engine.gpu.device;
+  const out = new Float32Array(N * V);
+  for (const [i, [v0, w]] of g.dims.chunks.entries()) {
+    const enc = device.createCommandEncoder({ label: `golden logits [${v0}:${v0 + w}]` });
+    encodeOps(enc, g.chunkLogits[i], 'logits chunk');
+    device.queue.submit([enc.finish()]);
+    const chunk = await readFloat32(device, g.ws.logits, N * w); // (N, w)
+    for (let n = 0; n < N; n++) out.set(chunk.subarray(n * w, (n + 1) * w), n * V + v0);
+  }
+  return out;
 }
 
 function byKey(m: Map<string, { A: Float32Array; B: Float32Array }>): Map<string, Float32Array> {

@@ -16,7 +16,10 @@ export interface StepPoint {
   lr: number;
   gradNorm: number;
   clipCoef: number;
+  /** Tokens processed per second: every input token of the step (padding excluded). */
   tokensPerSecond: number;
+  /** Tokens per second that count in the loss (absent in runs recorded before it was measured). */
+  lossTokensPerSecond?: number;
   /** Training wall time since the run started, ms (pauses excluded). */
   elapsedMs: number;
   evalLoss?: number;
@@ -29,9 +32,16 @@ export interface StepPoint {
 /** `interrupted`: the page went away while the run was live (a reload, a crash); see issue 7 for resuming. */
 export type RunStatus = 'running' | 'paused' | 'completed' | 'stopped' | 'failed' | 'interrupted';
 
+/** What a run came to so far: kept current while it trains (every save), final once it ends. */
 export interface RunFinal {
+  /** The last step's training loss (raw, one batch). */
   trainLoss: number;
+  /** Mean of the last 10 training losses (steadier than one batch). */
+  trainLossMean?: number;
+  /** The last validation loss. */
   valLoss?: number;
+  /** The lowest validation loss and the step it was measured after. */
+  bestVal?: { loss: number; step: number };
   peakMemory: number;
   wallMs: number;
   steps: number;
@@ -41,6 +51,10 @@ export interface RunRecord {
   version: 1;
   id: string;
   name: string;
+  /** The person's note about the run. */
+  note?: string;
+  /** Runs numbered in the order they were started in this browser (1, 2, ...): part of the default name. */
+  seq?: number;
   createdAt: number;
   updatedAt: number;
   status: RunStatus;
@@ -53,23 +67,33 @@ export interface RunRecord {
   final?: RunFinal;
   adapterId?: string;
   error?: { name: string; message: string };
+  /** Validation loss of the base model (the starting weights), measured before step 1. */
+  baseValLoss?: number;
+  /** Deleted, with undo still possible: listings leave it out until it is deleted for good or restored. */
+  trashedAt?: number;
 }
 
-export type NewRun = Omit<RunRecord, 'version' | 'id' | 'createdAt' | 'updatedAt' | 'pointCount' | 'status'>;
+export type NewRun = Omit<RunRecord, 'version' | 'id' | 'createdAt' | 'updatedAt' | 'pointCount' | 'status' | 'seq'>;
 
 export const POINTS_PER_CHUNK = 512;
 const LIVE: readonly RunStatus[] = ['running', 'paused'];
 
 export interface RunStore {
-  create(run: NewRun): Promise<RunRecord>;
+  /** A new run, numbered after every earlier one (`seq`); `nameFor` names it from that number. */
+  create(run: NewRun, nameFor?: (seq: number) => string): Promise<RunRecord>;
   update(id: string, patch: Partial<Omit<RunRecord, 'id' | 'version'>>): Promise<RunRecord>;
-  /** Add points after those saved; only the chunks they touch are written. */
-  appendPoints(id: string, points: readonly StepPoint[]): Promise<void>;
+  /** Add points after those saved (only the chunks they touch are written), with `patch` to the record in the same write. */
+  appendPoints(id: string, points: readonly StepPoint[], patch?: Partial<Pick<RunRecord, 'final'>>): Promise<void>;
   /** Keep only the first `count` points (a run resumed from a checkpoint drops the points after it). */
   truncatePoints(id: string, count: number): Promise<void>;
   get(id: string): Promise<RunRecord | undefined>;
-  /** Newest first. */
+  /** Newest first, without the runs in the trash. */
   list(): Promise<RunRecord[]>;
+  /** Runs deleted with undo still possible. */
+  trashed(): Promise<RunRecord[]>;
+  /** Leave a run out of listings until `restore` (undo) or `delete` (for good). */
+  trash(id: string): Promise<void>;
+  restore(id: string): Promise<void>;
   points(id: string): Promise<StepPoint[]>;
   delete(id: string): Promise<void>;
   /** Runs left `running` or `paused` by a page that went away become `interrupted`; returns them. */
@@ -85,6 +109,8 @@ export function createRunStore(kv: Kv = idbKv('finetune-studio-runs')): RunStore
     return next;
   };
   const metaKey = (id: string) => `run:${id}`;
+  const SEQ_KEY = 'seq';
+  const all = async () => (await kv.entries<RunRecord>()).filter(([k]) => k.startsWith('run:')).map(([, v]) => v).sort((a, b) => b.createdAt - a.createdAt);
   const chunkKey = (id: string, n: number) => `points:${id}:${n}`;
   const mustGet = async (id: string) => {
     const r = await kv.get<RunRecord>(metaKey(id));
@@ -93,10 +119,12 @@ export function createRunStore(kv: Kv = idbKv('finetune-studio-runs')): RunStore
   };
 
   const store: RunStore = {
-    async create(run) {
+    async create(run, nameFor) {
       const now = Date.now();
-      const record: RunRecord = { ...run, version: 1, id: newId('run'), createdAt: now, updatedAt: now, pointCount: 0, status: 'running' };
-      await kv.set(metaKey(record.id), record);
+      // The next number: after the counter and after every kept run (the counter may have been cleared with the store).
+      const seq = 1 + Math.max((await kv.get<number>(SEQ_KEY)) ?? 0, ...(await all()).map((r) => r.seq ?? 0));
+      const record: RunRecord = { ...run, name: nameFor?.(seq) ?? run.name, version: 1, id: newId('run'), seq, createdAt: now, updatedAt: now, pointCount: 0, status: 'running' };
+      await kv.setMany([[metaKey(record.id), record], [SEQ_KEY, seq]]);
       return record;
     },
     update: (id, patch) => serial(id, async () => {
@@ -104,7 +132,7 @@ export function createRunStore(kv: Kv = idbKv('finetune-studio-runs')): RunStore
       await kv.set(metaKey(id), next);
       return next;
     }),
-    appendPoints: (id, points) => serial(id, async () => {
+    appendPoints: (id, points, patch = {}) => serial(id, async () => {
       if (points.length === 0) return;
       const meta = await mustGet(id);
       const writes: [string, unknown][] = [];
@@ -118,7 +146,7 @@ export function createRunStore(kv: Kv = idbKv('finetune-studio-runs')): RunStore
         i += take;
         at += take;
       }
-      writes.push([metaKey(id), { ...meta, pointCount: at, updatedAt: Date.now() }]);
+      writes.push([metaKey(id), { ...meta, ...patch, pointCount: at, updatedAt: Date.now() }]);
       await kv.setMany(writes); // the chunks and the count land together
     }),
     truncatePoints: (id, count) => serial(id, async () => {
@@ -134,10 +162,10 @@ export function createRunStore(kv: Kv = idbKv('finetune-studio-runs')): RunStore
       if (drop.length) await kv.delMany(drop);
     }),
     get: (id) => kv.get<RunRecord>(metaKey(id)),
-    async list() {
-      const all = await kv.entries<RunRecord>();
-      return all.filter(([k]) => k.startsWith('run:')).map(([, v]) => v).sort((a, b) => b.createdAt - a.createdAt);
-    },
+    list: async () => (await all()).filter((r) => r.trashedAt === undefined),
+    trashed: async () => (await all()).filter((r) => r.trashedAt !== undefined),
+    trash: async (id) => { await store.update(id, { trashedAt: Date.now() }); },
+    restore: async (id) => { await store.update(id, { trashedAt: undefined }); },
     async points(id) {
       const meta = await mustGet(id);
       const chunks = Math.ceil(meta.pointCount / POINTS_PER_CHUNK);

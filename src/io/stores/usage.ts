@@ -52,6 +52,7 @@ export function kvItems(kv: Kv): ItemStore {
     async list() {
       const items = new Map<string, StoredItem>();
       for (const [key, value] of await kv.entries<unknown>()) {
+        if (!key.includes(':')) continue; // the store's own bookkeeping (the runs' counter), not an item
         const id = idOf(key);
         const item = items.get(id) ?? { id, name: id, bytes: 0 };
         item.bytes += key.length * 2 + approxBytes(value);

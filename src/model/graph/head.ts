@@ -41,6 +41,8 @@ export interface PreparedHead {
   forward: PreparedOp[];
   backward: PreparedOp[];
   dropouts: ModuleDropout[];
+  /** Per vocabulary chunk, the ops that write its raw logits (N, w) into ws.logits (after the forward). */
+  chunkLogits: PreparedOp[][];
 }
 
 const flat = (buffer: GPUBuffer, elementOffset: number): BufferRef => ({ buffer, offset: 4 * elementOffset });
@@ -112,5 +114,5 @@ export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
     }
   }
   backward.push(await prepareRmsnormBackward(engine, { dinp: ws.dres, dout: ws.dxn, inp: act.xOut, weight: base.finalNorm, rstd: act.rstdf, N, C, plusOne: c.plusOne, accumulate: false, label: 'final norm bwd' }));
-  return { forward, backward, dropouts };
+  return { forward, backward, dropouts, chunkLogits: logitsOps };
 }

@@ -48,6 +48,8 @@ export interface TrainGraph {
   /** Everything after the forward down to the first layer's LoRA gradients. */
   backward: PreparedOp[];
   dropouts: ModuleDropout[];
+  /** Per vocabulary chunk [v0, w] of dims.chunks, the ops that write its logits (N, w) into ws.logits; valid after the forward. */
+  chunkLogits: PreparedOp[][];
   zeroGrads: PreparedOp;
   zeroStepLoss: PreparedOp;
   /** stepLoss += ceStats[0] / gradAccumulation */
@@ -155,7 +157,7 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
     ? await prepareAdamW(engine, { param: lora.params, grad: lora.grads, n: P, stats: gradStats, gradScale, m: lora.moments[0], v: lora.moments[1], label: 'adamw' })
     : await prepareSgd(engine, { param: lora.params, grad: lora.grads, n: P, stats: gradStats, gradScale, momentumBuffer: lora.moments[0] ?? null, label: 'sgd' }, sgdParams(run, 0));
   return {
-    engine, model, run, dims, layout, base, lora, act, ws, forward, backward, dropouts,
+    engine, model, run, dims, layout, base, lora, act, ws, forward, backward, dropouts, chunkLogits: head.chunkLogits,
     zeroGrads: await prepareFill(engine, { y: lora.grads, n: P, label: 'zero grads' }),
     zeroStepLoss: await prepareFill(engine, { y: stepLoss, n: 1, label: 'zero step loss' }),
     accumulateLoss: await prepareAccumulate(engine, { y: stepLoss, x: ws.ceStats, n: 1, alpha: gradScale, label: 'step loss +=' }),

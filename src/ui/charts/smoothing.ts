@@ -22,3 +22,17 @@ export function etaMs(step: number, total: number, elapsedMs: number): number | 
   if (step <= 0 || total <= step) return total <= step && step > 0 ? 0 : null;
   return ((total - step) * elapsedMs) / step;
 }
+
+/** The last value of the debiased EMA of `values` (undefined entries skipped): a figure that does not swing step to step. */
+export function smoothedLast(values: readonly (number | undefined)[], weight = 0.9): number | undefined {
+  const finite = values.filter((v): v is number => v !== undefined && Number.isFinite(v));
+  if (!finite.length) return undefined;
+  const s = ema(finite, weight);
+  return s[s.length - 1];
+}
+
+/** Mean of the last `n` finite values. */
+export function meanOfLast(values: readonly number[], n = 10): number | undefined {
+  const finite = values.filter((v) => Number.isFinite(v)).slice(-n);
+  return finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : undefined;
+}

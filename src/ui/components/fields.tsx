@@ -5,6 +5,7 @@
  */
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { FIELD_HELP } from '../stores/field-help';
+import { labelOf } from '../stores/field-labels';
 import { useRunConfig, useValidatedConfig } from '../stores/run-config';
 
 interface ShellProps {
@@ -69,7 +70,8 @@ export function NumberInput({ id, value, onChange, integer, ...rest }: {
 interface BoundProps {
   /** Field name, or a path into a tuple field (["betas", 0]). */
   field: string | (string | number)[];
-  label: string;
+  /** Default: the field's label in FIELD_LABELS. */
+  label?: string;
   help?: string;
   integer?: boolean;
   inline?: boolean;
@@ -86,6 +88,7 @@ function useBound(field: string | (string | number)[]) {
     error: errors[key] ?? (path.length > 1 ? errors[String(path[0])] : undefined),
     onChange: (v: unknown) => set(String(path[0]), setAt(draft, path, v)),
     help: FIELD_HELP[String(path[0])],
+    label: labelOf(key),
   };
 }
 
@@ -94,7 +97,7 @@ export function ConfigNumber({ field, label, help, integer, inline }: BoundProps
   const b = useBound(field);
   const h = help ?? b.help;
   return (
-    <FieldShell id={id} label={label} help={h} error={b.error} inline={inline}>
+    <FieldShell id={id} label={label ?? b.label} help={h} error={b.error} inline={inline}>
       <NumberInput id={id} value={b.value} onChange={b.onChange} integer={integer} aria-describedby={describedBy(id, h, b.error)} aria-invalid={!!b.error} />
     </FieldShell>
   );
@@ -105,7 +108,7 @@ export function ConfigSelect({ field, label, options, help, inline }: BoundProps
   const b = useBound(field);
   const h = help ?? b.help;
   return (
-    <FieldShell id={id} label={label} help={h} error={b.error} inline={inline}>
+    <FieldShell id={id} label={label ?? b.label} help={h} error={b.error} inline={inline}>
       <select id={id} value={String(b.value ?? '')} onChange={(e) => b.onChange(e.target.value)} aria-describedby={describedBy(id, h, b.error)} aria-invalid={!!b.error}>
         {options.map(([v, l]) => <option key={v} value={v}>{l}</option>)}
       </select>
@@ -120,7 +123,7 @@ export function ConfigCheck({ field, label, help }: BoundProps) {
   return (
     <div className={`field check${b.error ? ' invalid' : ''}`}>
       <input id={id} type="checkbox" checked={b.value === true} onChange={(e) => b.onChange(e.target.checked)} aria-describedby={describedBy(id, h, b.error)} aria-invalid={!!b.error} />
-      <label htmlFor={id}>{label}</label>
+      <label htmlFor={id}>{label ?? b.label}</label>
       {h && <p id={`${id}-help`} className="help">{h}</p>}
       {b.error && <p id={`${id}-error`} className="field-error" role="alert">{b.error}</p>}
     </div>

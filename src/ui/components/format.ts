@@ -49,3 +49,12 @@ export function tick(v: number): string {
 export function date(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
 }
+
+/** A rate such as tokens per second: whole numbers when large, two significant digits when small (0.05, not 0). */
+export function rate(x: number | undefined): string {
+  if (x === undefined || !Number.isFinite(x)) return '–';
+  if (x === 0) return '0';
+  if (Math.abs(x) >= 100) return count(Math.round(x));
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return String(Number(x.toPrecision(2)));
+}

@@ -2,6 +2,10 @@
  * The run training now (or last) in this tab: its record, every logged point (all kept; the
  * charts downsample what they draw), its phase and outcome. Points arriving from the worker are
  * batched into one store update per animation frame, so a fast run never floods React.
+ *
+ * Events come on their own message channel (the callback), the result on the worker's: an event
+ * can arrive after the run has ended. Such late events still add their points, but never bring
+ * back a phase ("Saving the adapter") or a status of a run that is over.
  */
 import { create } from 'zustand';
 import type { AdapterMeta, RunRecord, StartOptions, StepPoint, TrainEvent, TrainPhase, TrainResult } from '../../worker/api';
@@ -10,7 +14,10 @@ import { callback, studio } from '../client';
 import { toShown } from '../components/ErrorBox';
 import { useSession } from './session';
 
-export type LiveStatus = 'idle' | 'starting' | 'training' | 'paused' | 'stopping' | 'done' | 'failed';
+export type LiveStatus = 'idle' | 'starting' | 'training' | 'paused' | 'stopping' | 'done' | 'stopped' | 'failed';
+
+/** A run that is over (done, stopped or failed). */
+export const isOver = (s: LiveStatus) => s === 'done' || s === 'stopped' || s === 'failed';
 
 interface LiveRunState {
   status: LiveStatus;
@@ -24,9 +31,14 @@ interface LiveRunState {
   checkpoint: { step: number; at: number; error?: string } | null;
   /** What the worker warned about during the run (e.g. a dataset too big to keep for resuming). */
   warnings: string[];
+  /** Validation loss of the starting weights (before step 1). */
+  baseValLoss: number | null;
 }
 
-const idle: LiveRunState = { status: 'idle', phase: null, run: null, points: [], totalSteps: 0, error: null, adapter: null, checkpoint: null, warnings: [] };
+const idle: LiveRunState = { status: 'idle', phase: null, run: null, points: [], totalSteps: 0, error: null, adapter: null, checkpoint: null, warnings: [], baseValLoss: null };
+
+/** Whether the run of this tab has ended (its result arrived); late events then change no phase or status. */
+let ended = true;
 
 export const useLiveRun = create<LiveRunState>()(() => ({ ...idle }));
 
@@ -43,16 +55,24 @@ function flushPoints(): void {
 }
 
 function onEvent(e: TrainEvent): void {
+  if (ended && e.type !== 'step' && e.type !== 'warning') return;
   switch (e.type) {
     case 'started':
       // A resumed run brings its curve up to the checkpoint; the new points continue it.
-      useLiveRun.setState({ run: e.run, totalSteps: e.run.totalSteps, ...(e.resumedFrom ? { points: e.resumedFrom.points, checkpoint: { step: e.resumedFrom.step, at: Date.now() } } : {}) });
+      useLiveRun.setState({
+        run: e.run, totalSteps: e.run.totalSteps, baseValLoss: e.run.baseValLoss ?? null,
+        ...(e.resumedFrom ? { points: e.resumedFrom.points, checkpoint: { step: e.resumedFrom.step, at: Date.now() } } : {}),
+      });
       useSession.getState().libraryChanged();
+      break;
+    case 'baseline':
+      useLiveRun.setState({ baseValLoss: e.evalLoss });
       break;
     case 'phase':
       useLiveRun.setState({ phase: { phase: e.phase, message: e.message, progress: e.progress }, ...(e.phase === 'training' ? { status: 'training' as const } : {}) });
       break;
     case 'step':
+      if (ended && useLiveRun.getState().points.some((p) => p.step === e.point.step)) return;
       pending.push(e.point);
       if (!frame) frame = schedule(flushPoints);
       break;
@@ -87,14 +107,17 @@ async function live(begin: (cb: (e: TrainEvent) => void) => Promise<TrainResult>
   const session = useSession.getState();
   if (session.training !== 'idle') return;
   pending = [];
+  ended = false;
   useLiveRun.setState({ ...idle, status: 'starting' });
   session.setTraining('running');
   session.setTab('train');
   try {
     const result = await begin(callback(onEvent));
+    ended = true;
     flushPoints();
-    useLiveRun.setState({ status: 'done', run: result.run, adapter: result.adapter ?? null, phase: null });
+    useLiveRun.setState({ status: result.run.status === 'stopped' ? 'stopped' : 'done', run: result.run, adapter: result.adapter ?? null, phase: null });
   } catch (e) {
+    ended = true;
     flushPoints();
     useLiveRun.setState({ status: 'failed', error: toShown(e), phase: null });
   } finally {

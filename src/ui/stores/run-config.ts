@@ -1,11 +1,15 @@
 /**
  * The run config being edited: one draft object persisted across reloads (localStorage), checked
- * by the shared zod schema on every change so each field shows its own error. Number fields hold
- * the text typed while it is not a number yet, and the error says so.
+ * by the shared zod schema on every change so each field shows its own error, in plain words.
+ * Number fields hold the text typed while it is not a number yet, and the error says so. What the
+ * form hides does not block a run: the warmup of a schedule without one is left out, a warmup
+ * longer than the run is cut to it (and the advice says so).
  */
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import { runConfigSchema, type RunConfig, type RunConfigInput } from '../../config/run-config';
+import { inPlainWords } from './field-labels';
+import { patternErrors } from './lora-patterns';
 
 /** Good defaults for the bundled demo: a run that visibly lowers the loss within two minutes. */
 export const STUDIO_DEFAULTS: RunConfigInput = {
@@ -14,6 +18,8 @@ export const STUDIO_DEFAULTS: RunConfigInput = {
   weightDecay: 0, momentum: 0.9, nesterov: false, schedule: 'warmup-cosine', warmupSteps: 5, minLrRatio: 0.1,
   epochs: 1, maxSteps: 60, microBatch: 8, gradAccumulation: 1, maxSeqLen: 64, gradClip: 1, seed: 42,
   evalEvery: 10, logEvery: 1, vocabChunk: 4096, activationCheckpointing: false,
+  // Several checkpoints in a demo run: a reload during any run of more than a few seconds can resume.
+  checkpointEverySteps: 10, checkpointEveryMinutes: 5,
 };
 
 export type Draft = Record<string, unknown>;
@@ -22,22 +28,60 @@ export interface Validated {
   config: RunConfig | null;
   /** Field name (e.g. "learningRate", "betas.1") -> message. */
   errors: Record<string, string>;
+  /** What the config changes from the draft without refusing it (e.g. a warmup cut to the run's length), as sentences. */
+  adjusted: { field: string; text: string }[];
 }
 
-function friendly(issue: { code: string; message: string; expected?: unknown }): string {
-  if (issue.code === 'invalid_type' && issue.expected === 'number') return 'enter a number';
-  return issue.message.replace(/^Too (small|big): expected (number|array) to (have|be) /, 'must be ').replace(/^Invalid input: /, '');
+interface Issue { code: string; message: string; expected?: unknown; minimum?: unknown; maximum?: unknown; inclusive?: boolean; origin?: string }
+
+const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : (v as number)).toLocaleString('en-US', { maximumSignificantDigits: 10 });
+
+/** A zod issue as the person reads it: no type names, no identifiers. */
+export function friendly(issue: Issue): string {
+  const { code, expected } = issue;
+  if (code === 'invalid_type' && (expected === 'int' || expected === 'integer')) return 'enter a whole number';
+  if (code === 'invalid_type' && expected === 'number') return 'enter a number';
+  if (code === 'invalid_type') return 'enter a value';
+  if ((code === 'too_small' || code === 'too_big') && issue.origin === 'number') {
+    const bound = num(code === 'too_small' ? issue.minimum : issue.maximum);
+    if (code === 'too_small') return issue.inclusive === false ? `must be more than ${bound}` : `must be at least ${bound}`;
+    return issue.inclusive === false ? `must be less than ${bound}` : `must be at most ${bound}`;
+  }
+  if (code === 'invalid_value' || code === 'invalid_enum_value') return 'choose one of the options';
+  if (/^(Too small|Too big|Invalid input)/.test(issue.message) && code !== 'custom') return 'enter a valid value';
+  return inPlainWords(issue.message);
+}
+
+/** The config a run gets from the draft: fields the chosen options leave out do not block it. */
+export function forRun(draft: Draft): { input: Draft; adjusted: Validated['adjusted'] } {
+  const input = { ...draft };
+  const adjusted: Validated['adjusted'] = [];
+  const warmup = Number(draft.warmupSteps);
+  if (draft.schedule === 'constant' || draft.schedule === 'cosine') {
+    if (Number.isFinite(warmup) || draft.warmupSteps === '') input.warmupSteps = 0; // the form hides it: these schedules have no warmup
+  } else if (Number.isInteger(warmup) && typeof draft.maxSteps === 'number' && Number.isInteger(draft.maxSteps) && draft.maxSteps > 0 && warmup > draft.maxSteps) {
+    input.warmupSteps = draft.maxSteps;
+    adjusted.push({ field: 'warmupSteps', text: `Warmup (${warmup} steps) is longer than the run (${draft.maxSteps} steps): the learning rate rises over the whole run and never decays.` });
+  }
+  return { input, adjusted };
 }
 
 export function validate(draft: Draft): Validated {
-  const r = runConfigSchema.safeParse(draft);
-  if (r.success) return { config: r.data, errors: {} };
+  const { input, adjusted } = forRun(draft);
   const errors: Record<string, string> = {};
-  for (const i of r.error.issues) {
-    const key = i.path.join('.') || 'config';
-    errors[key] ??= friendly(i as never);
+  const r = runConfigSchema.safeParse(input);
+  if (!r.success) {
+    for (const i of r.error.issues) {
+      const key = i.path.join('.') || 'config';
+      errors[key] ??= friendly(i as unknown as Issue);
+    }
   }
-  return { config: null, errors };
+  // Per-layer patterns are regular expressions: one that does not compile would fail the run.
+  for (const field of ['rankPattern', 'alphaPattern'] as const) {
+    const bad = patternErrors(input[field]);
+    if (bad.length && !errors[field]) errors[field] = bad.join('; ');
+  }
+  return { config: r.success && Object.keys(errors).length === 0 ? r.data : null, errors, adjusted };
 }
 
 interface RunConfigState {

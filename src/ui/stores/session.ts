@@ -17,7 +17,7 @@ interface SessionState {
   dataset: DatasetSummary | null;
   training: TrainingState;
   libraryVersion: number;
-  /** Adapter the playground should select next (set by the library's "Try"). */
+  /** Adapter the playground should select next (set by "Try"; the playground takes it and clears it). */
   playgroundAdapter: string | null;
   /** Adapter a new run starts from (the library's "Continue training"). */
   continueFrom: { id: string; name: string } | null;
@@ -27,6 +27,8 @@ interface SessionState {
   setTraining(t: TrainingState): void;
   libraryChanged(): void;
   tryAdapter(id: string): void;
+  /** The playground took the adapter "Try" asked for. */
+  tookPlaygroundAdapter(): void;
   continueTraining(a: { id: string; name: string } | null): void;
 }
 
@@ -44,5 +46,6 @@ export const useSession = create<SessionState>()((set) => ({
   setTraining: (training) => set({ training }),
   libraryChanged: () => set((s) => ({ libraryVersion: s.libraryVersion + 1 })),
   tryAdapter: (id) => set({ playgroundAdapter: id, tab: 'playground' }),
+  tookPlaygroundAdapter: () => set({ playgroundAdapter: null }),
   continueTraining: (continueFrom) => set({ continueFrom, ...(continueFrom ? { tab: 'configure' as Tab } : {}) }),
 }));

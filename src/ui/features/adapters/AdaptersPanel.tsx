@@ -2,12 +2,11 @@
 import { useEffect } from 'react';
 import { ErrorBox } from '../../components/ErrorBox';
 import { FileDrop } from '../../components/FileDrop';
-import { NumberInput } from '../../components/fields';
-import { bytes, count, date } from '../../components/format';
 import { useRunConfig } from '../../stores/run-config';
 import { useSession } from '../../stores/session';
 import { targetsForModules } from '../../../config/lora-targets';
 import type { AdapterMeta } from '../../../worker/api';
+import { AdapterRow } from './AdapterRow';
 import { useLibrary } from './store';
 
 export function AdaptersPanel() {
@@ -32,38 +31,16 @@ export function AdaptersPanel() {
       {lib.message && <p role="status" className="note info">{lib.message}</p>}
       <ErrorBox error={lib.error} testId="library-error" />
       {lib.adapters.length === 0 ? <p className="muted">No adapters yet: every finished run saves one here, or import a PEFT adapter below.</p> : (
-        <table className="dense" data-testid="adapters-table">
+        <div className="table-scroll"><table className="dense" data-testid="adapters-table">
           <thead>
             <tr><th scope="col">Merge</th><th scope="col">Name</th><th scope="col">Base model</th><th scope="col">LoRA</th><th scope="col">Params</th><th scope="col">Size</th><th scope="col">Created</th><th scope="col">Actions</th></tr>
           </thead>
           <tbody>
             {lib.adapters.map((a) => (
-              <tr key={a.id} data-testid="adapter-row">
-                <td>
-                  <input type="checkbox" aria-label={`Merge ${a.name}`} checked={lib.mergeChecked.includes(a.id)}
-                    onChange={(e) => lib.setMerge({ mergeChecked: e.target.checked ? [...lib.mergeChecked, a.id] : lib.mergeChecked.filter((x) => x !== a.id) })} />
-                  {lib.mergeChecked.includes(a.id) && (
-                    <NumberInput id={`w-${a.id}`} aria-label={`Merge weight of ${a.name}`} value={lib.mergeWeights[a.id] ?? 1}
-                      onChange={(v) => lib.setMerge({ mergeWeights: { ...lib.mergeWeights, [a.id]: v } })} />
-                  )}
-                </td>
-                <td>{a.name}<div className="muted small">{a.origin}</div></td>
-                <td>{a.baseModel || '–'}</td>
-                <td>r {a.lora.r} · α {a.lora.alpha}{a.lora.useRslora ? ' (rs)' : ''}<div className="muted small">{a.lora.targetModules.join(', ')}</div></td>
-                <td>{count(a.trainableParams)}</td>
-                <td>{bytes(a.sizeBytes)}</td>
-                <td>{date(a.createdAt)}</td>
-                <td className="actions"><div className="row">
-                  <button type="button" onClick={() => void lib.download(a.id, 'zip')} disabled={busy} aria-label={`Download ${a.name} as a PEFT zip`}>Download zip</button>
-                  <button type="button" onClick={() => void lib.download(a.id, 'files')} disabled={busy} aria-label={`Download ${a.name} as two PEFT files`}>2 files</button>
-                  <button type="button" onClick={() => tryAdapter(a.id)} disabled={!model} aria-label={`Try ${a.name} in the playground`}>Try</button>
-                  <button type="button" onClick={() => cont(a)} disabled={training !== 'idle'} aria-label={`Continue training ${a.name}`}>Continue training</button>
-                  <button type="button" className="danger" onClick={() => void lib.remove(a.id)} disabled={busy} aria-label={`Delete ${a.name}`}>Delete</button>
-                </div></td>
-              </tr>
+              <AdapterRow key={a.id} a={a} canTry={!!model} canContinue={training === 'idle'} onTry={() => tryAdapter(a.id)} onContinue={() => cont(a)} />
             ))}
           </tbody>
-        </table>
+        </table></div>
       )}
       <div className="lib-tools">
         <section aria-labelledby="merge-title">

@@ -5,6 +5,7 @@ import { studio } from '../../client';
 import { toShown } from '../../components/ErrorBox';
 import { saveBlob, saveFile } from '../../components/download';
 import { useSession } from '../../stores/session';
+import { offerUndo } from '../../stores/undo';
 
 interface LibraryState {
   adapters: AdapterMeta[];
@@ -20,7 +21,9 @@ interface LibraryState {
   run(label: string, job: () => Promise<string | void>): Promise<void>;
   download(id: string, as: 'zip' | 'files'): Promise<void>;
   importFiles(files: File[]): Promise<void>;
+  /** Delete with undo (the notice at the bottom of the page). */
   remove(id: string): Promise<void>;
+  edit(id: string, patch: { name: string; note: string }): Promise<void>;
   merge(): Promise<void>;
 }
 
@@ -62,10 +65,21 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
     return `Imported ${a.name}.`;
   }),
   remove: (id) => get().run('Deleting', async () => {
-    await studio().deleteAdapter(id);
+    const name = get().adapters.find((a) => a.id === id)?.name ?? id;
+    await studio().trashAdapter(id);
     useSession.getState().libraryChanged();
     await get().refresh();
+    await offerUndo(`Deleted adapter "${name}".`, async () => {
+      await studio().restoreAdapter(id);
+      useSession.getState().libraryChanged();
+      await get().refresh();
+    }, () => studio().deleteAdapter(id));
   }),
+  async edit(id, patch) {
+    await studio().editAdapter(id, patch);
+    useSession.getState().libraryChanged();
+    await get().refresh();
+  },
   merge: () => get().run('Merging', async () => {
     const { mergeChecked, mergeWeights, mergeDtype } = get();
     const parts = mergeChecked.map((id) => ({ id, weight: Number(mergeWeights[id] ?? 1) }));

@@ -4,16 +4,22 @@ import { bytes, count, percent } from '../../components/format';
 import { CATEGORY_COLORS } from '../../components/colors';
 import { useValidatedConfig } from '../../stores/run-config';
 import { useSession } from '../../stores/session';
-import { useEstimate } from './estimate-store';
+import { useEstimate } from '../../stores/estimate';
+import { labelOf } from '../../stores/field-labels';
 import { guidance, memoryFixes } from './guidance';
 
 export function EstimateBox() {
   const { estimate, error, pending } = useEstimate();
-  const { config } = useValidatedConfig();
+  const { config, errors, adjusted } = useValidatedConfig();
   const model = useSession((s) => s.model);
   const dataset = useSession((s) => s.dataset);
   if (!model) return <p className="muted">Load a base model to see what this run costs.</p>;
-  const notes = config ? guidance(config, estimate, dataset, model.config.maxPositionEmbeddings) : [];
+  // An estimate of an earlier config would mislead: nothing is shown until every field is valid.
+  if (!config) {
+    const fields = [...new Set(Object.keys(errors).map(labelOf))];
+    return <p className="muted" data-testid="estimate" role="status">The estimate appears once every field is valid (fix: {fields.join(', ')}).</p>;
+  }
+  const notes = [...adjusted.map((a) => ({ ...a, level: 'info' as const })), ...guidance(config, estimate, dataset, model.config.maxPositionEmbeddings)];
   const e = estimate;
   const cap = e ? Math.min(e.limits.maxBufferSize, e.limits.maxStorageBufferBindingSize) : 0;
   return (
@@ -53,7 +59,7 @@ export function EstimateBox() {
       )}
       {notes.length > 0 && (
         <ul className="notes" aria-label="Advice">
-          {notes.map((n, i) => <li key={i} className={n.level}><b>{n.field}</b>: {n.text}</li>)}
+          {notes.map((n, i) => <li key={i} className={n.level}><b>{labelOf(n.field)}</b>: {n.text}</li>)}
         </ul>
       )}
     </div>

@@ -2,8 +2,10 @@
  * Per-module rank and alpha overrides (PEFT's rank_pattern / alpha_pattern): a pattern is a module
  * name ("q_proj"), a path ("model.layers.0.self_attn.q_proj") or a regex ("layers\.[0-3]\..*").
  */
-import { useId, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
+import type { Target } from '../../../config/lora-targets';
 import { useRunConfig, useValidatedConfig } from '../../stores/run-config';
+import { adaptedPaths, patternMatches, patternProblem } from '../../stores/lora-patterns';
 import { NumberInput } from '../../components/fields';
 
 type Pattern = Record<string, number>;
@@ -17,11 +19,27 @@ export function RankPatternEditor({ layers }: { layers: number }) {
   const [pattern, setPattern] = useState('');
   const patternId = useId();
   const keys = [...new Set([...Object.keys(ranks), ...Object.keys(alphas)])];
+  const targets = (draft.targets ?? []) as Target[];
+  const paths = useMemo(() => adaptedPaths(layers, targets), [layers, targets]);
+  /** Per pattern: why it cannot be used (error), or that it changes nothing (warning), or how many modules it reaches. */
+  const status = (k: string): { level: 'error' | 'warn' | 'ok'; text: string } => {
+    const problem = patternProblem(k);
+    if (problem) return { level: 'error', text: problem };
+    if (!layers) return { level: 'ok', text: '' };
+    const n = patternMatches(k, paths);
+    return n === 0
+      ? { level: 'warn', text: `matches none of the ${paths.length} adapted modules (e.g. ${paths[0] ?? 'none'}), so it changes nothing` }
+      : { level: 'ok', text: `${n} module${n === 1 ? '' : 's'}` };
+  };
   const update = (field: 'rankPattern' | 'alphaPattern', key: string, v: number | string | undefined) => {
     const cur = { ...((draft[field] ?? {}) as Record<string, unknown>) };
     if (v === undefined || v === '') delete cur[key];
     else cur[key] = v;
     set(field, cur);
+  };
+  const remove = (key: string) => {
+    const drop = (field: 'rankPattern' | 'alphaPattern') => Object.fromEntries(Object.entries((draft[field] ?? {}) as Record<string, unknown>).filter(([k]) => k !== key));
+    useRunConfig.getState().patch({ rankPattern: drop('rankPattern'), alphaPattern: drop('alphaPattern') });
   };
   const add = () => {
     const key = pattern.trim();
@@ -36,18 +54,25 @@ export function RankPatternEditor({ layers }: { layers: number }) {
         <table className="dense">
           <thead><tr><th scope="col">Pattern</th><th scope="col">Rank</th><th scope="col">Alpha</th><th /></tr></thead>
           <tbody>
-            {keys.map((k) => (
-              <tr key={k}>
-                <td><code>{k}</code></td>
+            {keys.map((k) => {
+              const st = status(k);
+              return (
+              <tr key={k} data-testid="pattern-row">
+                <td><code>{k}</code>
+                  {st.level === 'error' && <p className="field-error" role="alert">{st.text}</p>}
+                  {st.level === 'warn' && <p className="note warn" role="status" data-testid="pattern-warning">Warning: this pattern {st.text}.</p>}
+                  {st.level === 'ok' && st.text && <div className="muted small">{st.text}</div>}
+                </td>
                 <td><NumberInput id={`rank-${k}`} aria-label={`Rank for ${k}`} integer value={ranks[k] ?? ''} onChange={(v) => update('rankPattern', k, v)} /></td>
                 <td><NumberInput id={`alpha-${k}`} aria-label={`Alpha for ${k}`} value={alphas[k] ?? ''} onChange={(v) => update('alphaPattern', k, v)} /></td>
-                <td><button type="button" className="link" onClick={() => { update('rankPattern', k, undefined); update('alphaPattern', k, undefined); }} aria-label={`Remove override ${k}`}>Remove</button></td>
+                <td><button type="button" className="link" onClick={() => { remove(k); }} aria-label={`Remove override ${k}`}>Remove</button></td>
               </tr>
-            ))}
+              );
+            })}
           </tbody>
         </table>
       )}
-      {(errors.rankPattern || errors.alphaPattern) && <p className="field-error" role="alert">{errors.rankPattern ?? errors.alphaPattern}</p>}
+      {(errors.rankPattern || errors.alphaPattern) && !keys.some((k) => patternProblem(k)) && <p className="field-error" role="alert">{errors.rankPattern ?? errors.alphaPattern}</p>}
       <div className="row">
         <label htmlFor={patternId}>Module pattern</label>
         <input id={patternId} list={`${patternId}-list`} value={pattern} placeholder="e.g. layers\.0\..* or q_proj" onChange={(e) => setPattern(e.target.value)}

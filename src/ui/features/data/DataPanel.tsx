@@ -1,5 +1,5 @@
 /** Pick a dataset: the demo, or a file (format detected); preview through the template; token lengths. */
-import { useEffect, useId } from 'react';
+import { useId } from 'react';
 import { ErrorBox } from '../../components/ErrorBox';
 import { FileDrop } from '../../components/FileDrop';
 import { count, percent } from '../../components/format';
@@ -18,22 +18,9 @@ export function DataPanel() {
   const dataset = useSession((st) => st.dataset);
   const training = useSession((st) => st.training);
   const maxSeqLen = Number(useRunConfig((st) => st.draft.maxSeqLen));
-  const seed = useRunConfig((st) => st.draft.seed);
   const templateId = useId();
   const valId = useId();
   const colId = useId();
-  // With the demo model in place, the demo dataset is selected too.
-  useEffect(() => {
-    if (model && !dataset && !useDataPanel.getState().file && model.source === 'demo') void useDataPanel.getState().loadDemo();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [model]);
-  // The histogram marker and the stats follow the run's maximum sequence length and seed.
-  useEffect(() => {
-    if (!dataset || !Number.isInteger(maxSeqLen) || maxSeqLen < 1) return;
-    const t = setTimeout(() => void s.refresh(), 300);
-    return () => clearTimeout(t);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [maxSeqLen, seed]);
   const busy = s.loading || training !== 'idle' || !model;
   return (
     <section className="panel" aria-labelledby="data-title">
@@ -43,6 +30,14 @@ export function DataPanel() {
       </FileDrop>
       <p className="help">Alpaca (instruction / input / output) as JSON or JSONL, prompt / completion JSONL, chat JSONL, or pre-tokenized {'{"tokens": [...]}'} lines.</p>
       <ErrorBox error={s.error} testId="dataset-error" />
+      {s.lengthFix && (
+        <p className="row" data-testid="length-fix">
+          <button type="button" className="primary" disabled={busy} onClick={() => void s.applyLengthFix()}>
+            Use {s.lengthFix.needed} tokens and load {s.file?.name ?? 'the file'}
+          </button>
+          <span className="muted small">Sets Max sequence length (Configure) to {s.lengthFix.needed}; longer sequences take more memory and time per step.</span>
+        </p>
+      )}
       <div className="grid">
         <div className="field">
           <label htmlFor={templateId}>Prompt template</label>

@@ -1,4 +1,10 @@
-/** The data panel: the chosen file, rendering options, the summary the worker made, the last error. */
+/**
+ * The data panel: the file the person chose, rendering options, the summary the worker made, the
+ * last error. The file chosen is what every later change renders (a new maximum sequence length
+ * or seed, from any tab): when it could not be loaded, a change loads it again, never the dataset
+ * that stayed loaded meanwhile. A file whose examples do not fit the sequence length comes with
+ * the length that does (`lengthFix`), offered in place.
+ */
 import { create } from 'zustand';
 import type { DatasetOptions, TemplateChoice } from '../../../worker/api';
 import { messageOf, studio } from '../../client';
@@ -13,18 +19,26 @@ interface DataPanelState {
   validationFraction: number;
   /** Field/column mapping as typed, e.g. "output=answer". */
   columns: string;
+  /** The file the person chose last (or the demo's): loaded, or waiting for a sequence length that fits it. */
   file: File | null;
+  /** The file the worker holds now (the previous one stays when a new one fails). */
+  loadedFile: File | null;
   /** The template was chosen for the demo, not by the person. */
   demoTemplate: boolean;
   loading: boolean;
   error: { name: string; message: string } | null;
+  /** The chosen file's examples need a longer sequence: the length that fits. */
+  lengthFix: { needed: number } | null;
   setOption(p: Partial<Pick<DataPanelState, 'template' | 'maskPrompt' | 'validationFraction'>>): void;
   setColumns(columns: string): void;
   load(file: File): Promise<void>;
   /** A file the person picked or dropped. */
   pick(file: File): Promise<void>;
   loadDemo(): Promise<void>;
+  /** Render the chosen file with the current options (loading it again if it is not the one loaded). */
   refresh(): Promise<void>;
+  /** Set the maximum sequence length to what the chosen file needs, and render it. */
+  applyLengthFix(): Promise<void>;
 }
 
 function options(s: Pick<DataPanelState, 'template' | 'maskPrompt' | 'validationFraction' | 'columns'>): DatasetOptions {
@@ -37,15 +51,24 @@ function options(s: Pick<DataPanelState, 'template' | 'maskPrompt' | 'validation
   };
 }
 
+/** The error as shown, and the length fix it carries (a DatasetError from the worker with `neededSeqLen`). */
+function failure(e: unknown): Pick<DataPanelState, 'error' | 'lengthFix'> {
+  const needed = (e as { neededSeqLen?: unknown } | null)?.neededSeqLen;
+  const limit = useSession.getState().model?.config.maxPositionEmbeddings ?? Infinity;
+  return { error: toShown(e), lengthFix: typeof needed === 'number' && needed > 0 ? { needed: Math.min(needed, limit) } : null };
+}
+
 export const useDataPanel = create<DataPanelState>()((set, get) => ({
   template: 'auto',
   maskPrompt: true,
   validationFraction: 0.1,
   columns: '',
   file: null,
+  loadedFile: null,
   demoTemplate: false,
   loading: false,
   error: null,
+  lengthFix: null,
   setOption(p) {
     set({ ...p, ...(p.template ? { demoTemplate: false } : {}) });
     void get().refresh();
@@ -53,23 +76,28 @@ export const useDataPanel = create<DataPanelState>()((set, get) => ({
   setColumns(columns) {
     if (columns === get().columns) return;
     set({ columns });
-    // The mapping is applied when the file is read: read the picked file again.
+    // The mapping is applied when the file is read: read the chosen file again.
     const { file } = get();
     if (file) void get().load(file);
   },
   async load(file) {
-    set({ loading: true, error: null, file });
+    set({ loading: true, error: null, lengthFix: null, file });
     try {
       useSession.getState().setDataset(await studio().loadDataset(file, options(get())));
+      set({ loadedFile: file });
     } catch (e) {
-      // The previous dataset stays loaded: a bad upload never leaves the studio without data.
-      set({ error: toShown(e) });
+      // The previous dataset stays loaded: a bad upload never leaves the studio without data. A file
+      // that only needs longer sequences stays the chosen one (a new length loads it); another is given up.
+      const f = failure(e);
+      set({ ...f, ...(f.lengthFix ? {} : { file: get().loadedFile }) });
     } finally {
       set({ loading: false });
     }
   },
   pick(file) {
-    if (get().demoTemplate) set({ template: 'auto', demoTemplate: false });
+    // The demo model's own short chat template suits any instruction file too; other templates
+    // (Alpaca's preamble) may not fit the demo's short sequences.
+    if (get().demoTemplate && !useSession.getState().model?.tokenizer.hasChatTemplate) set({ template: 'auto', demoTemplate: false });
     return get().load(file);
   },
   async loadDemo() {
@@ -86,12 +114,37 @@ export const useDataPanel = create<DataPanelState>()((set, get) => ({
     }
   },
   async refresh() {
+    const { file, loadedFile } = get();
+    if (file && file !== loadedFile) return get().load(file); // the chosen file failed before: try it again with the new options
     if (!useSession.getState().dataset) return;
     try {
       useSession.getState().setDataset(await studio().updateDatasetOptions(options(get())));
-      set({ error: null });
+      set({ error: null, lengthFix: null });
     } catch (e) {
-      set({ error: toShown(e) });
+      set(failure(e));
     }
   },
+  async applyLengthFix() {
+    const fix = get().lengthFix;
+    if (!fix) return;
+    useRunConfig.getState().set('maxSeqLen', fix.needed); // the subscription below renders the chosen file
+  },
 }));
+
+// The maximum sequence length and the seed are run settings (Configure): the chosen file follows them from any tab.
+let timer: ReturnType<typeof setTimeout> | null = null;
+useRunConfig.subscribe((s, prev) => {
+  if (s.draft.maxSeqLen === prev.draft.maxSeqLen && s.draft.seed === prev.draft.seed) return;
+  const len = Number(s.draft.maxSeqLen);
+  const seed = Number(s.draft.seed);
+  if (!Number.isInteger(len) || len < 1 || !Number.isInteger(seed) || seed < 0) return;
+  if (timer) clearTimeout(timer);
+  timer = setTimeout(() => { timer = null; if (useSession.getState().model) void useDataPanel.getState().refresh(); }, 300);
+});
+
+// With the demo model in place, the demo dataset is selected too, whichever tab is open.
+useSession.subscribe((s, prev) => {
+  if (s.model === prev.model || !s.model || s.dataset || s.model.source !== 'demo') return;
+  const data = useDataPanel.getState();
+  if (!data.file && !data.loading) void data.loadDemo();
+});

@@ -36,16 +36,24 @@ export function Playground() {
   const version = useSession((s) => s.libraryVersion);
   const training = useSession((s) => s.training);
   const wanted = useSession((s) => s.playgroundAdapter);
-  const [adapters, setAdapters] = useState<AdapterMeta[]>([]);
+  /** The library's adapters; null until the first listing arrives. */
+  const [adapters, setAdapters] = useState<AdapterMeta[] | null>(null);
   const promptId = useId();
   const adapterId = useId();
   useEffect(() => { void studio().listAdapters().then(setAdapters, () => setAdapters([])); }, [version]);
-  useEffect(() => { if (wanted) p.set({ adapterId: wanted }); }, [wanted]); // eslint-disable-line react-hooks/exhaustive-deps
-  // Keep the selection valid; default to the newest adapter.
+  // "Try" asked for an adapter: select it, and clear the outputs of the previous one.
   useEffect(() => {
-    if (p.adapterId && !adapters.some((a) => a.id === p.adapterId)) p.set({ adapterId: adapters[0]?.id ?? null });
-    else if (!p.adapterId && adapters.length && !wanted) p.set({ adapterId: adapters[0].id });
-  }, [adapters]); // eslint-disable-line react-hooks/exhaustive-deps
+    if (!wanted) return;
+    usePlayground.getState().select(wanted);
+    useSession.getState().tookPlaygroundAdapter();
+  }, [wanted]);
+  // Once listed, keep the selection valid (an adapter deleted meanwhile); default to the newest.
+  useEffect(() => {
+    if (!adapters) return;
+    const { adapterId: current, select } = usePlayground.getState();
+    if (current && !adapters.some((a) => a.id === current)) select(adapters[0]?.id ?? null);
+    else if (!current && adapters.length) select(adapters[0].id);
+  }, [adapters]);
   const running = p.base.running || p.tuned.running;
   const disabled = !model || training !== 'idle';
   return (
@@ -62,9 +70,11 @@ export function Playground() {
           </div>
           <div className="field">
             <label htmlFor={adapterId}>Adapter</label>
-            <select id={adapterId} value={p.adapterId ?? ''} onChange={(e) => p.set({ adapterId: e.target.value || null })}>
+            <select id={adapterId} value={p.adapterId ?? ''} onChange={(e) => p.select(e.target.value || null)}>
               <option value="">none (base model only)</option>
-              {adapters.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+              {/* Until the listing arrives, the chosen adapter is an option already (its name follows). */}
+              {adapters === null && p.adapterId && <option value={p.adapterId}>…</option>}
+              {(adapters ?? []).map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
             </select>
           </div>
           <div className="grid">
@@ -83,7 +93,7 @@ export function Playground() {
         </form>
         <div className="outputs">
           <OutputPane title="Base model" out={p.base} testId="output-base" />
-          <OutputPane title={p.adapterId ? `Base + ${adapters.find((a) => a.id === p.adapterId)?.name ?? 'adapter'}` : 'Base + adapter (choose one)'} out={p.tuned} testId="output-adapter" />
+          <OutputPane title={p.adapterId ? `Base + ${adapters?.find((a) => a.id === p.adapterId)?.name ?? 'adapter'}` : 'Base + adapter (choose one)'} out={p.tuned} testId="output-adapter" />
         </div>
       </div>
     </section>

@@ -26,7 +26,9 @@ interface PlaygroundState {
   useTemplate: boolean;
   base: Output;
   tuned: Output;
-  set(p: Partial<Omit<PlaygroundState, 'base' | 'tuned' | 'set' | 'run' | 'stop'>>): void;
+  set(p: Partial<Omit<PlaygroundState, 'base' | 'tuned' | 'set' | 'select' | 'run' | 'stop'>>): void;
+  /** Choose the adapter; the outputs of another one are cleared (they would be labelled with this one). */
+  select(adapterId: string | null): void;
   run(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -59,6 +61,7 @@ export const usePlayground = create<PlaygroundState>()(persist((set, get) => {
     base: empty,
     tuned: empty,
     set: (p) => set(p),
+    select: (adapterId) => set((s) => (s.adapterId === adapterId ? {} : { adapterId, base: empty, tuned: empty })),
     async run() {
       const { adapterId } = get();
       await Promise.all([one('base', null), adapterId ? one('tuned', adapterId) : Promise.resolve(set({ tuned: empty }))]);

@@ -7,10 +7,9 @@
  */
 import { create } from 'zustand';
 import type { FileProgress, ResumableRun } from '../../../worker/api';
-import { callback, studio } from '../../client';
+import { studio } from '../../client';
 import { toShown } from '../../components/ErrorBox';
-import { resumeInterruptedRun } from '../../stores/live-run';
-import { useSession } from '../../stores/session';
+import { resumeWithInputs } from '../../stores/resume-run';
 
 interface ResumeState {
   items: ResumableRun[];
@@ -37,25 +36,10 @@ export const useResume = create<ResumeState>()((set, get) => ({
   async resume(runId) {
     if (get().loading) return;
     set({ error: null, loading: { runId, progress: {} } });
-    try {
-      const onProgress = (p: FileProgress) => set((s) => ({ loading: s.loading && { ...s.loading, progress: { ...s.loading.progress, [p.file]: p } } }));
-      const got = await studio().loadRunInputs(runId, callback(onProgress));
-      // The worker loaded them: the rest of the studio shows what is loaded now.
-      useSession.getState().setModel(got.model);
-      useSession.getState().setDataset(got.dataset);
-      if (got.needs.length) {
-        set({ error: { name: 'RunConfigError', message: `To resume this run, ${got.needs.join('; ')}; then resume.` } });
-        await get().refresh();
-        return;
-      }
-    } catch (e) {
-      set({ error: toShown(e) });
-      await get().refresh();
-      return;
-    } finally {
-      set({ loading: null });
-    }
-    await resumeInterruptedRun(runId);
+    const onProgress = (p: FileProgress) => set((s) => ({ loading: s.loading && { ...s.loading, progress: { ...s.loading.progress, [p.file]: p } } }));
+    // The inputs load first (the banner shows their progress), then the run takes over.
+    const outcome = await resumeWithInputs(runId, onProgress, () => set({ loading: null }));
+    set({ loading: null, ...(outcome.ok ? {} : { error: outcome.error }) });
     await get().refresh();
   },
   async discard(runId) {

@@ -1,10 +1,11 @@
 /** The estimate for the current draft, refreshed (debounced) when the config, model or data change. */
 import { useEffect } from 'react';
 import { create } from 'zustand';
-import type { Estimate } from '../../../worker/api';
-import { messageOf, studio } from '../../client';
-import { useSession } from '../../stores/session';
-import { useValidatedConfig } from '../../stores/run-config';
+import type { Estimate } from '../../worker/api';
+import { messageOf, studio } from '../client';
+import { inPlainWords } from './field-labels';
+import { useSession } from './session';
+import { useValidatedConfig } from './run-config';
 
 interface EstimateState {
   estimate: Estimate | null;
@@ -28,7 +29,7 @@ export function useLiveEstimate(): void {
     const t = setTimeout(() => {
       studio().estimate(JSON.parse(key)).then(
         (estimate) => { if (mine === seq) useEstimate.setState({ estimate, error: null, pending: false }); },
-        (e) => { if (mine === seq) useEstimate.setState({ error: messageOf(e), pending: false }); },
+        (e) => { if (mine === seq) useEstimate.setState({ estimate: null, error: inPlainWords(messageOf(e)), pending: false }); },
       );
     }, 250);
     return () => clearTimeout(t);
