@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { run: () => Promise<Command>; help: string }> = 
   data: { run: async () => (await import('./commands/data')).runData, help: 'data --data <file> --model <dir> [--template alpaca|chatml|llama3|model|none] [--max-len N] [--no-mask] [--format f] [--columns field=col,...] [--pack] [--validation-split F]   dataset statistics as JSON' },
   plan: { run: async () => (await import('./commands/plan')).runPlan, help: 'plan --model <dir|config.json|hf:org/name> [--config run.json] [--gpu-limits adapter|default]   the run\'s GPU memory by category from config.json alone, its largest binding, and whether it fits the limits (JSON)' },
   'export-trainer': { run: async () => (await import('./commands/export-trainer')).runExportTrainer, help: 'export-trainer --config <run.json> --model <dir|hf:org/name|org/name> --data <file> --out <dir> [--trainer axolotl|trl|torchtune|all] [--template t] [--no-mask] [--pack] [--validation-split F]   the run as an Axolotl config, a TRL + PEFT script and a torchtune config, each with its dataset (docs/scale-out.md)' },
+  gguf: { run: async () => (await import('./commands/gguf')).runGguf, help: 'gguf --model <dir|hf:org/name> [--adapter <dir>] --what base|adapter|merged --type f32|f16|q8_0|q4_0 --out <file.gguf> [--base-gguf <name>]   GGUF for llama.cpp / Ollama, with an Ollama Modelfile next to it' },
   count: { run: async () => runCount, help: 'count --config <config.json> --r <n> --targets <query,key,value,projection,mlp,head> [--rank-pattern <json>]' },
 };
 
