@@ -25,7 +25,8 @@ const ALL_TARGETS = ['query', 'key', 'value', 'projection', 'mlp', 'head'] as co
 
 describe.skipIf(!gpu)('Qwen3 and Gemma on the GPU against the CPU reference', () => {
   for (const [family, model] of Object.entries(FAMILIES)) {
-    for (const checkpointing of [false, true]) {
+    // Checkpointing recomputes each layer: checked on the family with every feature (Gemma 3).
+    for (const checkpointing of family === 'gemma3' ? [false, true] : [false]) {
       it(`${family}${checkpointing ? ', activation checkpointing' : ''}: loss and every LoRA gradient of a micro-batch`, async () => {
         const weights = tinyWeights(model, 3);
         const run = parseRunConfig({
@@ -70,7 +71,7 @@ describe.skipIf(!gpu)('Qwen3 and Gemma on the GPU against the CPU reference', ()
       expect(ledger.total).toBe(plan.total);
     });
 
-    it(`${family}: 30 NF4 steps lower the loss`, async () => {
+    if (family === 'gemma3') it(`${family}: 30 NF4 steps lower the loss`, async () => {
       const over: RunConfigInput = { basePrecision: 'nf4', maxSeqLen: 12, microBatch: 4, maxSteps: 30, learningRate: 1e-2, schedule: 'constant', logEvery: 10, targets: ['query', 'value', 'mlp'], rank: 4, alpha: 8 };
       const engine = createEngine(gpu!);
       const g = await buildTrainGraph(engine, model, parseRunConfig(over), { load: loaderOf(tinyWeights(model, 4)) });
