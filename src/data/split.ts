@@ -4,10 +4,9 @@
  * same split on every machine.
  */
 import { Prng, SPLIT_STREAM } from '../core/rng';
-import type { TokenizedExample } from './batching';
 
-
-export function splitExamples<T extends TokenizedExample>(examples: readonly T[], fraction: number, seed: number): { train: T[]; validation: T[] } {
+/** Any items (tokenized examples, or records a trainer export writes) split the same way. */
+export function splitExamples<T>(examples: readonly T[], fraction: number, seed: number): { train: T[]; validation: T[] } {
   if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`the validation fraction must be in [0, 1), got ${fraction}`);
   const n = examples.length;
   let nVal = Math.round(n * fraction);

@@ -11,7 +11,7 @@
  *   pair      the studio-rendered prompt (masked) and answer (trained): one answer at the end
  *   segments  studio-rendered pieces, each trained or not (several answers, alpaca/none template)
  */
-import { Prng, SPLIT_STREAM } from '../../core/rng';
+import { splitExamples } from '../../data/split';
 import type { ChatMessage } from '../../data/chat-template';
 import { DatasetError } from '../../data/errors';
 import type { ParsedDataset } from '../../data/formats/read';
@@ -105,14 +105,7 @@ export function splitAtLastAnswer(messages: readonly ChatMessage[]): { prompt: C
 /** Validation records by seed, the way the studio's splitExamples picks them (Philox shuffle of indices). */
 export function splitBySeed<T>(items: readonly T[], fraction: number, seed: number): { train: T[]; validation: T[] } {
   if (!(fraction >= 0 && fraction < 1)) throw new DatasetError(`the validation fraction must be in [0, 1), got ${fraction}`);
-  const n = items.length;
-  let nVal = Math.round(n * fraction);
-  if (fraction > 0 && n >= 2) nVal = Math.min(Math.max(nVal, 1), n - 1);
-  if (nVal === 0) return { train: [...items], validation: [] };
-  const order = new Prng(seed, SPLIT_STREAM).shuffle(items.map((_, i) => i));
-  const isVal = new Uint8Array(n);
-  for (let k = 0; k < nVal; k++) isVal[order[k]] = 1;
-  return { train: items.filter((_, i) => !isVal[i]), validation: items.filter((_, i) => isVal[i]) };
+  return splitExamples(items, fraction, seed);
 }
 
 export interface ExportDatasetOptions {
