@@ -33,7 +33,11 @@ test('stop and save, read the outcome, resume the stopped run to the end', async
   await page.getByRole('tab', { name: 'Runs' }).click();
   const row = page.getByTestId('run-row').first();
   await expect(row).toContainText('stopped');
-  await expect(row).toContainText(/\d\.\d{4} \(step 10\)/); // the best validation loss, with its step
+  // The best validation loss, with its step: an evaluation step (every 10) no later than the stop.
+  const best = /\d\.\d{4} \(step (\d+)\)/.exec((await row.textContent()) ?? '');
+  expect(best, 'best validation loss with its step').not.toBeNull();
+  const bestStep = Number(best![1]);
+  expect(bestStep % 10 === 0 && bestStep >= 10 && bestStep <= stoppedAt).toBe(true);
   await expect(row).toContainText(`${stoppedAt} / 60`);
   await expect(row.getByRole('button', { name: new RegExp(`^Resume .* from step ${stoppedAt}$`) })).toBeEnabled();
 
