@@ -149,7 +149,9 @@ def model_forward(cfg, wts, lora, tokens):
     embed = wts["model.embed_tokens.weight"]
     x = F.embedding(tokens, embed)
     if gemma:  # Gemma3TextScaledWordEmbedding: embed_scale = torch.tensor(hidden ** 0.5) in the weights' dtype
-        x = x * torch.tensor(cfg["hidden_size"] ** 0.5, dtype=embed.dtype)
+        # (the checkpoint's: a bf16 checkpoint's scale is the bf16 value, though the math here runs in f32)
+        dtype = torch.bfloat16 if cfg.get("torch_dtype") == "bfloat16" else embed.dtype
+        x = x * torch.tensor(cfg["hidden_size"] ** 0.5, dtype=dtype).to(embed.dtype)
     global_rope = rope_tables(cfg["rope_theta"], D, T)
     local_rope = rope_tables(cfg["rope_local_base_freq"], D, T) if gemma else global_rope
     for l in range(cfg["num_hidden_layers"]):
@@ -178,9 +180,9 @@ def make_weights(cfg, gen):
     H, KV, D = cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["head_dim"]
     gemma = is_gemma(cfg)
     rnd = lambda *shape, s: torch.randn(*shape, generator=gen) * s
-    if cfg.get("_bf16_weights"):  # real shapes: values a bf16 checkpoint could hold
+    if cfg.get("_bf16_weights"):  # real shapes: a trained model's scale (initializer_range 0.02), bf16 values
         plain = rnd
-        rnd = lambda *shape, s: plain(*shape, s=s).to(torch.bfloat16).float()
+        rnd = lambda *shape, s: plain(*shape, s=min(s, 0.02) if len(shape) > 1 else s).to(torch.bfloat16).float()
     norm = lambda n: rnd(n, s=0.1) + (0.0 if gemma else 1.0)  # Gemma stores w - 1
     wts = {"model.embed_tokens.weight": rnd(V, C, s=0.5)}
     norms = ["input_layernorm", "post_attention_layernorm"]
@@ -230,7 +232,7 @@ def make_lora(cfg, gen):
         o, i = shapes[m]
         bound = 1 / math.sqrt(i)
         a = (torch.rand(R, i, generator=gen) * 2 - 1) * bound
-        b = torch.randn(o, R, generator=gen) * 0.1
+        b = torch.randn(o, R, generator=gen) * (0.01 if cfg.get("_bf16_weights") else 0.1)
         lora[path] = (a.requires_grad_(), b.requires_grad_())
     return lora
 
