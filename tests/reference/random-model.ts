@@ -3,7 +3,8 @@ import type { ModelConfig } from '../../src/config/model-config';
 import { MODULE_NAMES, modulePath, moduleShape } from '../../src/config/lora-targets';
 import type { LoraWeights, RefModel } from '../../src/reference/index';
 import type { FloatArray } from '../../src/reference/types';
-import { randArray, rng } from './helpers';
+import { lossAndGrads } from '../../src/reference/index';
+import { expectClose, randArray, rng } from './helpers';
 
 /** The knobs of a tiny random test model. */
 export interface TinySpec {
@@ -121,3 +122,24 @@ export const ARCH_SPECS: (TinySpec & { name: string })[] = [
     },
   },
 ];
+
+/**
+ * The reference runs in the float type of the weights: the same problem in float32 tracks float64
+ * (logits and every LoRA gradient), and the results are float32 arrays.
+ */
+export function expectFloat32TracksFloat64(spec: TinySpec): void {
+  const p64 = tinyProblem(spec);
+  const to32 = (a: Float32Array | Float64Array) => Float32Array.from(a);
+  const weights = new Map([...p64.model.weights].map(([k, v]) => [k, to32(v)]));
+  const lora = new Map([...p64.lora].map(([k, m]) => [k, { ...m, A: to32(m.A), B: to32(m.B) }]));
+  const r64 = lossAndGrads(p64.model, p64.lora, p64.tokens, p64.targets, spec.B, spec.T);
+  const r32 = lossAndGrads({ config: p64.model.config, weights }, lora, p64.tokens, p64.targets, spec.B, spec.T);
+  if (!(r32.logits instanceof Float32Array) || !(r64.logits instanceof Float64Array)) throw new Error('the reference did not run in the weights\' float type');
+  expectClose('logits f32 vs f64', r32.logits, r64.logits, 1e-5, 1e-5);
+  for (const [path, g] of r64.grads) {
+    const g32 = r32.grads.get(path)!;
+    if (!(g32.dA instanceof Float32Array)) throw new Error(`${path}: dA is not float32`);
+    expectClose(`${path} dA f32 vs f64`, g32.dA, g.dA, 1e-6, 1e-4);
+    expectClose(`${path} dB f32 vs f64`, g32.dB, g.dB, 1e-6, 1e-4);
+  }
+}
