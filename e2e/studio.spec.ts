@@ -100,7 +100,7 @@ test('configure, train, compare, reload, download, generate: keyboard only', asy
     await page.keyboard.press('Enter');
     const file = await (await download).path();
     const entries = unzipSync(new Uint8Array(readFileSync(file)));
-    expect(Object.keys(entries).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    expect(Object.keys(entries).sort()).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors']);
     const cfg = JSON.parse(new TextDecoder().decode(entries['adapter_config.json']));
     expect(cfg).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 8, base_model_name_or_path: 'studio-demo' });
     expect([...cfg.target_modules].sort()).toEqual([...TRAINED].sort());

@@ -50,3 +50,19 @@ export function gpuProcessCpuMs(rootPid) {
     return s ? (1000 * s.ticks) / hz : null;
   };
 }
+
+/** A function returning the GPU process's resident set in bytes (VmRSS; null until it exists, or off Linux). */
+export function gpuProcessRssBytes(rootPid) {
+  if (!existsSync('/proc/self/status')) return () => null;
+  let pid = null;
+  return () => {
+    pid ??= findGpuProcess(rootPid);
+    if (pid === null) return null;
+    try {
+      const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : null;
+    } catch {
+      return null;
+    }
+  };
+}

@@ -6,9 +6,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
-import { gpuProcessCpuMs } from './bench-cpu.mjs';
+import { gpuProcessCpuMs, gpuProcessRssBytes } from './bench-cpu.mjs';
 import { CHROMIUM_WEBGPU_ARGS } from './chromium-args.mjs';
 import { prepareGpuEnvironment } from './gpu-env.mjs';
+
+// --real: the bench at real shapes (scripts/bench-real/run.mjs), a separate, long run.
+if (process.argv.includes('--real')) {
+  const { runReal } = await import('./bench-real/run.mjs');
+  process.exit(await runReal(process.argv).catch((e) => (console.error(`\nbench --real failed: ${e.message}`), 1)));
+}
 
 const quick = process.argv.includes('--quick');
 const TIMEOUT_MS = 15 * 60_000;
@@ -39,13 +45,15 @@ const url = `${server.resolvedUrls.local[0]}bench.html${params.size ? `?${params
 // A browser server, so that its process id is known: the GPU process's CPU time is read from /proc.
 const browserServer = await chromium.launchServer({
   executablePath: env.CHROME_PATH,
-  args: CHROMIUM_WEBGPU_ARGS,
+  // Precise performance.memory: the page's JS heap after each configuration (host memory per run).
+  args: [...CHROMIUM_WEBGPU_ARGS, '--enable-precise-memory-info'],
 });
 const browser = await chromium.connect(browserServer.wsEndpoint());
 let code = 0;
 try {
   const page = await browser.newPage();
   await page.exposeFunction('__benchGpuCpuMs', gpuProcessCpuMs(browserServer.process().pid));
+  await page.exposeFunction('__benchGpuRssBytes', gpuProcessRssBytes(browserServer.process().pid));
   page.on('console', (m) => {
     const t = m.text();
     if (t.startsWith('[bench]')) console.log(`${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s ${t}`);
@@ -66,7 +74,11 @@ try {
   writeFileSync(quick ? 'test-results/bench-quick.json' : 'bench/results.json', report.json + '\n');
   // bench/history.md (kept by hand: kernel changes measured before and after) follows the latest figures.
   const history = existsSync('bench/history.md') ? `\n${readFileSync('bench/history.md', 'utf8')}` : '';
-  if (!quick) writeFileSync('BENCHMARKS.md', report.markdown + history);
+  // bench/real.md (written by `npm run bench -- --real`) keeps the real-shape figures between runs.
+  const real = existsSync('bench/real.md') ? `\n${readFileSync('bench/real.md', 'utf8')}` : '';
+  // bench/memory-runs.md (written by the opt-in E2E_MEMORY_FULL=1 run of e2e/memory-five-runs.spec.ts) likewise.
+  const memoryRuns = existsSync('bench/memory-runs.md') ? `\n${readFileSync('bench/memory-runs.md', 'utf8')}` : '';
+  if (!quick) writeFileSync('BENCHMARKS.md', report.markdown + real + memoryRuns + history);
   console.log(`\n${report.table}\n`);
   console.log(`wrote ${quick ? 'test-results/bench-quick.json' : 'bench/results.json and BENCHMARKS.md'} in ${durationS.toFixed(0)} s`);
 } catch (e) {

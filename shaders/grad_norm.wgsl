@@ -2,9 +2,11 @@
 //
 //   pass 1 (sumsq_partial): workgroup w of G sums (grad_scale * g[i])^2 over
 //           i = w*WG + lid + k*G*WG (fixed order), tree-reduces, and writes
-//           ws[w] = bitcast(partial sum), ws[G + w] = 1 if any g[i] is NaN/Inf.
-//   pass 2 (sumsq_final, one workgroup): sums the G partials (fixed order), checks the loss values,
-//           and writes the stats buffer:
+//           ws[base + w] = bitcast(partial sum), ws[total + base + w] = 1 if any g[i] is NaN/Inf.
+//           A gradient vector in pieces (the LoRA state's chunks) runs pass 1 once per piece, each
+//           into its own range [base, base + G) of the `total` partials.
+//   pass 2 (sumsq_final, one workgroup): sums the `total` partials (fixed order), checks the loss
+//           values, and writes the stats buffer:
 //
 //   stats (8 words):
 //     [0] f32 sumsq        sum of (grad_scale * g)^2
@@ -26,12 +28,15 @@ struct NormParams {
   grad_scale: f32,   // gradients are multiplied by this first (1 / accumulation steps)
   loss_offset: u32,  // element offset of the loss values in `loss`
   loss_count: u32,   // loss values to check (0: none)
-  _pad: u32,
+  base: u32,         // pass 1: where this piece's partials start
+  total: u32,        // partials of all pieces (pass 2 sums them; = groups for one piece)
+  _pad0: u32,
+  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: NormParams;
 @group(0) @binding(1) var<storage, read> grads: array<f32>;      // (n)
-@group(0) @binding(2) var<storage, read_write> ws: array<u32>;   // (2 G) partial sums, flags
+@group(0) @binding(2) var<storage, read_write> ws: array<u32>;   // (2 total) partial sums, flags
 @group(0) @binding(3) var<storage, read> loss: array<f32>;       // (loss_count) at loss_offset
 @group(0) @binding(4) var<storage, read_write> stats: array<u32>; // (8)
 
@@ -69,8 +74,8 @@ fn sumsq_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   }
   reduce_workgroup(lid, s, f);
   if (lid == 0u) {
-    ws[wid.x] = bitcast<u32>(sums[0]);
-    ws[params.groups + wid.x] = flags[0];
+    ws[params.base + wid.x] = bitcast<u32>(sums[0]);
+    ws[params.total + params.base + wid.x] = flags[0];
   }
 }
 
@@ -78,9 +83,9 @@ fn sumsq_partial(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
 fn sumsq_final(@builtin(local_invocation_index) lid: u32) {
   var s = 0.0;
   var f = 0u;
-  for (var k = lid; k < params.groups; k += WG) {
+  for (var k = lid; k < params.total; k += WG) {
     s = s + bitcast<f32>(ws[k]);
-    f = f | ws[params.groups + k];
+    f = f | ws[params.total + k];
   }
   for (var k = lid; k < params.loss_count; k += WG) {
     f = f | nonfinite_bits(loss[params.loss_offset + k]);

@@ -2,13 +2,15 @@
 // int8 or NF4, dequantized inside the tile loads (never a dequantized copy of W):
 //   TRANS_W = true   forward         C (M, N) = A (M, K) W^T (+ bias[N])  with W (N, K)   Y = X W^T + b
 //   TRANS_W = false  backward-input  C (M, N) = A (M, K) W                with W (K, N)   dX = dY W
-// plus beta * C (beta 1: accumulate). Same tiling as matmul.wgsl: 64x64 tile of C per workgroup of
+// plus beta * C (beta 1: accumulate). A and C are row-major with row strides lda >= K and ldc >= N,
+// so a weight in row shards (each shard its own packed W) reads and writes its columns of the full
+// A or C (bound from the shard's first column). Same tiling as matmul.wgsl: 64x64 tile of C per workgroup of
 // 8 x 8 invocations, 8x8 per invocation, op(W) staged 16 deep along K; each invocation decodes 4
 // quads of W per tile step.
 //
 // The packed layout and its decoding (FORMAT, DOUBLE_QUANT): lib/weight_decode.wgsl.
 // W_ALIGNED (K_w % 4 == 0): a quad of 4 consecutive row elements is decoded from whole words at
-// once; otherwise element by element. `main_vec4` also reads A as vec4 (K % 4 == 0).
+// once; otherwise element by element. `main_vec4` also reads A as vec4 (K % 4 == 0 and lda % 4 == 0).
 
 override TRANS_W: bool = true;
 override W_ALIGNED: bool = false;
@@ -20,16 +22,16 @@ const TK = 16u;
 
 struct Params {
   M: u32, N: u32, K: u32, wCols: u32,  // wCols = K_w, the row length of W
-  beta: f32, _pad0: u32, _pad1: u32, _pad2: u32,
+  beta: f32, lda: u32, ldc: u32, _pad: u32,  // lda, ldc: row strides of A and C in elements
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;        // (M, K)
+@group(0) @binding(1) var<storage, read> a: array<f32>;        // (M, K), row stride lda
 @group(0) @binding(2) var<storage, read> w: array<u32>;        // packed W
 @group(0) @binding(3) var<storage, read> scales: array<u32>;   // absmax f32 bits, or qabsmax bytes
 @group(0) @binding(4) var<storage, read> dq: array<f32>;       // double quant: code, offset, absmax2
 @group(0) @binding(5) var<storage, read> bias: array<f32>;     // (N)
-@group(0) @binding(6) var<storage, read_write> c: array<f32>;  // (M, N)
+@group(0) @binding(6) var<storage, read_write> c: array<f32>;  // (M, N), row stride ldc
 @group(0) @binding(1) var<storage, read> a4: array<vec4<f32>>; // A as vec4 (`main_vec4` only)
 
 var<workgroup> As: array<vec4<f32>, 256>;  // (TK, TM/4)
@@ -52,7 +54,7 @@ fn w_quad(row: u32, col: u32) -> vec4<f32> {
 
 fn a_at(m: u32, k: u32) -> f32 {
   if (m >= P.M || k >= P.K) { return 0.0; }
-  return a[m * P.K + k];
+  return a[m * P.lda + k];
 }
 
 // Staging, as in matmul.wgsl: per tile step each invocation takes one 4 x 4 block of A (4 rows,
@@ -64,7 +66,7 @@ struct Quads { q0: vec4<f32>, q1: vec4<f32>, q2: vec4<f32>, q3: vec4<f32> }
 fn a_scalar(m: u32, k: u32) -> vec4<f32> { return vec4(a_at(m, k), a_at(m, k + 1u), a_at(m, k + 2u), a_at(m, k + 3u)); }
 fn a_vec4(m: u32, k: u32) -> vec4<f32> {
   if (m >= P.M || k >= P.K) { return vec4(0.0); }
-  return a4[(m * P.K + k) / 4u];
+  return a4[(m * P.lda + k) / 4u];
 }
 // (The scalar fetch loops: unrolled, its 16 bounds-checked loads made SwiftShader's compiler slow.)
 fn fetch_a(m0: u32, k0: u32, tid: u32) -> Quads {
@@ -126,8 +128,8 @@ fn store(m0: u32, n0: u32, tx: u32, ty: u32) {
         if (n < P.N) {
           var v = acc[2u * i + j / 4u][j % 4u];
           if (HAS_BIAS) { v += bias[n]; }
-          if (P.beta != 0.0) { v += P.beta * c[m * P.N + n]; }
-          c[m * P.N + n] = v;
+          if (P.beta != 0.0) { v += P.beta * c[m * P.ldc + n]; }
+          c[m * P.ldc + n] = v;
         }
       }
     }

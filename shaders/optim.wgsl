@@ -7,6 +7,12 @@
 //   sgd_momentum: d = g + wd p;  buf = first_step ? d : mu buf + (1 - dampening) d
 //                 d = nesterov ? d + mu buf : buf;  p -= lr d
 //   sgd:          p -= lr (g + wd p)           (momentum 0: no buffer)
+//   lion:         c = b1 m + (1-b1) g;  p = p * decay - lr sign(c);  m = b2 m + (1-b2) g
+//                 (lucidrains/lion-pytorch update_fn; src/reference/lion.ts)
+//   sophia:       m = b1 m + (1-b1) g;  p = p * decay - lr sign(m) min(|m| / (rho h + 1e-15), 1)
+//                 (Liuhong99/Sophia sophia.py, h = state2 already holds B g_hat^2; src/reference/sophia.ts)
+//   sophia_hessian: h = b2 h + (1-b2) B g_hat^2, B = stats[1] of the cross-entropy finalize (the
+//                 rows the sampled-label loss averaged); the gradient as it is: no scale, no clip
 //
 // With use_stats = 1, clip_coef is stats[2] and nonfinite is stats[3] of the grad-norm kernel
 // (shaders/grad_norm.wgsl); a step whose flag is set changes nothing (torch would write NaNs; the
@@ -32,6 +38,7 @@ struct OptimParams {
   nesterov: u32,
   first_step: u32,
   grad_scale: f32,          // 1 / accumulation steps (or 1)
+  rho: f32,                 // Sophia's clipping scale
 }
 
 @group(0) @binding(0) var<uniform> params: OptimParams;
@@ -103,4 +110,44 @@ fn sgd(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) l
   }
   let p = param[i];
   param[i] = p - params.lr * (effective_grad(i) + params.decay * p);
+}
+
+@compute @workgroup_size(WG)
+fn lion(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = element(wid, lid);
+  if (i >= params.n) {
+    return;
+  }
+  let g = effective_grad(i);
+  let m = state1[i];
+  let c = params.beta1 * m + params.one_minus_beta1 * g;
+  param[i] = param[i] * params.decay - params.lr * sign(c);
+  state1[i] = params.beta2 * m + params.one_minus_beta2 * g;
+}
+
+const SOPHIA_EPS: f32 = 1e-15;
+
+@compute @workgroup_size(WG)
+fn sophia(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = element(wid, lid);
+  if (i >= params.n) {
+    return;
+  }
+  let g = effective_grad(i);
+  let m = params.beta1 * state1[i] + params.one_minus_beta1 * g;
+  state1[i] = m;
+  let ratio = min(abs(m) / (params.rho * state2[i] + SOPHIA_EPS), 1.0);
+  param[i] = param[i] * params.decay - params.lr * sign(m) * ratio;
+}
+
+// Bindings as above with param = h (n) and stats = the cross-entropy stats [mean, count, sum, 0] (f32).
+@compute @workgroup_size(WG)
+fn sophia_hessian(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = element(wid, lid);
+  if (i >= params.n) {
+    return;
+  }
+  let g = grad[i];
+  let b = bitcast<f32>(stats[1]);
+  param[i] = params.beta2 * param[i] + params.one_minus_beta2 * b * g * g;
 }

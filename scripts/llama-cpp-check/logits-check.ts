@@ -1,10 +1,12 @@
 /**
- * Exports three tiny models (./tiny-models.ts) as GGUF through the studio's exporter and runs them
- * in llama.cpp: base + LoRA adapter GGUF, and the merged model in F32, F16, Q8_0 and Q4_0. Each is
- * compared with the CPU reference on two fixed token sequences:
+ * Exports the tiny models (./tiny-models.ts) as GGUF through the studio's exporter and runs them
+ * in llama.cpp: base + LoRA adapter GGUF, and the merged model in F32, F16, Q8_0, Q4_0 and Q4_K_M
+ * (on rows below 256 values Q4_K_M is llama-quantize's fallbacks, Q5_0 / Q8_0; a Llama of hidden
+ * size 256, `llama-256`, has the mix's own Q4_K and Q6_K blocks). Each is compared with the CPU
+ * reference on two fixed token sequences:
  *   F32 (base + adapter, merged)   against the reference on the original weights + LoRA   1e-4
  *   F16 (base + adapter, merged)   against the reference on the original weights + LoRA   2e-3
- *   Q8_0 / Q4_0 (merged)           against the reference on the file's dequantized weights 2e-2
+ *   Q8_0 / Q4_0 / Q4_K_M (merged)  against the reference on the file's dequantized weights 2e-2
  * (max |difference| over every logit, relative to the largest |logit|), and the greedy token must
  * agree at every position where the reference's best token leads the second by more than the
  * tolerance allows (all positions are counted and shown; random tiny models have near ties).
@@ -15,11 +17,17 @@ import { Prng } from '../../src/core/rng';
 import { openModelSpec } from '../../src/io/model-source/node';
 import { fileSource } from '../../src/io/node-file-source';
 import { importPeftAdapter } from '../../src/io/peft';
-import type { GgufExportType } from '../../src/io/gguf';
+import { readGguf, type GgufExportType } from '../../src/io/gguf';
 import { exportGguf, type GgufWhat } from '../../src/model/export/gguf-export';
 import type { LlamaCpp } from './llama-cpp';
 import { compareLogits, referenceLogits, weightsFromGguf, type Agreement } from './reference';
-import { loraOf, TINY_KINDS, writeTinyModel, type TinyModel } from './tiny-models';
+import { loraOf, TINY_KINDS, writeTinyModel, type TinyKind, type TinyModel } from './tiny-models';
+
+/** The tiny models, then a Llama whose rows are whole 256-value super-blocks (Q4_K / Q6_K written as such). */
+const MODELS: { name: string; kind: TinyKind; overrides?: Record<string, unknown> }[] = [
+  ...TINY_KINDS.map((kind) => ({ name: kind, kind })),
+  { name: 'llama-256', kind: 'llama-untied', overrides: { hidden_size: 256, intermediate_size: 512, head_dim: 64 } },
+];
 
 export interface LogitsRow extends Agreement {
   model: string;
@@ -58,8 +66,8 @@ function sequences(): number[][] {
 export async function runLogitsCheck(llama: LlamaCpp, root: string, log: (s: string) => void): Promise<LogitsRow[]> {
   const rows: LogitsRow[] = [];
   const seqs = sequences();
-  for (const kind of TINY_KINDS) {
-    const m = writeTinyModel(root, kind);
+  for (const { name: kind, kind: tinyKind, overrides } of MODELS) {
+    const m = writeTinyModel(root, tinyKind, { configOverrides: overrides, dirName: kind });
     const shapes = new Map<string, number[]>();
     const source = await openModelSpec(m.modelDir);
     for (const [name, t] of await source.tensorIndex()) shapes.set(name, t.shape);
@@ -68,7 +76,11 @@ export async function runLogitsCheck(llama: LlamaCpp, root: string, log: (s: str
     const path = (name: string) => join(root, `${kind}-${name}.gguf`);
     await exportTo(path('adapter-f32'), m, 'adapter', 'f32');
     for (const t of ['f32', 'f16'] as const) await exportTo(path(`base-${t}`), m, 'base', t);
-    for (const t of ['f32', 'f16', 'q8_0', 'q4_0'] as const) await exportTo(path(`merged-${t}`), m, 'merged', t);
+    for (const t of ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k_m'] as const) await exportTo(path(`merged-${t}`), m, 'merged', t);
+    // Which blocks the Q4_K_M file really holds (Q4_K / Q6_K on rows of 256, the fallbacks below).
+    const types = new Map<string, number>();
+    for (const t of readGguf(await readFile(path('merged-q4_k_m'))).tensors) types.set(t.type, (types.get(t.type) ?? 0) + 1);
+    log(`     ${kind.padEnd(13)} merged-q4_k_m tensors: ${[...types].map(([t, n]) => `${n} ${t}`).join(', ')}`);
 
     const cases: { file: string; adapters: string[]; against: 'original + LoRA' | 'dequantized file'; tolerance: number }[] = [
       { file: 'base-f32', adapters: ['adapter-f32'], against: 'original + LoRA', tolerance: 1e-4 },
@@ -77,6 +89,7 @@ export async function runLogitsCheck(llama: LlamaCpp, root: string, log: (s: str
       { file: 'merged-f16', adapters: [], against: 'original + LoRA', tolerance: 2e-3 },
       { file: 'merged-q8_0', adapters: [], against: 'dequantized file', tolerance: 2e-2 },
       { file: 'merged-q4_0', adapters: [], against: 'dequantized file', tolerance: 2e-2 },
+      { file: 'merged-q4_k_m', adapters: [], against: 'dequantized file', tolerance: 2e-2 },
     ];
     for (const c of cases) {
       const weights = c.against === 'dequantized file' ? weightsFromGguf(await readFile(path(c.file)), m.config, shapes) : m.weights;

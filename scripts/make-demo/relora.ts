@@ -14,7 +14,7 @@ import type { Engine } from '../../src/engine/context';
 import { refBuffer } from '../../src/engine/kernels/common';
 import type { ModelConfig } from '../../src/config/model-config';
 import { LAYER_LINEARS } from '../../src/model/graph/base-weights';
-import { initialLoraParams, readLoraTensors } from '../../src/model/graph/lora-state';
+import { initialLoraParams, readLoraTensors, writeFlat } from '../../src/model/graph/lora-state';
 import { buildTrainGraph, type TrainGraph } from '../../src/model/graph/train-graph';
 import { loaderOf } from '../../src/model/synthetic';
 import { modulePath } from '../../src/config/lora-targets';
@@ -78,7 +78,8 @@ function uploadWeight(g: TrainGraph, path: string, W: Float32Array<ArrayBuffer>)
   const layer = Number(/layers\.(\d+)\./.exec(path)?.[1]);
   const m = LAYER_LINEARS.find((x) => path.endsWith(`.${x}`));
   if (!m || !Number.isInteger(layer) || modulePath(m, layer) !== path) throw new Error(`uploadWeight: unknown module ${path}`);
-  q.writeBuffer(refBuffer(g.base.layers[layer].linears[m].words), 0, W);
+  const { cols, shards } = g.base.layers[layer].linears[m];
+  for (const s of shards) q.writeBuffer(refBuffer(s.weight.words), 0, W, s.r0 * cols, s.weight.rows * cols); // f32 row shards
 }
 
 export async function pretrainRelora(
@@ -98,8 +99,8 @@ export async function pretrainRelora(
   const reports: CycleReport[] = [];
   for (let c = 0; c < o.cycles; c++) {
     const started = performance.now();
-    q.writeBuffer(g.lora.params, 0, initialLoraParams(g.layout, o.seed * 1000 + c)); // fresh A, B = 0
-    for (const m of g.lora.moments) q.writeBuffer(m, 0, zeros); // ReLoRA resets the optimizer state too
+    writeFlat(q, g.lora.params, initialLoraParams(g.layout, o.seed * 1000 + c)); // fresh A, B = 0
+    for (const m of g.lora.moments) writeFlat(q, m, zeros); // ReLoRA resets the optimizer state too
     const events: StepEvent[] = await train(g, { train: data.cycle(c), validation: data.validation, padId: data.padId });
     const tensors = await readLoraTensors(engine, g.lora.params, g.layout);
     for (const slot of g.layout.slots) {

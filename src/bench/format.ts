@@ -63,6 +63,13 @@ export function markdown(r: BenchResults, command: string): string {
     out.push(table(['kernel family', 'ms', 'share', 'dispatches'], prof.byKernel.map((k) => [k.kernel, f(k.ms, 1), `${(100 * k.share).toFixed(1)}%`, k.count])), '');
     out.push('Slowest ops: ' + prof.slowest.map((o) => `${o.label} ${f(o.ms, 1)} ms`).join('; '), '');
   }
+  if (r.steps.some((s) => s.hostMemory)) {
+    out.push('## Host memory after each configuration (MiB)', '');
+    out.push('Each configuration is a run: built, stepped, then its buffers given back. Read after each one in turn: flat figures mean nothing was kept.', '');
+    out.push(table(['after', 'GPU process (resident)', 'page JS heap'], r.steps.map((s) => [
+      s.name, s.hostMemory?.gpuProcessBytes != null ? mib(s.hostMemory.gpuProcessBytes) : '-', s.hostMemory?.pageHeapBytes != null ? mib(s.hostMemory.pageHeapBytes) : '-',
+    ])), '');
+  }
   out.push('## Memory by category (bytes, ledger = plan)', '');
   const cats = Object.keys(r.steps[0]?.memory.byCategory ?? {});
   out.push(table(['config', ...cats, 'total'], r.steps.map((s) => [s.name, ...cats.map((c) => s.memory.byCategory[c as keyof typeof s.memory.byCategory]), s.memory.total])), '');

@@ -14,6 +14,7 @@ import { markdown, summaryTable } from './format';
 import { benchMatmulShapes, benchMatmuls } from './matmul-bench';
 import { buildResults, STEP_NAMES, type Measured } from './report';
 import { prepareStepBench, type StepConfig, type StepResult } from './step-bench';
+import { realMain } from './real-main';
 import { tfjsWebgpu } from './tfjs-matmul.js';
 import type { BenchTiming } from './timing';
 import { benchWeightFormats } from './weight-bench';
@@ -22,6 +23,8 @@ declare global {
   interface Window {
     /** Set by scripts/bench.mjs: CPU ms of the browser's GPU process so far (null off Linux). */
     __benchGpuCpuMs?: () => Promise<number | null>;
+    /** Set by scripts/bench.mjs: resident bytes of the browser's GPU process (null off Linux). */
+    __benchGpuRssBytes?: () => Promise<number | null>;
     __bench?: {
       state: 'running' | 'done' | 'failed';
       error?: string;
@@ -32,6 +35,12 @@ declare global {
 }
 
 const log = (line: string) => console.log(`[bench] ${line}`);
+
+/** The host's memory after a configuration gave its buffers back: the GPU process and this page's JS heap. */
+async function hostMemory(): Promise<StepResult['hostMemory']> {
+  const heap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
+  return { gpuProcessBytes: window.__benchGpuRssBytes ? await window.__benchGpuRssBytes() : null, pageHeapBytes: heap };
+}
 
 const STEP_CONFIGS: StepConfig[] = [
   { name: STEP_NAMES.base, over: { basePrecision: 'f16' }, profile: true },
@@ -79,7 +88,7 @@ async function main(): Promise<void> {
   for (const cfg of [...STEP_CONFIGS, ...families]) benches.push(await prepareStepBench(ctx, cfg));
   for (let step = 0; step <= setup.steps; step++) for (const b of benches) await b.runStep(step);
   const steps: StepResult[] = [];
-  for (const b of benches) steps.push(await b.finish());
+  for (const b of benches) steps.push({ ...(await b.finish()), hostMemory: await hostMemory() });
 
   const measured: Measured = {
     adapter: gpu.adapterInfo, features: gpu.features, model: setup.model, run: setup.run, tokens: setup.tokens,
@@ -96,7 +105,12 @@ async function main(): Promise<void> {
   log('done');
 }
 
-main().catch((e: Error) => {
-  console.error(e);
-  window.__bench = { state: 'failed', error: `${e.name}: ${e.message}\n${e.stack ?? ''}` };
-});
+// ?real: the real-shape half of the bench (real-main.ts, driven by scripts/bench-real/run.mjs).
+if (new URLSearchParams(location.search).has('real')) {
+  void realMain();
+} else {
+  main().catch((e: Error) => {
+    console.error(e);
+    window.__bench = { state: 'failed', error: `${e.name}: ${e.message}\n${e.stack ?? ''}` };
+  });
+}

@@ -6,7 +6,8 @@
  * load hits them alike), and optionally time every kernel of one step with timestamp queries.
  */
 import { CATEGORIES, type Category } from '../core/memory-categories';
-import { createEngine, type Engine } from '../engine/context';
+import type { TensorLoader } from '../io/model-source/types';
+import { createEngine, releaseEngine, type Engine } from '../engine/context';
 import type { Gpu } from '../engine/device';
 import type { PipelineCache } from '../engine/pipelines';
 import { alignedSize } from '../engine/pool';
@@ -20,7 +21,7 @@ import { moduleShape } from '../config/lora-targets';
 import { planMemory } from '../model/plan/memory-plan';
 import { chainDataset, loaderOf } from '../model/synthetic';
 import { parseRunConfig, type RunConfig, type RunConfigInput } from '../config/run-config';
-import { readStepMetrics, submitMicroBatch, submitOptimizerStep } from '../train/step';
+import { readStepMetrics, releaseStepReadback, submitMicroBatch, submitOptimizerStep } from '../train/step';
 import { stepModelFlops, type StepFlops } from './flops';
 import { msOf, type BenchTiming } from './timing';
 
@@ -30,6 +31,8 @@ export interface StepConfig {
   over: RunConfigInput;
   /** Another model than the bench's (the same sizes as another family), with its weights. */
   model?: { config: ModelConfig; weights: Map<string, Float32Array<ArrayBuffer>> };
+  /** Stream the weights from a checkpoint instead (a real-shape model, through the GPU quantizer). */
+  load?: TensorLoader;
   profile?: boolean;
 }
 
@@ -63,6 +66,8 @@ export interface StepResult {
   };
   /** Kernel families by share of one profiled step, and its ten slowest ops. */
   profile: { byKernel: KernelShare[]; slowest: OpTiming[]; sumMs: number } | null;
+  /** The host's memory once this configuration gave its buffers back (set by the bench page, in order of finishing). */
+  hostMemory?: { gpuProcessBytes: number | null; pageHeapBytes: number | null };
 }
 
 /** Bytes of every base linear and the (untied) LM head, as createBaseWeights allocates them. */
@@ -108,7 +113,7 @@ export async function prepareStepBench(c: StepBenchContext, cfg: StepConfig): Pr
   const run = parseRunConfig({ ...c.base, ...cfg.over });
   const engine: Engine = { ...createEngine(gpu), pipelines: c.pipelines };
   const { device } = gpu;
-  const g = await buildTrainGraph(engine, model, run, { load: loaderOf(cfg.model?.weights ?? c.weights) });
+  const g = await buildTrainGraph(engine, model, run, { load: cfg.load ?? loaderOf(cfg.model?.weights ?? c.weights) });
   const ledger = engine.pool.ledgerSnapshot();
   const realBytes = engine.pool.allocatedBuffers().reduce((s, b) => s + b.size, 0);
   const plan = await planMemory(model, run, gpu.limits, gpu.features);
@@ -166,7 +171,8 @@ export async function prepareStepBench(c: StepBenchContext, cfg: StepConfig): Pr
           profile,
         };
       } finally {
-        engine.pool.destroyAll();
+        releaseStepReadback(g);
+        await releaseEngine(engine);
       }
     },
   };

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { GPU_LIMITS_CHOICES, type GpuLimitsChoice } from '../engine/device';
+import type { ActivationPrecision } from '../config/run-config';
 
 export class CliUsageError extends Error {
   override name = 'CliUsageError';
@@ -26,4 +27,13 @@ export function gpuLimitsOf(value: string | undefined): GpuLimitsChoice {
   const v = value ?? 'adapter';
   if (!(GPU_LIMITS_CHOICES as readonly string[]).includes(v)) throw new CliUsageError(`--gpu-limits must be ${GPU_LIMITS_CHOICES.join(' or ')}, got "${v}"`);
   return v as GpuLimitsChoice;
+}
+
+/** The `--activation-precision f32|bf16` flag: overrides the run config's activationPrecision when given. */
+export const ACTIVATION_PRECISION_FLAG = { 'activation-precision': { type: 'string' } } as const;
+
+export function activationPrecisionOf(value: string | undefined): ActivationPrecision | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'f32' && value !== 'bf16') throw new CliUsageError(`--activation-precision must be f32 or bf16, got "${value}"`);
+  return value;
 }

@@ -26,8 +26,8 @@ export const runConfigSchema = z
     basePrecision: z.enum(['nf4', 'int8', 'f16', 'bf16', 'f32']).default('f32'),
     /** NF4 only: quantize the per-block absmax too (saves ~0.37 bits per parameter). */
     doubleQuant: z.boolean().default(false),
-    /** AdamW adapts per-parameter step sizes; SGD with momentum uses less memory. */
-    optimizer: z.enum(['adamw', 'sgd']).default('adamw'),
+    /** AdamW adapts per-parameter step sizes; SGD with momentum uses less memory; Lion keeps one state and steps by signs; Adafactor factors AdamW's second moment into row and column sums; Sophia divides by a diagonal Hessian estimate and clips. */
+    optimizer: z.enum(['adamw', 'sgd', 'lion', 'adafactor', 'sophia']).default('adamw'),
     /** Peak learning rate. 1e-4 to 3e-4 is typical for LoRA with AdamW. */
     learningRate: z.number().positive().max(10).default(2e-4),
     /** AdamW beta1 and beta2. */
@@ -40,6 +40,24 @@ export const runConfigSchema = z
     momentum: z.number().min(0).lt(1).default(0.9),
     /** SGD Nesterov momentum. */
     nesterov: z.boolean().default(false),
+    /** Lion beta1 (mixes momentum and gradient for the update's sign) and beta2 (momentum decay). Lion wants a 3-10x smaller learning rate than AdamW. */
+    lionBetas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.99]),
+    /** Adafactor: its second moment decays with beta2 = 1 - step^decayRate (-0.8, the paper's). */
+    adafactorDecayRate: z.number().min(-1).max(0).default(-0.8),
+    /** Adafactor: an update whose RMS exceeds this is scaled down to it (1.0). */
+    adafactorClipThreshold: z.number().positive().default(1),
+    /** Adafactor eps: added to the squared gradient (1e-30), and the floor of the parameter scale (1e-3). */
+    adafactorEps: z.tuple([z.number().positive(), z.number().positive()]).default([1e-30, 1e-3]),
+    /** Adafactor first-moment decay; empty keeps no first moment, the memory Adafactor saves. */
+    adafactorBeta1: z.number().min(0).lt(1).nullable().default(null),
+    /** Adafactor: multiply the learning rate by each tensor's RMS (off: the learning rate is absolute, as transformers' Trainer runs it). */
+    adafactorScaleParameter: z.boolean().default(false),
+    /** Sophia beta1 (gradient average) and beta2 (Hessian average). */
+    sophiaBetas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.965, 0.99]),
+    /** Sophia rho: a coordinate moves by the full learning rate once |m| reaches rho x its Hessian estimate (0.01-0.05). */
+    sophiaRho: z.number().positive().default(0.04),
+    /** Sophia: optimizer steps between two Hessian estimates (each costs one more forward and backward). */
+    sophiaHessianEvery: z.number().int().min(1).max(10000).default(10),
     /** How the learning rate moves over the run. */
     schedule: z.enum(['constant', 'cosine', 'warmup-cosine', 'linear']).default('warmup-cosine'),
     /** Steps of linear warmup from 0 to the peak learning rate (warmup + cosine and warmup + linear decay only). */
@@ -62,6 +80,10 @@ export const runConfigSchema = z
     seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
     /** Compute validation loss every N steps (0 = never). */
     evalEvery: z.number().int().min(0).default(0),
+    /** Early stopping: stop when the validation loss has not improved for this many evaluations in a row, and keep the adapter of the best one (0 = off). */
+    earlyStoppingPatience: z.number().int().min(0).default(0),
+    /** How much lower than the best a validation loss must be to count as an improvement (early stopping). */
+    earlyStoppingMinDelta: z.number().min(0).default(0),
     /** Read loss and metrics back from the GPU every N steps. */
     logEvery: z.number().int().min(1).default(1),
     /** Vocabulary entries whose logits the LM head computes at once: smaller saves memory, larger takes fewer passes. */
@@ -71,6 +93,8 @@ export const runConfigSchema = z
      * layer's forward in the backward. Several times less activation memory for about a third more compute.
      */
     activationCheckpointing: z.boolean().default(false),
+    /** Activations kept for the backward stored as bf16 (math stays f32): about half their memory, slightly less exact gradients. */
+    activationPrecision: z.enum(['f32', 'bf16']).default('f32'),
     /** Save a resumable checkpoint every N optimizer steps: after a reload, a crash or a lost GPU the run continues from the last one (0 = by time instead). */
     checkpointEverySteps: z.number().int().min(0).default(10),
     /** When checkpoints are not counted in steps (0 steps): save one after this many minutes of training. */
@@ -83,6 +107,9 @@ export const runConfigSchema = z
     if (c.maxSteps !== undefined && c.warmupSteps > c.maxSteps) {
       ctx.addIssue({ code: 'custom', path: ['warmupSteps'], message: `warmupSteps (${c.warmupSteps}) exceeds maxSteps (${c.maxSteps})` });
     }
+    if (c.earlyStoppingPatience > 0 && c.evalEvery === 0) {
+      ctx.addIssue({ code: 'custom', path: ['earlyStoppingPatience'], message: 'early stopping needs validation: set evalEvery above 0' });
+    }
     if (c.doubleQuant && c.basePrecision !== 'nf4') {
       ctx.addIssue({ code: 'custom', path: ['doubleQuant'], message: 'double quantization applies to NF4 base weights only' });
     }
@@ -90,6 +117,8 @@ export const runConfigSchema = z
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
+/** How the activations saved for the backward are stored (see src/reference/ops/bf16-store.ts). */
+export type ActivationPrecision = RunConfig['activationPrecision'];
 
 /** Validate a partial config (defaults filled in); the error names the field. */
 export function parseRunConfig(input: unknown): RunConfig {

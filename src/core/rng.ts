@@ -130,7 +130,7 @@ const TWO48 = 2 ** 48;
  * below build their payloads), and the single streams of the free domain 0. A new use of the RNG
  * gets its entry here, so no two uses ever share draws. Domain 0 is also free for tests.
  */
-export const STREAM_DOMAIN = { free: 0, dropout: 1, loraInit: 2, dataOrder: 3, split: 4 } as const;
+export const STREAM_DOMAIN = { free: 0, dropout: 1, loraInit: 2, dataOrder: 3, split: 4, sampledLabels: 5 } as const;
 
 /** The train/validation split's shuffle (the whole of domain 4). */
 export const SPLIT_STREAM = STREAM_DOMAIN.split * TWO48;
@@ -164,6 +164,18 @@ export function loraInitStream(layer: number, moduleIndex: number): number {
   checkField('layer', layer, 10);
   checkField('moduleIndex', moduleIndex, 4);
   return STREAM_DOMAIN.loraInit * TWO48 + layer * 16 + moduleIndex;
+}
+
+/**
+ * The stream of the labels Sophia's Gauss-Newton-Bartlett estimate samples from the model's own
+ * softmax for row `row` of the batch at optimizer step `step` (counter = vocabulary index):
+ * payload = step * 2^24 + row, step < 2^24, row < 2^24. shaders/sample_labels.wgsl builds the same
+ * words: lo = (step mod 2^8) * 2^24 + row, hi = 5 * 2^16 + floor(step / 2^8).
+ */
+export function sampledLabelStream(step: number, row: number): number {
+  checkField('step', step, 24);
+  checkField('row', row, 24);
+  return STREAM_DOMAIN.sampledLabels * TWO48 + step * 2 ** 24 + row;
 }
 
 /** The data-order stream of one epoch. */

@@ -49,12 +49,19 @@ export interface CachedPipeline {
   key: string;
 }
 
+/** Pipelines a cache keeps at most (a run uses a few dozen); the least recently used go first. */
+export const MAX_CACHED_PIPELINES = 256;
+
 export class PipelineCache {
   private readonly modules = new Map<string, { code: string; module: Promise<GPUShaderModule> }>();
   private readonly layouts = new Map<string, { bgl: GPUBindGroupLayout; pl: GPUPipelineLayout }>();
   private readonly pipelines = new Map<string, Promise<CachedPipeline>>();
 
-  constructor(readonly gpu: Gpu) {}
+  /**
+   * `maxPipelines` bounds the cache when it outlives runs (one cache per device, shared by every
+   * run, evaluation and playground build): a long sweep over many shapes does not grow it without end.
+   */
+  constructor(readonly gpu: Gpu, readonly maxPipelines = MAX_CACHED_PIPELINES) {}
 
   get size(): number {
     return this.pipelines.size;
@@ -81,10 +88,18 @@ export class PipelineCache {
     const consts = Object.entries(spec.constants ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
     const key = `${spec.label}/${spec.entryPoint}/${consts.map(([k, v]) => `${k}=${Number(v)}`).join(',')}/${spec.layout.key}`;
     let p = this.pipelines.get(key);
-    if (!p) {
+    if (p) {
+      this.pipelines.delete(key); // most recently used last
+    } else {
       p = this.build(spec, key, Object.fromEntries(consts.map(([k, v]) => [k, Number(v)])));
-      this.pipelines.set(key, p);
-      p.catch(() => this.pipelines.delete(key));
+      const failed = p;
+      p.catch(() => { if (this.pipelines.get(key) === failed) this.pipelines.delete(key); });
+    }
+    this.pipelines.set(key, p);
+    // Dropping the oldest entry only forgets it: ops built from it keep their pipeline.
+    for (const oldest of this.pipelines.keys()) {
+      if (this.pipelines.size <= this.maxPipelines) break;
+      this.pipelines.delete(oldest);
     }
     return p;
   }

@@ -53,14 +53,66 @@ export interface AllocatedBuffer {
 const zeros = (): Record<Category, number> =>
   Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
 
+/**
+ * What every pool on one device holds together (each run, evaluation and the playground has a pool
+ * of its own), plus the mappable staging buffers made outside the pools (readbacks): after a run
+ * ends, fails or is stopped this is back where it was, so a long session shows no creeping leak.
+ */
+export interface DeviceMemory {
+  /** Bytes of the live pool buffers of every pool on the device. */
+  bytes: number;
+  buffers: number;
+  /** Bytes of live staging buffers (readback copies; not part of any plan). */
+  stagingBytes: number;
+  stagingBuffers: number;
+}
+
+const deviceTallies = new WeakMap<GPUDevice, DeviceMemory>();
+
+function tallyOf(device: GPUDevice): DeviceMemory {
+  let t = deviceTallies.get(device);
+  if (!t) deviceTallies.set(device, (t = { bytes: 0, buffers: 0, stagingBytes: 0, stagingBuffers: 0 }));
+  return t;
+}
+
+/** The device's live pool and staging memory now (a copy). */
+export function deviceMemory(device: GPUDevice): DeviceMemory {
+  return { ...tallyOf(device) };
+}
+
+/**
+ * A mappable staging buffer outside the pools, counted in `deviceMemory` until `release` destroys
+ * it (a second release is a no-op).
+ */
+export function createStagingBuffer(device: GPUDevice, size: number, label: string): { buffer: GPUBuffer; release(): void } {
+  const buffer = device.createBuffer({ label, size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+  const t = tallyOf(device);
+  t.stagingBytes += buffer.size;
+  t.stagingBuffers++;
+  let live = true;
+  return {
+    buffer,
+    release() {
+      if (!live) return;
+      live = false;
+      t.stagingBytes -= buffer.size;
+      t.stagingBuffers--;
+      buffer.destroy();
+    },
+  };
+}
+
 export class BufferPool {
   private readonly live = new Map<GPUBuffer, { label: string; category: Category; bytes: number }>();
   private readonly current = zeros();
   private readonly peak = zeros();
   private total = 0;
   private peakTotal = 0;
+  private readonly device: DeviceMemory;
 
-  constructor(readonly gpu: Gpu) {}
+  constructor(readonly gpu: Gpu) {
+    this.device = tallyOf(gpu.device);
+  }
 
   /**
    * Create a buffer of `alignedSize(req.size)` bytes. Sizes above the device limits throw
@@ -94,6 +146,8 @@ export class BufferPool {
     this.live.set(buffer, { label: req.label, category: req.category, bytes });
     this.current[req.category] += bytes;
     this.total += bytes;
+    this.device.bytes += bytes;
+    this.device.buffers++;
     this.peak[req.category] = Math.max(this.peak[req.category], this.current[req.category]);
     this.peakTotal = Math.max(this.peakTotal, this.total);
     return buffer;
@@ -106,6 +160,8 @@ export class BufferPool {
     this.live.delete(buffer);
     this.current[entry.category] -= entry.bytes;
     this.total -= entry.bytes;
+    this.device.bytes -= entry.bytes;
+    this.device.buffers--;
     buffer.destroy();
   }
 

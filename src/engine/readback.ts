@@ -4,9 +4,10 @@
  * have their own reused staging buffer, src/train/step.ts).
  *
  * The staging buffer is transient (created and destroyed here) and deliberately not in the pool's
- * ledger: it is not part of the run's planned memory.
+ * ledger: it is not part of the run's planned memory (the device's staging tally counts it while it lives).
  */
-import { BufferUsage, MapMode } from './flags';
+import { MapMode } from './flags';
+import { createStagingBuffer } from './pool';
 
 export interface BufferSlice {
   buffer: GPUBuffer;
@@ -30,7 +31,7 @@ export async function readBuffers(device: GPUDevice, slices: BufferSlice[]): Pro
   const total = plan.reduce((n, p) => n + p.size, 0);
   if (total === 0) return plan.map(() => new ArrayBuffer(0));
 
-  const staging = device.createBuffer({ label: 'readback', size: total, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+  const { buffer: staging, release } = createStagingBuffer(device, total, 'readback');
   try {
     const enc = device.createCommandEncoder({ label: 'readback' });
     let at = 0;
@@ -50,7 +51,7 @@ export async function readBuffers(device: GPUDevice, slices: BufferSlice[]): Pro
     staging.unmap();
     return out;
   } finally {
-    staging.destroy();
+    release();
   }
 }
 

@@ -7,6 +7,7 @@ import { residualForward } from './ops/residual';
 import { rmsnormForward } from './ops/rmsnorm';
 import { ropeForward } from './ops/rope';
 import { swigluForward } from './ops/swiglu';
+import { roundToBf16 } from './ops/bf16-store';
 import { baseWeight, projectForward, type ProjCache, type ProjContext } from './projection';
 import type { FloatArray } from './types';
 
@@ -32,6 +33,7 @@ export interface LayerCache {
   k: FloatArray; //     (N, KV*D)  after k_norm and RoPE
   v: FloatArray; //     (N, KV*D)
   att: FloatArray; //   (B, H, T, T) softmax probabilities (0 outside the causal window)
+  lse?: FloatArray; //  (B, H, T)  bf16 activations: per-row logsumexp of the scores, to recompute att from the stored q, k
   y: FloatArray; //     (N, H*D)   attention output, input of o_proj
   o?: FloatArray; //    (N, C)  sandwichNorms: o_proj(y), input of post_attention_layernorm
   rstdO?: FloatArray; // (N)
@@ -64,6 +66,8 @@ export function layerAttention(c: ModelConfig, l: number): AttentionOptions {
  * One decoder layer. Llama: pre-norm attention block then pre-norm gated MLP block, each residual.
  * Gemma (sandwichNorms) also norms each block's output before its residual add; Qwen3 and Gemma 3
  * (qkNorm) norm every q and k head before RoPE. See src/config/architecture-features.ts.
+ * With bf16 activations (`ctx.activationPrecision`) the forward is the same f32 computation; once
+ * the layer is done, what the backward reads is stored as bf16 (roundStored): see roundStored.
  */
 export function layerForward(ctx: ProjContext, x: FloatArray, l: number, B: number, T: number, rope: RopeTable): LayerCache {
   const c = ctx.model.config;
@@ -106,7 +110,9 @@ export function layerForward(ctx: ProjContext, x: FloatArray, l: number, B: numb
   ropeForward(k, k, rope.cos, rope.sin, B, T, KV, D);
   const att = new Float(B * H * T * T);
   const y = new Float(N * H * D);
-  attentionForward(y, att, q, k, v, B, T, H, KV, D, layerAttention(c, l));
+  const bf16 = ctx.activationPrecision === 'bf16';
+  if (bf16) lc.lse = new Float(B * H * T);
+  attentionForward(y, att, q, k, v, B, T, H, KV, D, layerAttention(c, l), lc.lse);
   let o = new Float(N * C);
   project(o, y, 'o_proj');
   if (names.postAttn) {
@@ -138,5 +144,21 @@ export function layerForward(ctx: ProjContext, x: FloatArray, l: number, B: numb
   }
   const out = new Float(N * C);
   residualForward(out, x1, d, N * C);
-  return { ...lc, x, xn1, rstd1, q, k, v, att, y, x1, xn2, rstd2, g, u, a, out, proj };
+  const cache: LayerCache = { ...lc, x, xn1, rstd1, q, k, v, att, y, x1, xn2, rstd2, g, u, a, out, proj };
+  if (bf16) roundStored(cache);
+  return cache;
+}
+
+/**
+ * bf16 activations: the activations a layer keeps for its backward become bf16 (round to nearest
+ * even, in place), after the layer's forward has used them in f32: the input x, xn1, qp, kp, q and
+ * k (after RoPE), v, y, o, x1, xn2, g, u, a, d; the LoRA inputs are among them, so the projections'
+ * caches see the rounded values too. Per-row statistics (rstd, the attention lse) and the LoRA
+ * hiddens stay f32; the attention probabilities are recomputed in the backward from the rounded q
+ * and k and the f32 lse, as the GPU kernel does. The layer output is not rounded here (it is the
+ * next layer's x, or the final norm's input, which stays f32). The GPU stores exactly these
+ * (src/model/graph/bf16-activations.ts).
+ */
+export function roundStored(lc: LayerCache): void {
+  for (const a of [lc.x, lc.xn1, lc.qp, lc.kp, lc.q, lc.k, lc.v, lc.y, lc.o, lc.x1, lc.xn2, lc.g, lc.u, lc.a, lc.d]) if (a) roundToBf16(a);
 }

@@ -1,5 +1,5 @@
 import { headNormNames } from '../config/architecture-features';
-import { layerAttention, layerNorms, type LayerCache } from './layer';
+import { layerAttention, layerForward, layerNorms, type LayerCache } from './layer';
 import { attentionBackward } from './ops/attention';
 import { crossEntropyBackward } from './ops/cross-entropy';
 import { gegluBackward } from './ops/geglu';
@@ -38,8 +38,20 @@ export function backward(cache: ForwardCache): Map<string, LoraGrad> {
   projectBackward(ctx, dxn, grads, dlogits, cache.head, 'lm_head', 0, N);
   let dx = new ctx.Float(N * C);
   rmsnormBackward(dx, null, dxn, cache.xFinal, baseWeight(ctx.model, 'model.norm.weight', C), cache.rstd, N, C, !!c.normPlusOne);
-  for (let l = c.numLayers - 1; l >= 0; l--) dx = layerBackward(ctx, grads, dx, cache.layers[l], l, cache);
+  for (let l = c.numLayers - 1; l >= 0; l--) dx = layerBackward(ctx, grads, dx, layerCacheFor(cache, l), l, cache);
   return grads;
+}
+
+/**
+ * What the backward of layer l reads. bf16 activations with checkpointing: the layer recomputed from
+ * its stored (bf16) input, its activations stored again (the last layer's are the forward's, as on
+ * the GPU, where they are still in the working set).
+ */
+function layerCacheFor(cache: ForwardCache, l: number): LayerCache {
+  const { ctx, B, T } = cache;
+  const lc = cache.layers[l];
+  if (ctx.activationPrecision !== 'bf16' || !ctx.activationCheckpointing || l === ctx.model.config.numLayers - 1) return lc;
+  return layerForward(ctx, lc.x.slice(), l, B, T, cache.rope[cache.ropeOfLayer[l]]);
 }
 
 /** Given d(layer output) (N, C), accumulates LoRA gradients and returns d(layer input) (N, C). */
@@ -92,7 +104,9 @@ function layerBackward(
   const dqr = new Float(N * H * D);
   const dkr = new Float(N * KV * D);
   const dv = new Float(N * KV * D);
-  attentionBackward(dqr, dkr, dv, dy, lc.q, lc.k, lc.v, lc.att, B, T, H, KV, D, layerAttention(c, l));
+  // bf16 activations: as the GPU, from the stored (rounded) q, k and output and the f32 lse.
+  const stored = lc.lse ? { out: lc.y, lse: lc.lse } : undefined;
+  attentionBackward(dqr, dkr, dv, dy, lc.q, lc.k, lc.v, lc.att, B, T, H, KV, D, layerAttention(c, l), stored);
   let dq: FloatArray = new Float(N * H * D); // (N, H*D) d(q before RoPE)
   let dk: FloatArray = new Float(N * KV * D);
   ropeBackward(dq, dqr, cos, sin, B, T, H, D);

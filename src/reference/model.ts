@@ -1,5 +1,6 @@
 import { ropeSpecsByLayer } from '../config/architecture-features';
 import type { ModuleName } from '../config/lora-targets';
+import type { ActivationPrecision } from '../config/run-config';
 import { modulePath } from '../config/lora-targets';
 import type { DropoutOptions } from './dropout';
 import { layerForward, type LayerCache, type RopeTable } from './layer';
@@ -17,6 +18,13 @@ export type { LayerCache, RopeTable } from './layer';
 export interface ForwardOptions {
   /** LoRA dropout (training mode); absent or p = 0 means none. */
   dropout?: DropoutOptions;
+  /** How the layers' saved activations are stored: 'bf16' rounds them as the GPU stores them (default 'f32'). */
+  activationPrecision?: ActivationPrecision;
+  /**
+   * With bf16 activations, the backward recomputes every layer but the last from its stored (bf16)
+   * input, as the GPU does with activation checkpointing; in f32 recomputing changes nothing.
+   */
+  activationCheckpointing?: boolean;
 }
 
 /** Everything backward() needs from a forward pass. */
@@ -65,7 +73,10 @@ export function forward(
   checkLoraPaths(model, lora);
   const embed = baseWeight(model, 'model.embed_tokens.weight', V * C);
   const Float = floatCtorOf(embed);
-  const ctx: ProjContext = { model, lora, dropout: opts.dropout ?? null, Float };
+  const ctx: ProjContext = {
+    model, lora, dropout: opts.dropout ?? null, Float,
+    activationPrecision: opts.activationPrecision ?? 'f32', activationCheckpointing: opts.activationCheckpointing ?? false,
+  };
   const { specs, ofLayer } = ropeSpecsByLayer(c);
   const rope = specs.map((s) => ropeTables(Float, T, c.headDim, s));
 

@@ -1,5 +1,6 @@
 import type { DropoutMask } from '../core/rng';
 import type { ModelConfig } from '../config/model-config';
+import type { ActivationPrecision } from '../config/run-config';
 import { modulePath, moduleShape, type ModuleName } from '../config/lora-targets';
 import type { DropoutOptions } from './dropout';
 import { linearBackward, linearForward } from './ops/linear';
@@ -35,6 +36,10 @@ export interface ProjContext {
   lora: LoraWeights;
   dropout: DropoutOptions | null;
   Float: FloatCtor;
+  /** 'bf16': the layer activations kept for the backward are stored as bf16 (layer.ts roundStored); default f32. */
+  activationPrecision?: ActivationPrecision;
+  /** bf16 activations only: the backward recomputes the layers from their stored inputs (model.ts ForwardOptions). */
+  activationCheckpointing?: boolean;
 }
 
 /** What the backward of one projection needs: its input, the LoRA hidden h (N, r) and the mask. */

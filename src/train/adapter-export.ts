@@ -1,10 +1,13 @@
 import type { PeftAdapter } from '../io/peft';
-import { readLoraTensors } from '../model/graph/lora-state';
+import { readLoraTensors, type FlatVector } from '../model/graph/lora-state';
 import { loraConfigOf, type TrainGraph } from '../model/graph/train-graph';
 
-/** The trained LoRA weights of a graph as a PEFT adapter (one readback). */
-export async function adapterFromGraph(g: TrainGraph, baseModel: string): Promise<PeftAdapter> {
-  const tensors = await readLoraTensors(g.engine, g.lora.params, g.layout);
+/**
+ * The trained LoRA weights of a graph as a PEFT adapter (one readback); `params` another flat
+ * vector in the graph's layout, e.g. `g.lora.best` (early stopping's best evaluation).
+ */
+export async function adapterFromGraph(g: TrainGraph, baseModel: string, params: FlatVector = g.lora.params): Promise<PeftAdapter> {
+  const tensors = await readLoraTensors(g.engine, params, g.layout);
   return {
     config: loraConfigOf(g.run),
     baseModel,

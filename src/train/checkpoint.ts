@@ -1,7 +1,9 @@
 /**
  * The GPU state of a run between two optimizer steps, as a checkpoint keeps it: the flat LoRA
  * parameters and the optimizer's moments (AdamW m and v, SGD's momentum buffer), read back in one
- * copy and one map, and written back into a freshly built graph.
+ * copy and one map (several for a state larger than one staging buffer), and written back into a
+ * freshly built graph. The state is kept whole, in the layout's order: how the GPU cuts it into
+ * chunks depends on the device's limits, so a checkpoint resumes on a device with other limits.
  *
  * Everything else a resumed run needs is a function of the step count, so it is not stored as
  * state: the data order is `dataOrder(seed, epoch)` and the position in it is
@@ -10,7 +12,7 @@
  * `learningRateAt(step, total)`; AdamW's bias correction counts from the step. Gradients are
  * zeroed at the start of every step, so they are not part of the state either.
  */
-import { readBuffers } from '../engine/readback';
+import { readFlats, writeFlat } from '../model/graph/lora-state';
 import type { TrainGraph } from '../model/graph/train-graph';
 import type { RunConfig } from '../config/run-config';
 
@@ -19,16 +21,16 @@ export interface TrainState {
   step: number;
   /** (P) flat LoRA parameters in the layout's order. */
   params: Float32Array<ArrayBuffer>;
-  /** AdamW: [m (P), v (P)]; SGD with momentum: [momentum (P)]; plain SGD: []. */
+  /**
+   * AdamW: [m (P), v (P)]; SGD with momentum: [momentum (P)]; plain SGD: []; Lion: [m (P)];
+   * Sophia: [m (P), h (P)]; Adafactor: [second moment (rows + cols per tensor)] (+ [m (P)] with beta1).
+   */
   moments: Float32Array<ArrayBuffer>[];
 }
 
 /** Read the parameters and optimizer moments back (one readback; call between steps, never per step). */
 export async function snapshotTrainState(g: TrainGraph, step: number): Promise<TrainState> {
-  const bytes = 4 * g.layout.length;
-  const buffers = [g.lora.params, ...g.lora.moments];
-  const out = await readBuffers(g.engine.gpu.device, buffers.map((buffer) => ({ buffer, offset: 0, size: bytes })));
-  const [params, ...moments] = out.map((b) => new Float32Array(b));
+  const [params, ...moments] = await readFlats(g.engine, [g.lora.params, ...g.lora.moments]);
   return { step, params, moments };
 }
 
@@ -38,13 +40,15 @@ export function restoreTrainState(g: TrainGraph, s: TrainState): void {
   if (s.params.length !== P) {
     throw new RangeError(`checkpoint holds ${s.params.length} LoRA parameters but this run's layout has ${P}; it belongs to another rank or target set`);
   }
-  if (s.moments.length !== g.lora.moments.length || s.moments.some((m) => m.length !== P)) {
+  // Each state vector's own length: P, or Adafactor's factored second moment.
+  const want = g.lora.moments.map((v) => v.chunks.reduce((n, c) => n + c.length, 0));
+  if (s.moments.length !== want.length || s.moments.some((m, i) => m.length !== want[i])) {
     throw new RangeError(`checkpoint holds ${s.moments.length} optimizer buffers of ${s.moments.map((m) => m.length).join(', ') || 'no'} values; `
-      + `this run's ${g.run.optimizer} needs ${g.lora.moments.length} of ${P}`);
+      + `this run's ${g.run.optimizer} needs ${want.length} of ${want.join(', ') || 'no'} values`);
   }
   const q = g.engine.gpu.device.queue;
-  q.writeBuffer(g.lora.params, 0, s.params);
-  s.moments.forEach((m, i) => q.writeBuffer(g.lora.moments[i], 0, m));
+  writeFlat(q, g.lora.params, s.params);
+  s.moments.forEach((m, i) => writeFlat(q, g.lora.moments[i], m));
 }
 
 /** True when every parameter and moment is a finite number (a checkpoint never keeps NaN or infinity). */

@@ -4,11 +4,10 @@
  * gradient statistics are copied on the GPU into a row of the metrics buffer, which the trainer
  * reads once per logging interval.
  */
-import { BufferUsage, MapMode } from '../engine/flags';
+import { MapMode } from '../engine/flags';
+import { createStagingBuffer } from '../engine/pool';
 import { readBuffers } from '../engine/readback';
-import { adamwParams, encodeOps, METRICS_ROW, setDropout, sgdParams, type TrainGraph } from '../model/graph/train-graph';
-import type { AdamWParams, SgdParams } from '../reference/optim';
-import type { PreparedOptimizer } from '../engine/kernels/optim';
+import { encodeOps, METRICS_ROW, setDropout, type TrainGraph } from '../model/graph/train-graph';
 import type { MicroBatch } from '../config/micro-batch';
 
 
@@ -34,16 +33,34 @@ export function submitMicroBatch(g: TrainGraph, batch: MicroBatch, step: number,
 /**
  * Clip and apply the accumulated gradients with learning rate `lr` at optimizer step `step`
  * (0-based), and record [loss, grad norm, clip coefficient, non-finite flag] in the metrics row
- * `step % logEvery`.
+ * `step % logEvery`. Sophia: every sophiaHessianEvery steps, the Hessian estimate follows.
  */
 export function submitOptimizerStep(g: TrainGraph, step: number, lr: number): void {
-  if (g.run.optimizer === 'adamw') (g.optimizer as PreparedOptimizer<AdamWParams>).setStep(step + 1, adamwParams(g.run, lr));
-  else (g.optimizer as PreparedOptimizer<SgdParams>).setStep(step + 1, sgdParams(g.run, lr));
+  g.optimizer.setStep(step + 1, lr);
   const enc = g.engine.gpu.device.createCommandEncoder({ label: `step ${step} optimizer` });
   encodeOps(enc, [g.gradNorm, g.optimizer], 'optimizer');
   const row = (step % g.run.logEvery) * METRICS_ROW * 4;
   enc.copyBufferToBuffer(g.stepLoss, 0, g.metrics, row, 4);
   enc.copyBufferToBuffer(g.gradStats, 4, g.metrics, row + 4, 12); // norm, clip coefficient, non-finite flag
+  g.engine.gpu.device.queue.submit([enc.finish()]);
+  if (g.hessian && (step + 1) % g.run.sophiaHessianEvery === 0) submitHessianEstimate(g, step);
+}
+
+/**
+ * Sophia's Gauss-Newton-Bartlett estimate after optimizer step `step` (0-based), as
+ * Liuhong99/Sophia's train_sophiag.py places it (after the step of every k-th iteration): on the
+ * last micro-batch of the step, still in the graph's token buffer, with dropout off, the forward,
+ * labels sampled from the model's own softmax into the valid targets, the backward of the mean loss
+ * on them into the (free again) gradient buffer, and h = beta2 h + (1 - beta2) B g_hat^2. The next
+ * micro-batch rewrites the targets and zeroes the gradients. All on the GPU, no readback.
+ */
+export function submitHessianEstimate(g: TrainGraph, step: number): void {
+  const h = g.hessian;
+  if (!h) throw new Error(`the ${g.run.optimizer} optimizer keeps no Hessian estimate`);
+  setDropout(g, step, 0, false);
+  h.setStep(step);
+  const enc = g.engine.gpu.device.createCommandEncoder({ label: `step ${step} hessian estimate` });
+  encodeOps(enc, [g.zeroGrads, ...g.forward, ...h.sample, ...g.backward, h.update], 'sophia hessian estimate');
   g.engine.gpu.device.queue.submit([enc.finish()]);
 }
 
@@ -56,16 +73,23 @@ export interface StepMetrics {
 
 /**
  * One mappable copy of `g.metrics` per graph, reused by every metrics read (the trainer has at most
- * one read in flight); a read that finds it busy falls back to a transient buffer.
+ * one read in flight); a read that finds it busy falls back to a transient buffer. Destroyed by
+ * `releaseStepReadback` when the run ends (the trainer does it), not left to the garbage collector.
  */
-const metricsStaging = new WeakMap<TrainGraph, { buffer: GPUBuffer; busy: boolean }>();
+const metricsStaging = new WeakMap<TrainGraph, { buffer: GPUBuffer; release(): void; busy: boolean }>();
+
+/** Destroy the graph's metrics staging buffer (a later read makes a new one). */
+export function releaseStepReadback(g: TrainGraph): void {
+  metricsStaging.get(g)?.release();
+  metricsStaging.delete(g);
+}
 
 /** Read the metrics rows of the last `count` steps ending at `lastStep` (one copy, queued now; one map). */
 export async function readStepMetrics(g: TrainGraph, lastStep: number, count: number): Promise<StepMetrics[]> {
   const device = g.engine.gpu.device;
   let staging = metricsStaging.get(g);
   if (!staging) {
-    staging = { buffer: device.createBuffer({ label: 'metrics readback', size: g.metrics.size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST }), busy: false };
+    staging = { ...createStagingBuffer(device, g.metrics.size, 'metrics readback'), busy: false };
     metricsStaging.set(g, staging);
   }
   let bytes: ArrayBuffer;

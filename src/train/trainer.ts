@@ -1,7 +1,8 @@
 /**
  * The training loop over a prepared graph: micro-batches with gradient accumulation, the
- * learning-rate schedule, validation every N steps, and metrics read back once per logging
- * interval (never per kernel). Stops on a non-finite loss or gradient, naming the step.
+ * learning-rate schedule, validation every N steps and at each epoch's end, and metrics read back
+ * once per logging interval (never per kernel). Stops on a non-finite loss or gradient, naming the
+ * step, and early when the validation loss stops improving (./early-stopping.ts).
  *
  * The metrics read of a logged step is waited for only after the next step is submitted, so the
  * GPU never idles through the map round trip (one step of lag in what is reported). Where the
@@ -13,8 +14,9 @@ import { epochBatches, type TokenizedExample } from '../data/batching';
 import type { LedgerSnapshot } from '../engine/pool';
 import type { TrainGraph } from '../model/graph/train-graph';
 import { dataPosition } from './checkpoint';
+import { EarlyStopping, type BestEvaluation } from './early-stopping';
 import { learningRateAt } from './schedule';
-import { evaluate, readStepMetrics, submitMicroBatch, submitOptimizerStep, type StepMetrics } from './step';
+import { evaluate, readStepMetrics, releaseStepReadback, submitMicroBatch, submitOptimizerStep, type StepMetrics } from './step';
 
 /** What the trainer reports at each logged step (the dashboard's and metrics.jsonl's rows). */
 export interface StepEvent {
@@ -70,6 +72,13 @@ export interface TrainOptions {
    * gives the same curve as a run that was never interrupted.
    */
   startStep?: number;
+  /**
+   * Early stopping (run.earlyStoppingPatience > 0): told of each new best evaluation, whose
+   * parameters are then in `g.lora.best` (export them with `adapterFromGraph(g, name, g.lora.best)`).
+   */
+  onBest?: (best: BestEvaluation) => void;
+  /** Early stopping ended the run after `step`: `patience` evaluations in a row did not improve on `best`. */
+  onEarlyStop?: (e: { step: number; best: BestEvaluation | null; patience: number }) => void;
 }
 
 /** Optimizer steps of a run: maxSteps, or epochs over the micro-batches divided by accumulation. */
@@ -81,6 +90,14 @@ export function totalSteps(g: Pick<TrainGraph, 'run'>, examples: number): number
 }
 
 export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEvent[]> {
+  try {
+    return await trainSteps(g, opts);
+  } finally {
+    releaseStepReadback(g); // the metrics staging buffer goes with the run, ended, failed or stopped
+  }
+}
+
+async function trainSteps(g: TrainGraph, opts: TrainOptions): Promise<StepEvent[]> {
   const { run, dims } = g;
   const steps = totalSteps(g, opts.train.length);
   const validation = opts.validation?.length ? epochBatches(opts.validation, dims.B, dims.T, opts.padId, run.seed, 0) : [];
@@ -96,6 +113,7 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
     return queue.shift()!;
   };
   const microPerEpoch = Math.ceil(opts.train.length / dims.B);
+  const stopping = run.earlyStoppingPatience > 0 && validation.length > 0 && run.evalEvery > 0 ? new EarlyStopping(g) : null;
 
   const events: StepEvent[] = [];
   const started = performance.now();
@@ -160,6 +178,7 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
       await flush(step);
       break;
     }
+    const epochsBefore = Math.floor(consumed / microPerEpoch);
     for (let micro = 0; micro < run.gradAccumulation; micro++) {
       const batch = next();
       tokensSinceLog += batch.tokens.reduce((n, t) => n + (t !== opts.padId ? 1 : 0), 0);
@@ -176,13 +195,24 @@ export async function train(g: TrainGraph, opts: TrainOptions): Promise<StepEven
       await p;
     }
     const last = step === steps - 1;
-    const evalNow = validation.length > 0 && run.evalEvery > 0 && ((step + 1) % run.evalEvery === 0 || last);
+    // Validation every evalEvery steps, at the end of each epoch (multi-epoch runs) and after the last step.
+    const epochEnded = Math.floor(consumed / microPerEpoch) > epochsBefore;
+    const evalNow = validation.length > 0 && run.evalEvery > 0 && ((step + 1) % run.evalEvery === 0 || epochEnded || last);
     if ((step + 1) % run.logEvery !== 0 && !last && !evalNow) continue;
     const r = startRead(step);
     if (evalNow || last) {
       // Validation must see this step's state before the next step changes it; the last step has no next.
       const rows = await r.rows;
-      report(step, rows, r.tokens, evalNow ? await evaluate(g, validation) : undefined);
+      const evalLoss = evalNow ? await evaluate(g, validation) : undefined;
+      report(step, rows, r.tokens, evalLoss);
+      if (stopping && evalLoss !== undefined) {
+        const { improved, stop } = stopping.observe(step + 1, evalLoss);
+        if (improved) opts.onBest?.(stopping.best!);
+        if (stop && !last) {
+          opts.onEarlyStop?.({ step: step + 1, best: stopping.best, patience: stopping.patience });
+          break;
+        }
+      }
     } else {
       pending = r.rows.then((rows) => report(step, rows, r.tokens));
       pending.catch(() => undefined); // handled where it is awaited; never an unhandled rejection meanwhile

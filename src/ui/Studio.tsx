@@ -10,6 +10,8 @@ import { Playground } from './features/playground/Playground';
 import { RunsPanel } from './features/runs/RunsPanel';
 import { ResumeBanner } from './features/resume/ResumeBanner';
 import { StoragePanel } from './features/storage/StoragePanel';
+import { SweepPanel } from './features/sweep/SweepPanel';
+import { SweepResumeOffer } from './features/sweep/SweepResumeOffer';
 import { OtherTabBanner } from './features/tabs/OtherTabBanner';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { UndoNotice } from './components/UndoNotice';
@@ -17,7 +19,7 @@ import { useLiveRun } from './stores/live-run';
 import { TABS, useSession, type Tab } from './stores/session';
 
 const LABELS: Record<Tab, string> = {
-  data: 'Model & data', configure: 'Configure', train: 'Train', runs: 'Runs', playground: 'Playground', adapters: 'Adapters', storage: 'Storage',
+  data: 'Model & data', configure: 'Configure', train: 'Train', sweep: 'Sweep', runs: 'Runs', playground: 'Playground', adapters: 'Adapters', storage: 'Storage',
 };
 
 function TabBar() {
@@ -65,12 +67,14 @@ export function Studio({ support }: { support: Extract<WebGpuSupport, { ok: true
       </header>
       <OtherTabBanner />
       <ResumeBanner />
+      <SweepResumeOffer />
       <TabBar />
       <main id="panel" role="tabpanel" aria-labelledby={`tab-${tab}`} tabIndex={-1}>
         <ErrorBoundary resetKey={tab}>
         {tab === 'data' && <div className="two-col"><ModelPanel /><DataPanel /></div>}
         {tab === 'configure' && <ConfigPanel />}
         {tab === 'train' && <Dashboard />}
+        {tab === 'sweep' && <SweepPanel />}
         {tab === 'runs' && <RunsPanel />}
         {tab === 'playground' && <Playground />}
         {tab === 'adapters' && <AdaptersPanel />}

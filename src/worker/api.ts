@@ -11,15 +11,20 @@ import type { RunConfig } from '../config/run-config';
 import type { AdapterMeta } from '../io/stores/adapters';
 import type { RunRecord, StepPoint } from '../io/stores/runs';
 import type { StorageCategory, StorageReport } from '../io/stores/usage';
+import type { EvalProgress, EvalReport, EvalRequest } from './evaluation-types';
+import type { SweepCalls } from './sweep-types';
+import type { DeviceMemory } from '../engine/pool';
+import type { TransferFigures } from '../core/transfer-rate';
 
-export type { AdapterMeta, RunRecord, StepPoint, StorageCategory, StorageReport };
+export type { AdapterMeta, RunRecord, StepPoint, StorageCategory, StorageReport, DeviceMemory, TransferFigures };
 
 /** Where a base model comes from. */
 export type ModelSourceSpec =
   | { kind: 'demo' }
-  | { kind: 'hub'; repo: string; revision?: string; token?: string; /** The Hub's address (HF_ENDPOINT's convention). */ endpoint?: string }
+  | { kind: 'hub'; repo: string; revision?: string; token?: string; /** The Hub's address (HF_ENDPOINT's convention). */ endpoint?: string;
+      /** Keep the token in this browser with the rest of the source, to load it again after a reload (never without this). */ rememberToken?: boolean }
   | { kind: 'files'; files: File[] }
-  | { kind: 'url'; base: string; name?: string };
+  | { kind: 'url'; base: string; name?: string; /** Keep an address that carries credentials (user:password@, a query). */ rememberToken?: boolean };
 
 export type { FileProgress };
 
@@ -97,7 +102,8 @@ export type TrainEvent =
   | { type: 'started'; run: RunRecord; resumedFrom?: { step: number; points: StepPoint[] } }
   /** A checkpoint of the state after `step` steps was saved (or, with `error`, could not be: training goes on). */
   | { type: 'checkpoint'; step: number; error?: string }
-  | { type: 'phase'; phase: TrainPhase; message: string; progress?: number }
+  /** `transfer`: bytes, rate and time left where the phase moves bytes (the upload of the base model to the GPU). */
+  | { type: 'phase'; phase: TrainPhase; message: string; progress?: number; transfer?: TransferFigures }
   | { type: 'step'; point: StepPoint; totalSteps: number }
   /** The validation loss of the starting weights, measured before step 1 (the validation curve starts here). */
   | { type: 'baseline'; evalLoss: number }
@@ -159,10 +165,56 @@ export interface ExportedFile {
 }
 
 export interface MergedModel {
-  /** model.safetensors, streamed into a Blob. */
-  weights: Blob;
-  configJson: string;
+  /** The bundle (src/model/export/bundle.ts): weights, config.json, generation_config.json, tokenizer files, README.md, streamed into a Blob. */
+  zip: Blob;
+  fileName: string;
+  /** The zip's files in order, with their sizes. */
+  files: { name: string; bytes: number }[];
   mergedModules: number;
+  totalBytes: number;
+}
+
+/** What the GGUF downloads offer (src/model/export/gguf-export.ts). */
+export type GgufWhat = 'adapter' | 'merged' | 'base';
+
+export interface GgufDownload {
+  /** The .gguf file, streamed into a Blob. */
+  gguf: Blob;
+  fileName: string;
+  bytes: number;
+  /** The Ollama Modelfile to put next to it. */
+  modelfile: ExportedFile;
+  /** An adapter GGUF runs on the base model's GGUF: the name its Modelfile's FROM expects. */
+  baseFileName: string | null;
+  /** Tensors written in another type than asked (rows that are not whole blocks), and what llama.cpp does differently. */
+  warnings: string[];
+}
+
+/** A run as a cluster trainer's files (src/io/trainers), zipped. */
+export interface TrainerDownload extends ExportedFile {
+  files: string[];
+  /** The command that starts it. */
+  launch: string;
+  /** What the trainer cannot express as the studio means it. */
+  notes: string[];
+}
+
+/** What was loaded last (StudioApi.lastLoaded); a token only when the person asked to keep it. */
+export interface LastLoaded {
+  model: {
+    name: string;
+    kind: ModelSourceSpec['kind'];
+    /** Whether `loadLast` can load it without the person (picked files cannot; a gated repo needs its token or the cache). */
+    canLoad: boolean;
+    /** All of a Hub repo's files are in this browser's cache (the demo: always). */
+    cached: boolean;
+    repo?: string;
+    revision?: string;
+    endpoint?: string;
+    base?: string;
+    token?: string;
+  } | null;
+  dataset: { name: string; bytes: number; /** The file is kept (false: it was too large). */ kept: boolean; options: DatasetOptions } | null;
 }
 
 export interface GpuSummary {
@@ -173,10 +225,20 @@ export interface GpuSummary {
   maxStorageBufferBindingSize: number;
 }
 
-export interface StudioApi {
+/** SweepCalls: the Sweep tab's queue of runs (./sweep-types.ts). */
+export interface StudioApi extends SweepCalls<TrainEvent> {
   gpuInfo(): Promise<GpuSummary>;
-  loadModel(source: ModelSourceSpec, onProgress?: (p: FileProgress) => void): Promise<ModelInfo>;
-  loadDataset(file: File, options: DatasetOptions): Promise<DatasetSummary>;
+  /** `remember` (default true): keep it as what was loaded last, offered after a reload (the demo loaded at start is not). */
+  loadModel(source: ModelSourceSpec, onProgress?: (p: FileProgress) => void, opts?: { remember?: boolean }): Promise<ModelInfo>;
+  loadDataset(file: File, options: DatasetOptions, opts?: { remember?: boolean }): Promise<DatasetSummary>;
+  /** The model and dataset the person loaded last in this browser (kept across reloads), to offer them again. */
+  lastLoaded(): Promise<LastLoaded>;
+  /**
+   * Load the last model (a Hub repo from this browser's cache when it is all there: no request)
+   * unless it is loaded already, then the last dataset with its options (`options` overrides some,
+   * e.g. the run's sequence length). Returns what is loaded and the dataset's file.
+   */
+  loadLast(options?: Partial<DatasetOptions>, onProgress?: (p: FileProgress) => void): Promise<{ model: ModelInfo | null; dataset: DatasetSummary | null; datasetFile: File | null }>;
   /** The loaded dataset's summary (after a model change it is tokenized again, or dropped when it no longer fits). */
   datasetSummary(): Promise<DatasetSummary | null>;
   /** Re-render the loaded dataset with other options (template, masking, split, length). */
@@ -238,12 +300,34 @@ export interface StudioApi {
   /** PEFT files: one zip, or adapter_model.safetensors and adapter_config.json. */
   exportAdapter(id: string, as: 'zip' | 'files'): Promise<ExportedFile[]>;
   importAdapter(files: File[], name?: string): Promise<AdapterMeta>;
-  /** W += sum_i weight_i * scaling_i * B_i A_i into the loaded base model: a 16-bit model.safetensors and its config.json. */
-  mergeAdapters(parts: { id: string; weight: number }[], dtype: 'F16' | 'BF16'): Promise<MergedModel>;
+  /**
+   * W += sum_i weight_i * scaling_i * B_i A_i into the loaded base model, as a zip that
+   * from_pretrained loads: 16-bit weights (sharded above 2 GB), config, generation config, tokenizer files, model card.
+   */
+  mergeAdapters(parts: { id: string; weight: number }[], dtype: 'F16' | 'BF16', onProgress?: (p: { file: string; bytes: number; totalBytes: number }) => void): Promise<MergedModel>;
+  /** A GGUF of an adapter (f32 / f16), of the adapter merged into the loaded model, or of the loaded model (f16, q8_0, q4_0, q4_k_m ...), with its Modelfile. */
+  exportGguf(req: { what: GgufWhat; type: string; adapterId?: string }, onProgress?: (p: { bytes: number; totalBytes: number }) => void): Promise<GgufDownload>;
+  /** A run as an Axolotl config, a TRL + PEFT script or a torchtune config, with its dataset, zipped. */
+  exportTrainer(runId: string, trainer: 'axolotl' | 'trl' | 'torchtune'): Promise<TrainerDownload>;
 
   /** Destroy the GPU device as a driver reset would (tests, and "release the GPU"). */
   loseDevice(): Promise<void>;
+  /**
+   * What the GPU device holds now, every pool together (runs, evaluations, the playground) and the
+   * readback staging buffers: zero between runs when the playground holds nothing.
+   */
+  gpuMemory(): Promise<DeviceMemory>;
+
+  /**
+   * Score the base model and/or one adapter on a task: a bundled demo set, an uploaded JSONL
+   * (multiple choice or exact match) or the loaded dataset's validation split (perplexity).
+   * A malformed task file fails with a DatasetError naming the line.
+   */
+  evaluateTask(req: EvalRequest, onProgress?: (p: EvalProgress) => void): Promise<EvalReport>;
 }
+
+export type { EvalProgress, EvalReport, EvalRequest };
+export { DEMO_TASKS, type EvalScore, type EvalTaskSource } from './evaluation-types';
 
 /** Re-exported for callers that validate before sending. */
 export type { RunConfig };

@@ -100,10 +100,16 @@ function tokenized(d: Pick<LoadedDataset, 'parsed' | 'cache'>, o: DatasetOptions
       const r = tokenizeRecords(d.parsed, tok, { template, mask: o.maskPrompt });
       t = { examples: r.examples, template: r.template, warnings: r.warnings };
     }
+    // Each rendering is a tokenized copy of the whole dataset: keep the last two (switching back
+    // and forth between two templates stays instant), not one per template ever tried.
+    for (const oldest of d.cache.keys()) if (d.cache.size >= RENDERINGS_KEPT) d.cache.delete(oldest);
     d.cache.set(key, t);
   }
   return t;
 }
+
+/** Tokenized renderings of the dataset kept at once (per template and prompt masking). */
+const RENDERINGS_KEPT = 2;
 
 export function prepareDataset(file: File, parsed: ParsedDataset, options: DatasetOptions, tok: ModelTokenizer, cache: LoadedDataset['cache'] = new Map()): LoadedDataset {
   const name = file.name;

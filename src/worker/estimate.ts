@@ -31,7 +31,7 @@ export class Estimator {
 
   async estimate(model: ModelConfig, modelKey: string, run: RunConfig, train: readonly TokenizedExample[] | null, gpu: { limits: GpuLimits; features: GpuFeatures }): Promise<Estimate> {
     const key = JSON.stringify([modelKey, run.rank, run.rankPattern, run.targets, run.basePrecision, run.doubleQuant, run.optimizer, run.momentum,
-      run.microBatch, run.maxSeqLen, run.vocabChunk, run.dropout > 0, run.logEvery, run.activationCheckpointing]);
+      run.microBatch, run.maxSeqLen, run.vocabChunk, run.dropout > 0, run.logEvery, run.activationCheckpointing, run.activationPrecision, run.adafactorBeta1 !== null]);
     let cached = this.cache.get(key);
     if (!cached) {
       const p = await planOrExplain(model, run, gpu);

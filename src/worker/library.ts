@@ -1,13 +1,16 @@
 /**
- * The adapters library seen from the worker: PEFT export (one zip or two files), import (checked
- * against the loaded model when there is one), delete and rename. Merging lives in merging.ts.
+ * The adapters library seen from the worker: PEFT export (one zip with a model card, or two files),
+ * import (checked against the loaded model when there is one), delete and rename. Merging lives in
+ * merging.ts.
  */
-import { strFromU8, unzipSync, zipSync } from 'fflate';
+import { strFromU8, unzipSync } from 'fflate';
 import { BadFileError } from '../core/errors';
 import { CONFIG_FILE, importPeftAdapter } from '../io/peft';
 import { bytesSource } from '../io/safetensors';
 import type { AdapterMeta, AdapterStore } from '../io/stores/adapters';
 import type { ModelConfig } from '../config/model-config';
+import { writeAdapterBundle } from '../model/export/bundle';
+import { cardFields, type RunLookup } from './adapter-card';
 import type { ExportedFile } from './api';
 
 export const WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -17,14 +20,18 @@ export function fileStem(name: string): string {
   return name.replace(/[^\w.-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 80) || 'adapter';
 }
 
-export async function exportAdapter(store: AdapterStore, id: string, as: 'zip' | 'files'): Promise<ExportedFile[]> {
+/** The zip: README.md (the model card, from the adapter's run when it is still in Runs), adapter_config.json, adapter_model.safetensors. */
+export async function exportAdapter(store: AdapterStore, id: string, as: 'zip' | 'files', runOf: RunLookup = async () => undefined): Promise<ExportedFile[]> {
   const meta = await store.meta(id);
   if (!meta) throw new Error(`adapter ${id} is not in the library`);
   const { weights, configJson } = await store.files(id);
-  const config = new TextEncoder().encode(configJson);
-  if (as === 'files') return [{ name: WEIGHTS_FILE, bytes: weights }, { name: CONFIG_FILE, bytes: config }];
-  // Stored, not deflated: safetensors of floats barely compress and zipping stays instant.
-  const zip = zipSync({ [WEIGHTS_FILE]: [weights, { level: 0 }], [CONFIG_FILE]: config });
+  if (as === 'files') return [{ name: WEIGHTS_FILE, bytes: weights }, { name: CONFIG_FILE, bytes: new TextEncoder().encode(configJson) }];
+  const chunks: Uint8Array[] = [];
+  const card = await cardFields(meta, meta.lora, runOf);
+  const { totalBytes } = await writeAdapterBundle({ weights, configJson, card, sink: (c) => void chunks.push(c.slice()) });
+  const zip = new Uint8Array(totalBytes);
+  let at = 0;
+  for (const c of chunks) (zip.set(c, at), (at += c.byteLength));
   return [{ name: `${fileStem(meta.name)}.zip`, bytes: zip }];
 }
 

@@ -24,8 +24,8 @@ export interface LoadedModel {
   info: ModelInfo;
   config: ModelConfig;
   source: ModelSource;
-  /** A fresh streaming loader (each run or playground build reads the tensors it needs once). */
-  loader(onTensor?: (name: string, done: number, total: number) => void): TensorLoader;
+  /** A fresh streaming loader (each run or playground build reads the tensors it needs once); `onRead` gets the bytes of each read. */
+  loader(onTensor?: (name: string, done: number, total: number) => void, onRead?: (bytes: number) => void): TensorLoader;
   tensorCount: number;
   tokenizer: ModelTokenizer;
   /** Ids that end generated text: the tokenizer's EOS and config.json's eos_token_id(s). */
@@ -67,7 +67,7 @@ export async function loadModel(spec: ModelSourceSpec, progress: (p: FileProgres
   return {
     config, source, tokenizer, tensorCount: index.size,
     stopIds: [...new Set([tokenizer.eos, ...eos])],
-    loader: (onTensor) => source.loader({ onTensor }),
+    loader: (onTensor, onRead) => source.loader({ onTensor, onRead }),
     info: {
       name: source.name, source: spec.kind, config, baseParams: countBaseParams(config), weightBytes,
       tokenizer: { vocabSize: tokenizer.vocabSize, bosId: tokenizer.addsBos ? tokenizer.bos : null, eosIds: [tokenizer.eos], padId: tokenizer.pad, hasChatTemplate: tokenizer.chatTemplate !== null },

@@ -55,7 +55,7 @@ export class RunRecorder {
   /** Continue a stored run from a checkpoint: keep its first `keepPoints` points, status back to running. */
   static async reopen(runs: RunStore, id: string, keepPoints: number): Promise<{ rec: RunRecorder; kept: StepPoint[] }> {
     await runs.truncatePoints(id, keepPoints);
-    const record = await runs.update(id, { status: 'running', error: undefined, final: undefined, adapterId: undefined });
+    const record = await runs.update(id, { status: 'running', error: undefined, final: undefined, adapterId: undefined, adapterStep: undefined, stoppedEarly: undefined });
     const rec = new RunRecorder(runs, record);
     const kept = await runs.points(id);
     for (const p of kept) rec.summary.add(p);
@@ -98,9 +98,10 @@ export class RunRecorder {
     };
   }
 
-  async finish(status: Extract<RunStatus, 'completed' | 'stopped'>, adapterId: string, engine: Engine): Promise<RunRecord> {
+  /** `about`: what else the record says of its end (early stopping: where it stopped, which step the adapter holds). */
+  async finish(status: Extract<RunStatus, 'completed' | 'stopped'>, adapterId: string, engine: Engine, about: Pick<RunRecord, 'adapterStep' | 'stoppedEarly'> = {}): Promise<RunRecord> {
     await this.save();
-    this.record = await this.runs.update(this.record.id, { status, adapterId, final: this.final(engine) });
+    this.record = await this.runs.update(this.record.id, { status, adapterId, final: this.final(engine), ...about });
     return this.record;
   }
 

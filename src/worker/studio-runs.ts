@@ -49,7 +49,7 @@ async function underTrainingLock(
       const { modelSpec: spec, model, dataset } = s.loaded;
       kept.inputs = keepRunInputs({ store: s.runInputs, checkpoints: s.checkpoints, spec, model, dataset }, onEvent);
     };
-    s.generation.reset(); // the playground's copy of the model gives its GPU memory to the run
+    await s.generation.reset(); // the playground's copy of the model gives its GPU memory to the run
     const result = await job((e) => { cast.event(e); kept.inputs?.onEvent(e); }, keepInputs);
     final = result.run;
     return result;

@@ -8,14 +8,16 @@ import { memoryCache } from '../io/model-source/hub/memory-cache';
 import { opfsAvailable, opfsCache } from '../io/model-source/hub/opfs-cache';
 import { createAdapterStore, type AdapterStore } from '../io/stores/adapters';
 import { createCheckpointStore, type CheckpointStore } from '../io/stores/checkpoints';
-import { memoryKv } from '../io/stores/kv';
+import { memoryKv, type Kv } from '../io/stores/kv';
 import { createRunInputStore } from '../io/stores/run-inputs';
+import { createLastLoadedStore } from '../io/stores/last-loaded';
 import { createRunStore, type RunRecord, type RunStore } from '../io/stores/runs';
 import { createStorageUsage, type StorageUsage } from '../io/stores/usage';
 import type { DatasetOptions } from './api';
 import { Estimator } from './estimate';
 import { GenerationSession } from './generation';
 import { GpuHolder } from './gpu';
+import type { LastLoadedKeeper } from './last-loaded';
 import { Loaded } from './loaded';
 import type { RunInputsStore } from './run-inputs';
 import { TrainingSession, type TrainingFaults } from './training';
@@ -40,6 +42,10 @@ export interface StudioDeps {
   runInputs?: RunInputsStore;
   /** Where Hub downloads are kept (default: OPFS where the browser has it, else memory for this session). */
   hubCache?: HubCache;
+  /** The model and dataset loaded last, offered after a reload (default: the 'finetune-studio-last-loaded' database). */
+  lastLoaded?: LastLoadedKeeper;
+  /** Sweeps and their queues (default: the 'finetune-studio-sweeps' database; memory without IndexedDB). */
+  sweeps?: Kv;
 }
 
 export interface StudioState {
@@ -50,6 +56,7 @@ export interface StudioState {
   storage: StorageUsage;
   runInputs: RunInputsStore;
   hubCache: HubCache;
+  lastLoaded: LastLoadedKeeper;
   estimator: Estimator;
   training: TrainingSession;
   generation: GenerationSession;
@@ -75,10 +82,11 @@ export function createStudioState(deps: StudioDeps): StudioState {
     storage: deps.storage ?? createStorageUsage(),
     runInputs,
     hubCache: deps.hubCache ?? (opfsAvailable() ? opfsCache() : memoryCache()),
+    lastLoaded: deps.lastLoaded ?? createLastLoadedStore<DatasetOptions>(typeof indexedDB === 'undefined' ? memoryKv() : undefined),
     estimator: new Estimator(),
     training: new TrainingSession({ gpu: () => gpu.get(), runs, adapters, checkpoints, faults: deps.faults }),
     generation,
-    loaded: new Loaded(() => generation.reset()),
+    loaded: new Loaded(() => void generation.reset()),
     ready: trashLeftBehind.then(() => runs.markInterrupted()).catch(() => []),
   };
 }

@@ -5,12 +5,18 @@
  */
 import * as Comlink from 'comlink';
 import { parseRunConfig } from '../config/run-config';
+import { deviceMemory } from '../engine/pool';
 import type { GenerateRequest, ModelSourceSpec, StudioApi } from './api';
 import { exportAdapter, importAdapter } from './library';
 import { mergeAdapters } from './merging';
+import { exportsApi } from './studio-exports';
+import { keepDataset, keepModel, lastLoaded, loadLast } from './last-loaded';
 import { loadModel } from './model';
 import { runsApi } from './studio-runs';
 import { createStudioState, type StudioDeps, type StudioState } from './studio-state';
+import { EvaluationSession } from './evaluation';
+import { sweepApi } from './sweep';
+import { createSweepStore } from './sweep-store';
 import { deleteAdapterForGood, deleteRunForGood, editRun, emptyTrash } from './trash';
 
 export type { StudioDeps };
@@ -23,24 +29,58 @@ export function createStudio(deps: StudioDeps): StudioApi {
     ...runsApi(s),
     ...historyApi(s),
     ...libraryApi(s),
+    ...exportsApi(s),
     async loseDevice() {
       await s.gpu.destroy();
     },
+    gpuMemory: async () => deviceMemory((await s.gpu.get()).device),
+    evaluateTask: evaluationApi(s),
+    ...sweepApi(s, deps.sweeps ? createSweepStore(deps.sweeps) : undefined),
   };
 }
 
-function modelAndDataApi(s: StudioState): Pick<StudioApi, 'loadModel' | 'loadDataset' | 'datasetSummary' | 'updateDatasetOptions' | 'estimate' | 'generate' | 'stopGenerating'> {
+/** The Evaluate panel's call: one session per studio (one evaluation at a time). */
+function evaluationApi(s: StudioState): StudioApi['evaluateTask'] {
+  const session = new EvaluationSession(s);
+  return (req, onProgress) => session.evaluate(req, onProgress);
+}
+
+type ModelAndData = 'loadModel' | 'loadDataset' | 'datasetSummary' | 'updateDatasetOptions' | 'lastLoaded' | 'loadLast' | 'estimate' | 'generate' | 'stopGenerating';
+
+function modelAndDataApi(s: StudioState): Pick<StudioApi, ModelAndData> {
   const { loaded } = s;
+  /** The loaded dataset is the one kept as loaded last: its new options are kept too. */
+  let keptDataset: object | null = null;
   return {
-    async loadModel(source: ModelSourceSpec, onProgress) {
+    async loadModel(source: ModelSourceSpec, onProgress, opts) {
       if (s.training.busy) throw new Error('a run is training; stop it before loading another model');
       const m = await loadModel(source, (p) => onProgress?.(p), s.hubCache);
       await loaded.useModel(m, source);
+      if (opts?.remember !== false) await keepModel(s.lastLoaded, source, m.info.name);
       return m.info;
     },
-    loadDataset: async (file, options) => (await loaded.useDataset(file, options)).summary,
+    async loadDataset(file, options, opts) {
+      const d = await loaded.useDataset(file, options);
+      keptDataset = null;
+      if (opts?.remember !== false) {
+        await keepDataset(s.lastLoaded, d);
+        keptDataset = d.file;
+      }
+      return d.summary;
+    },
     datasetSummary: async () => loaded.dataset?.summary ?? null,
-    updateDatasetOptions: (options) => loaded.updateOptions(options),
+    async updateDatasetOptions(options) {
+      const summary = await loaded.updateOptions(options);
+      if (keptDataset && loaded.dataset?.file === keptDataset) await s.lastLoaded.setDatasetOptions(loaded.dataset.options).catch(() => undefined);
+      return summary;
+    },
+    lastLoaded: () => lastLoaded(s.lastLoaded, s.hubCache),
+    async loadLast(options, onProgress) {
+      if (s.training.busy) throw new Error('a run is training; stop it before loading another model or dataset');
+      const { datasetFile } = await loadLast({ store: s.lastLoaded, hubCache: s.hubCache, loaded }, options ?? {}, (p) => onProgress?.(p));
+      keptDataset = datasetFile ? loaded.dataset?.file ?? null : keptDataset;
+      return { model: loaded.model?.info ?? null, dataset: loaded.dataset?.summary ?? null, datasetFile };
+    },
     async estimate(input) {
       const m = loaded.needModel('an estimate');
       const run = parseRunConfig(input);
@@ -82,7 +122,7 @@ function historyApi(s: StudioState): Pick<StudioApi, HistoryCalls> {
       if (category === 'runs') await (id === undefined ? s.storage.deleteCategory('checkpoints') : s.checkpoints.delete(id));
       if (category === 'runs' || category === 'checkpoints') await (id === undefined ? s.runInputs.clear() : s.runInputs.forget(id));
       if (category === 'adapters') {
-        if (id === undefined) s.generation.reset();
+        if (id === undefined) await s.generation.reset();
         else s.generation.forget(id);
       }
     },
@@ -100,10 +140,10 @@ function libraryApi(s: StudioState): Pick<StudioApi, LibraryCalls> {
     trashAdapter: async (id) => { await s.adapters.trash(id); s.generation.forget(id); },
     restoreAdapter: (id) => s.adapters.restore(id),
     async exportAdapter(id, as) {
-      const files = await exportAdapter(s.adapters, id, as);
+      const files = await exportAdapter(s.adapters, id, as, (runId) => s.runs.get(runId));
       return Comlink.transfer(files, files.map((f) => f.bytes.buffer as ArrayBuffer));
     },
     importAdapter: (files, name) => importAdapter(s.adapters, files, s.loaded.model?.config ?? null, name),
-    mergeAdapters: (parts, dtype) => mergeAdapters(s.loaded.needModel('merging (the adapters are merged into the loaded base model)'), s.adapters, parts, dtype),
+    mergeAdapters: (parts, dtype, onProgress) => mergeAdapters(s.loaded.needModel('merging (the adapters are merged into the loaded base model)'), s.adapters, parts, dtype, (runId) => s.runs.get(runId), onProgress),
   };
 }

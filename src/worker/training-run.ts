@@ -9,7 +9,7 @@
  */
 import type { Fingerprints } from '../config/fingerprints';
 import type { RunConfig } from '../config/run-config';
-import { createEngine, type Engine } from '../engine/context';
+import { createEngine, releaseEngine, type Engine } from '../engine/context';
 import type { Gpu } from '../engine/device';
 import { DeviceLostError, OutOfMemoryError } from '../engine/errors';
 import { exportPeftAdapter } from '../io/peft';
@@ -17,11 +17,13 @@ import type { AdapterStore } from '../io/stores/adapters';
 import type { Checkpoint, CheckpointStore } from '../io/stores/checkpoints';
 import type { RunRecord, RunStore, StepPoint } from '../io/stores/runs';
 import { buildTrainGraph, type TrainGraph } from '../model/graph/train-graph';
+import { writeFlat } from '../model/graph/lora-state';
 import { explainDeviceOom, planOrExplain, refuseUnfit } from '../model/plan/fit';
 import { adapterFromGraph } from '../train/adapter-export';
 import { restoreTrainState } from '../train/checkpoint';
 import { configFingerprint, datasetFingerprint, modelFingerprint } from '../train/fingerprint';
 import { NonFiniteError, totalSteps, train, type StepEvent } from '../train/trainer';
+import type { BestEvaluation } from '../train/early-stopping';
 import type { StartOptions, TrainEvent, TrainResult } from './api';
 import { Checkpointer } from './checkpointer';
 import type { LoadedDataset } from './dataset';
@@ -29,6 +31,7 @@ import { epochTokens } from './estimate';
 import type { LoadedModel } from './model';
 import type { PauseGate } from './pause-gate';
 import { RunRecorder } from './run-recorder';
+import { uploadProgress } from './upload-progress';
 
 /** Faults the tests inject through the real step loop (never set by the studio itself). */
 export interface TrainingFaults {
@@ -89,19 +92,19 @@ export async function trainRun(c: RunContext): Promise<TrainResult> {
     const g = await buildGraph(c, engine, startStep);
     if (device.lost) throw device.lost;
     c.emit({ type: 'phase', phase: 'training', message: c.resume ? `Resuming at step ${startStep + 1} of ${steps}` : `Training ${steps} steps` });
-    await loop(c, g, rec, ckpt, saveCheckpoint, startStep);
+    const early = await loop(c, g, rec, ckpt, saveCheckpoint, startStep);
     if (device.lost) throw device.lost;
     const stopped = c.abort.signal.aborted;
     // Stopped: keep a checkpoint of where it stopped (the trainer has reported every step done).
     if (stopped && rec.last && rec.last.step > (ckpt.last?.step ?? 0)) await saveCheckpoint(g, rec.last.step);
-    return await keep(c, g, rec, engine, stopped);
+    return await keep(c, g, rec, engine, stopped, early);
   } catch (e) {
     const err = await explainFailure(c, e, device, rec.last, ckpt.last);
     await rec.fail(err, engine, device.lost && ckpt.last ? 'interrupted' : 'failed');
     throw err;
   } finally {
     device.unsubscribe();
-    if (!device.lost) engine?.pool.destroyAll();
+    if (!device.lost && engine) await releaseEngine(engine);
   }
 }
 
@@ -146,17 +149,29 @@ function watchDevice(c: RunContext): { lost: DeviceLostError | null; unsubscribe
 /** 3. The graph on the GPU with the base weights streamed in, and a checkpoint's state when resuming. */
 async function buildGraph(c: RunContext, engine: Engine, startStep: number): Promise<TrainGraph> {
   const initialLora = await c.initialLora?.();
-  const load = c.model.loader((name, done, total) => c.emit({ type: 'phase', phase: 'loading-weights', message: `Loading ${name}`, progress: Math.min(1, done / total) }));
-  c.emit({ type: 'phase', phase: 'loading-weights', message: 'Uploading the base model to the GPU', progress: 0 });
+  // Bytes, rate and time left of the upload (read in chunks, quantized on the GPU: src/model/graph/weight-stream.ts).
+  const progress = uploadProgress(c.model.info.weightBytes, c.run.basePrecision, c.emit);
+  const load = c.model.loader(progress.onTensor, progress.onRead);
+  progress.start();
   const g = await buildTrainGraph(engine, c.model.config, c.run, { load, initialLora });
   if (c.resume) restoreTrainState(g, { step: startStep, params: c.resume.checkpoint.params, moments: c.resume.checkpoint.optimizer.moments });
   return g;
 }
 
+/** What early stopping came to: the best evaluation (its parameters in g.lora.best) and where it ended the run. */
+interface EarlyOutcome {
+  best: BestEvaluation | null;
+  stoppedAt: { step: number; patience: number } | null;
+}
+
 /** 4. The trainer with the studio's hooks: pause, checkpoints at the run's cadence, the curve to the page. */
 async function loop(
   c: RunContext, g: TrainGraph, rec: RunRecorder, ckpt: Checkpointer, saveCheckpoint: (g: TrainGraph, step: number) => Promise<void>, startStep: number,
-): Promise<void> {
+): Promise<EarlyOutcome> {
+  const early: EarlyOutcome = { best: null, stoppedAt: null };
+  if (c.run.earlyStoppingPatience > 0 && c.data.validation.length === 0) {
+    c.emit({ type: 'warning', message: 'Early stopping is on but the dataset has no validation share (Model & data), so the run cannot stop early and keeps its last step\'s adapter.' });
+  }
   const clock = { pausedTotal: 0, pausedSinceLast: 0, lastElapsed: 0, offset: c.resume?.checkpoint.points.elapsedMs ?? 0 };
   let tick = performance.now();
   await train(g, {
@@ -180,7 +195,7 @@ async function loop(
       } else {
         await rec.maybeSave();
       }
-      if (c.faults?.nanAtStep === step) g.engine.gpu.device.queue.writeBuffer(g.lora.params, 0, new Float32Array(g.layout.length).fill(NaN));
+      if (c.faults?.nanAtStep === step) writeFlat(g.engine.gpu.device.queue, g.lora.params, new Float32Array(g.layout.length).fill(NaN));
     },
     onStep: (e) => {
       const point = toPoint(e, clock);
@@ -189,22 +204,33 @@ async function loop(
       rec.add(point);
       c.emit({ type: 'step', point, totalSteps: e.totalSteps });
     },
+    onBest: (b) => { early.best = b; },
+    onEarlyStop: (e) => {
+      early.stoppedAt = { step: e.step, patience: e.patience };
+      const kept = e.best ? ` The adapter kept is step ${e.best.step}'s, the best evaluation (validation loss ${e.best.loss.toFixed(4)}).` : '';
+      c.emit({ type: 'warning', message: `Early stopping: the validation loss did not improve for ${e.patience} evaluations in a row, so the run ended after step ${e.step}.${kept}` });
+    },
   });
+  return early;
 }
 
 /** 5. The adapter into the library and the record finished; a completed run's checkpoint has nothing left to resume. */
-async function keep(c: RunContext, g: TrainGraph, rec: RunRecorder, engine: Engine, stopped: boolean): Promise<TrainResult> {
+async function keep(c: RunContext, g: TrainGraph, rec: RunRecorder, engine: Engine, stopped: boolean, early: EarlyOutcome): Promise<TrainResult> {
   await rec.save();
   c.emit({ type: 'phase', phase: 'saving', message: 'Saving the adapter' });
-  const peft = await adapterFromGraph(g, c.model.info.name);
+  // With early stopping the adapter is the best evaluation's, and says which step it is from.
+  const best = early.best && g.lora.best ? early.best : null;
+  const peft = await adapterFromGraph(g, c.model.info.name, best ? g.lora.best : undefined);
   // A stopped run's adapter says where it stopped: resuming the run later saves another one.
-  const name = stopped ? `${rec.record.name} (step ${rec.last?.step ?? 0})` : rec.record.name;
+  const name = best ? `${rec.record.name} (best: step ${best.step})` : stopped ? `${rec.record.name} (step ${rec.last?.step ?? 0})` : rec.record.name;
   const adapter = await c.adapters.save({
     name, baseModel: c.model.info.name, lora: peft.config,
     trainableParams: g.layout.slots.reduce((n, s) => n + s.r * (s.inFeatures + s.outFeatures), 0),
-    origin: 'trained', runId: rec.record.id, runConfig: c.run,
+    origin: 'trained', runId: rec.record.id, runConfig: c.run, ...(best ? { fromStep: { step: best.step, valLoss: best.loss } } : {}),
   }, exportPeftAdapter(peft));
-  const record = await rec.finish(stopped ? 'stopped' : 'completed', adapter.id, engine);
+  const record = await rec.finish(stopped ? 'stopped' : 'completed', adapter.id, engine, {
+    ...(best ? { adapterStep: best.step } : {}), ...(early.stoppedAt ? { stoppedEarly: early.stoppedAt } : {}),
+  });
   if (!stopped) await c.checkpoints.delete(record.id).catch(() => undefined);
   return { run: record, adapter };
 }

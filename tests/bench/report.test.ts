@@ -131,4 +131,14 @@ describe('summary and targets', () => {
     expect(md).toContain('| MFU | >= 0.40 | 0.410 | yes |');
     expect(summaryTable(r)).toContain('| NF4 / 16-bit step time | <= 1.15 | 1.100 | yes |');
   });
+
+  it('reports the host memory after each configuration (a run) when the page measured it', () => {
+    const m = measured();
+    expect(markdown(buildResults(m, { date: '', durationS: 1, machine: {} }), 'npm run bench')).not.toContain('## Host memory');
+    m.steps = m.steps.map((s, i) => ({ ...s, hostMemory: { gpuProcessBytes: (200 + i) * 2 ** 20, pageHeapBytes: i === 3 ? null : 12.5 * 2 ** 20 } }));
+    const md = markdown(buildResults(m, { date: '', durationS: 1, machine: {} }), 'npm run bench');
+    expect(md).toContain('## Host memory after each configuration (MiB)');
+    expect(md).toContain(`| ${STEP_NAMES.base} | 200.00 | 12.50 |`);
+    expect(md).toContain(`| ${STEP_NAMES.ckpt} | 203.00 | - |`);
+  });
 });

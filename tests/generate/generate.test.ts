@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/context';
 import { createDecoder, createDecoderBase, decoderLoraFromPeft, planDecoderMemory, type GenerateOptions } from '../../src/model/generate';
 import { buildTrainGraph } from '../../src/model/graph/train-graph';
+import { writeFlat } from '../../src/model/graph/lora-state';
 import { loraLayout } from '../../src/model/plan/lora-layout';
 import { loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
 import type { PeftAdapter } from '../../src/io/peft';
@@ -87,7 +88,7 @@ describe.skipIf(!engine)('generation', () => {
     const run = parseRunConfig({ maxSeqLen: 8, microBatch: 2, rank: 4, alpha: 8, targets: ['query', 'value', 'mlp', 'head'], vocabChunk: 64 });
     const g = await buildTrainGraph(eng, model, run, { load: loaderOf(weights) });
     const trained = randomLoraParams(g.layout, 4);
-    eng.gpu.device.queue.writeBuffer(g.lora.params, 0, trained);
+    writeFlat(eng.gpu.device.queue, g.lora.params, trained);
     const before = eng.pool.ledgerSnapshot();
     const dec = await createDecoder(eng, model, g.base, { layout: g.layout, params: g.lora.params }, { maxLen: 16 });
     const during = eng.pool.ledgerSnapshot();

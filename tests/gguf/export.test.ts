@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loraScaling } from '../../src/config/lora-config';
-import { fromGgufValues, ggufModuleWeight, llamaCppLoraScale, permuteQkRows, readGguf, type GgufExportType, type GgufFile } from '../../src/io/gguf';
+import { fromGgufValues, ggufModuleWeight, llamaCppLoraScale, permuteQkRows, quantizeQ4_K, quantizeQ6_K, readGguf, useMoreBits, type GgufExportType, type GgufFile } from '../../src/io/gguf';
 import { openModelSpec } from '../../src/io/model-source/node';
 import { exportGguf, type GgufWhat } from '../../src/model/export/gguf-export';
 import { writeTinyModel, type TinyKind, type TinyModel } from '../../scripts/llama-cpp-check/tiny-models';
@@ -67,6 +67,40 @@ describe('model GGUF', () => {
     expect(typesOf(file)['blk.0.ffn_down.weight']).toBe('F16');
     expect(typesOf(file)['blk.0.ffn_up.weight']).toBe('Q8_0');
     expect(warnings).toContain('blk.0.ffn_down.weight: rows of 48 values are not whole Q8_0 blocks of 32; written F16');
+  });
+});
+
+describe('Q4_K_M (llama-quantize\'s mix)', () => {
+  it('use_more_bits: the first and last eighth of the layers and every third between', () => {
+    const pick = (n: number) => Array.from({ length: n }, (_, i) => i).filter((i) => useMoreBits(i, n));
+    expect(pick(2)).toEqual([1]);
+    expect(pick(8)).toEqual([0, 3, 6, 7]);
+    expect(pick(32)).toEqual([0, 1, 2, 3, 6, 9, 12, 15, 18, 21, 24, 27, 28, 29, 30, 31]);
+  });
+
+  it('hidden 256: Q4_K, attn_v / ffn_down Q6_K where use_more_bits holds, the head Q6_K; blocks as the quantizers write them', async () => {
+    const m = writeTinyModel(root, 'llama-untied', { configOverrides: { hidden_size: 256, intermediate_size: 256, head_dim: 64 }, dirName: 'llama-256' });
+    const { file, warnings } = await run(m, 'base', 'q4_k_m');
+    expect(file.metadata.get('general.file_type')).toBe(15);
+    const t = typesOf(file);
+    expect([t['token_embd.weight'], t['output.weight'], t['blk.0.attn_q.weight'], t['blk.0.attn_v.weight'], t['blk.1.attn_v.weight'], t['blk.0.ffn_down.weight'], t['blk.1.ffn_down.weight'], t['blk.1.ffn_up.weight'], t['output_norm.weight']])
+      .toEqual(['Q4_K', 'Q6_K', 'Q4_K', 'Q4_K', 'Q6_K', 'Q4_K', 'Q6_K', 'Q4_K', 'F32']);
+    expect(warnings).toEqual([]);
+    // v is not permuted for llama: the file's blocks are the quantizers' of the checkpoint's rows.
+    const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+    expect(same(file.raw('blk.0.attn_v.weight'), quantizeQ4_K(m.weights.get('model.layers.0.self_attn.v_proj.weight')!))).toBe(true);
+    expect(same(file.raw('blk.1.ffn_down.weight'), quantizeQ6_K(m.weights.get('model.layers.1.mlp.down_proj.weight')!))).toBe(true);
+  });
+
+  it('rows below 256 get llama-quantize\'s fallbacks: Q4_K -> Q5_0, Q6_K -> Q8_0, the head Q8_0, then F16', async () => {
+    const { file, warnings } = await run(tiny('llama-untied'), 'base', 'q4_k_m');
+    const t = typesOf(file);
+    expect([t['token_embd.weight'], t['output.weight'], t['blk.0.attn_v.weight'], t['blk.1.attn_v.weight'], t['blk.0.ffn_down.weight']]).toEqual(['Q5_0', 'Q8_0', 'Q5_0', 'Q8_0', 'Q5_0']);
+    expect(warnings).toContain('blk.1.attn_v.weight: rows of 64 values are not whole Q6_K super-blocks of 256; written Q8_0, as llama-quantize does');
+    expect(warnings.some((w) => w.startsWith('output.weight'))).toBe(false); // Q8_0 is the mix's own choice for a head of 64
+    const odd = await run(writeTinyModel(root, 'qwen3', { configOverrides: { intermediate_size: 48 }, dirName: 'qwen3-ff48-k' }), 'base', 'q4_k_m');
+    expect(typesOf(odd.file)['blk.0.ffn_down.weight']).toBe('F16');
+    expect(odd.warnings).toContain('blk.0.ffn_down.weight: rows of 48 values are not whole Q4_K super-blocks of 256 or 32-value blocks; written F16');
   });
 });
 

@@ -111,6 +111,30 @@ describe.skipIf(!engine)('global grad norm and clip coefficient', () => {
     op.destroy();
   });
 
+  it('a gradient in pieces (the LoRA state in chunks): one norm over all of them, a NaN in any piece flagged, setMaxNorm on all', async () => {
+    const sizes = [17, 300_001, 1000];
+    const parts = sizes.map((n, i) => rand(n, 31 + i, 0.01));
+    const want = globalGradNorm(parts);
+    const stats = await allocGradStats(e);
+    // The middle piece is a view 256 bytes into its buffer, as a chunk of the flat state may be bound.
+    const bufs = await Promise.all(parts.map((g, i) => upload(e, i === 1 ? Float32Array.from([...new Float32Array(64), ...g]) : g, `grads ${i}`, 'grads')));
+    const pieces = bufs.map((buffer, i) => ({ grads: i === 1 ? { buffer, offset: 256 } : buffer, n: sizes[i] }));
+    const op = await prepareGradNorm(e, { pieces, stats, maxNorm: want / 3, gradScale: 0.5 });
+    run(e, op);
+    let s = await readStats(e, stats);
+    close(s.norm, want * 0.5, 1e-7, 1e-5);
+    close(s.clipCoef, refCoef(want * 0.5, want / 3), 1e-7, 1e-5);
+    expect(s.nonFinite).toBe(false);
+    op.setMaxNorm(undefined);
+    run(e, op);
+    expect((await readStats(e, stats)).clipCoef).toBe(1);
+    writeBuffer(e.gpu.device, bufs[2], new Float32Array([NaN]), 4 * 999);
+    run(e, op);
+    s = await readStats(e, stats);
+    expect(s.nonFinite).toBe(true);
+    op.destroy();
+  });
+
   it('guards: bad sizes and a stats buffer that is also an input', async () => {
     const g = await upload(e, rand(10, 1), 'grads', 'grads');
     const stats = await allocGradStats(e);

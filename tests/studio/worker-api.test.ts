@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError } from '../../src/data/errors';
 import { DeviceLostError } from '../../src/engine/errors';
 import { openSafetensors, bytesSource } from '../../src/io/safetensors';
+import { readGguf } from '../../src/io/gguf';
 import { memoryKv } from '../../src/io/stores/kv';
 import { createRunStore } from '../../src/io/stores/runs';
 import { createAdapterStore } from '../../src/io/stores/adapters';
@@ -86,7 +87,8 @@ describe('studio worker API', () => {
 
     const [zip] = await studio.exportAdapter(result.adapter!.id, 'zip');
     const files = unzipSync(zip.bytes);
-    expect(Object.keys(files).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+    expect(Object.keys(files).sort()).toEqual(['README.md', 'adapter_config.json', 'adapter_model.safetensors']);
+    expect(new TextDecoder().decode(files['README.md'])).toMatch(/^---\nbase_model: .*\nlibrary_name: "peft"/);
     const cfg = JSON.parse(new TextDecoder().decode(files['adapter_config.json']));
     expect(cfg).toMatchObject({ peft_type: 'LORA', r: 4, lora_alpha: 8 });
     const st = await openSafetensors(bytesSource(files['adapter_model.safetensors']));
@@ -115,9 +117,24 @@ describe('studio worker API', () => {
     expect(tuned.tokens).toBe(6);
 
     const merged = await studio.mergeAdapters([{ id: first.id, weight: 1 }], 'F16');
-    const m = await openSafetensors(bytesSource(new Uint8Array(await merged.weights.arrayBuffer())));
+    const bundle = unzipSync(new Uint8Array(await merged.zip.arrayBuffer()));
+    expect(Object.keys(bundle)).toEqual(merged.files.map((f) => f.name));
+    expect(Object.keys(bundle)).toEqual(expect.arrayContaining(['README.md', 'config.json', 'generation_config.json', 'tokenizer.json', 'model.safetensors']));
+    const m = await openSafetensors(bytesSource(bundle['model.safetensors']));
     expect(m.info('model.layers.0.self_attn.q_proj.weight').dtype).toBe('F16');
     expect(merged.mergedModules).toBe(TINY.numLayers * 5);
+
+    // GGUF downloads of the adapter and of the merge, with Modelfiles; the run for a cluster trainer.
+    const lora = await studio.exportGguf({ what: 'adapter', type: 'f32', adapterId: first.id });
+    const gguf = readGguf(new Uint8Array(await lora.gguf.arrayBuffer()));
+    expect([gguf.metadata.get('general.type'), gguf.metadata.get('adapter.type')]).toEqual(['adapter', 'lora']);
+    expect(new TextDecoder().decode(lora.modelfile.bytes)).toContain(`ADAPTER ./${lora.fileName}`);
+    const progress: number[] = [];
+    const q = await studio.exportGguf({ what: 'merged', type: 'q4_k_m', adapterId: first.id }, (p) => progress.push(p.bytes / p.totalBytes));
+    expect(readGguf(new Uint8Array(await q.gguf.arrayBuffer())).metadata.get('general.file_type')).toBe(15);
+    expect(progress[progress.length - 1]).toBe(1);
+    const trainer = await studio.exportTrainer(first.runId!, 'axolotl');
+    expect(Object.keys(unzipSync(trainer.bytes)).sort()).toEqual(['README.md', 'axolotl.yaml', 'data/train.jsonl', 'data/validation.jsonl']);
   }, 120_000);
 
   it('continues training from a stored adapter of the same shape, and names the mismatch otherwise', async () => {

@@ -1,7 +1,8 @@
 // Expanding grid.json into runs: which fields are axes, tied alpha, lists, errors; the CSV.
+// (src/train/sweep/: shared by the CLI's sweep and the studio's Sweep tab.)
 import { describe, expect, it } from 'vitest';
-import { expandSweep, toCsv } from '../../src/cli/commands/sweep-grid';
-import { markBest } from '../../src/cli/commands/sweep';
+import { expandSweep } from '../../src/train/sweep/grid';
+import { markBest, toCsv } from '../../src/train/sweep/results';
 
 const QV = ['query', 'value'];
 const ALL = ['query', 'key', 'value', 'projection', 'mlp'];

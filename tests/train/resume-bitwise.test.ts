@@ -11,6 +11,7 @@ import { createEngine } from '../../src/engine/context';
 import { createCheckpointStore } from '../../src/io/stores/checkpoints';
 import { memoryKv } from '../../src/io/stores/kv';
 import { buildTrainGraph } from '../../src/model/graph/train-graph';
+import { writeFlat } from '../../src/model/graph/lora-state';
 import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from '../../src/model/synthetic';
 import { dataPosition, isFiniteState, restoreTrainState, snapshotTrainState, type TrainState } from '../../src/train/checkpoint';
 import { parseRunConfig, type RunConfigInput } from '../../src/config/run-config';
@@ -100,7 +101,7 @@ describe.skipIf(!gpu)('resume from a checkpoint', () => {
     const g = await buildTrainGraph(engine, model, parseRunConfig(base), { load: loaderOf(weights) });
     const nan = new Float32Array(g.layout.length);
     nan[7] = NaN;
-    engine.gpu.device.queue.writeBuffer(g.lora.params, 0, nan);
+    writeFlat(engine.gpu.device.queue, g.lora.params, nan);
     expect(isFiniteState(await snapshotTrainState(g, 0))).toBe(false);
     engine.pool.destroyAll();
   });

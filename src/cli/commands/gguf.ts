@@ -13,7 +13,7 @@ const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 export const modelfilePath = (out: string) => join(dirname(out), `${basename(out).replace(/\.gguf$/i, '')}.Modelfile`);
 
 /**
- * `gguf --model <dir|hf:org/name> [--adapter <dir>] --what base|adapter|merged --type f32|f16|q8_0|q4_0 --out <file.gguf>`:
+ * `gguf --model <dir|hf:org/name> [--adapter <dir>] --what base|adapter|merged --type f32|f16|q8_0|q4_0|q4_k_m --out <file.gguf>`:
  * a GGUF for llama.cpp / Ollama / LM Studio and an Ollama Modelfile next to it. The file is written
  * tensor by tensor to <out>.part and renamed when complete. Defaults: --what merged with --adapter,
  * else base; --type f16 (f32 for an adapter).

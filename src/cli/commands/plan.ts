@@ -1,5 +1,5 @@
 /**
- * `plan --model <dir|config.json|hf:org/name> [--config run.json] [--gpu-limits adapter|default]`:
+ * `plan --model <dir|config.json|hf:org/name> [--config run.json] [--gpu-limits adapter|default] [--activation-precision f32|bf16]`:
  * the run's GPU memory, from config.json alone (no weights are read): the dry-run build whose
  * ledger the real run reproduces byte for byte, and whether it fits the limits.
  */
@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS } from '../../engine/dry-run';
 import { nodeGpu } from '../../engine/node-gpu';
 import { openModelFiles } from '../../io/model-source/node';
 import { fitProblems, planOrExplain } from '../../model/plan/fit';
-import { CliUsageError, GPU_LIMITS_FLAG, gpuLimitsOf, parseCliArgs } from '../args';
+import { ACTIVATION_PRECISION_FLAG, activationPrecisionOf, CliUsageError, GPU_LIMITS_FLAG, gpuLimitsOf, parseCliArgs } from '../args';
 
 async function modelConfigOf(spec: string): Promise<ModelConfig> {
   if (spec.endsWith('.json')) return parseModelConfig(JSON.parse(await readFile(spec, 'utf8')));
@@ -22,11 +22,12 @@ async function modelConfigOf(spec: string): Promise<ModelConfig> {
 }
 
 export async function runPlan(argv: string[]): Promise<number> {
-  const { values } = parseCliArgs(argv, { model: { type: 'string' }, config: { type: 'string' }, ...GPU_LIMITS_FLAG });
+  const { values } = parseCliArgs(argv, { model: { type: 'string' }, config: { type: 'string' }, ...GPU_LIMITS_FLAG, ...ACTIVATION_PRECISION_FLAG });
   if (!values.model) throw new CliUsageError('--model is required');
   const limitsChoice = gpuLimitsOf(values['gpu-limits']);
   const model = await modelConfigOf(values.model);
-  const run = parseRunConfig(values.config ? JSON.parse(await readFile(values.config, 'utf8')) : {});
+  const activationPrecision = activationPrecisionOf(values['activation-precision']);
+  const run = parseRunConfig({ ...(values.config ? JSON.parse(await readFile(values.config, 'utf8')) : {}), ...(activationPrecision ? { activationPrecision } : {}) });
   // WebGPU's defaults need no device; the adapter's maxima come from this machine's adapter.
   let gpu: { limits: GpuLimits; features: GpuFeatures };
   if (limitsChoice === 'default') {

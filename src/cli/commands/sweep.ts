@@ -16,32 +16,26 @@ import { PipelineCache } from '../../engine/pipelines';
 import { openModelSpec, stderrProgress } from '../../io/model-source/node';
 import { DATASET_FLAGS, datasetOptions } from './data';
 import { EVAL_FLAGS, evaluateTaskFile, readAdapterDir } from './eval';
-import { expandSweep, toCsv } from './sweep-grid';
+import { expandSweep, SweepGridError, type SweepRun } from '../../train/sweep/grid';
+import { lossSummary, markBest, resultRow, taskScores, toCsv } from '../../train/sweep/results';
 import { trainRun, type TrainRunResult } from './train-run';
 import { CliUsageError, GPU_LIMITS_FLAG, gpuLimitsOf, parseCliArgs } from '../args';
 
-const TASK_METRICS = ['acc', 'acc_norm', 'exact_match', 'perplexity', 'mean_loss'];
-
-const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-
-export function resultRow(name: string, varying: Record<string, unknown>, r: TrainRunResult): Record<string, unknown> {
-  return {
-    run: name, ...varying, trainable_params: r.trainableParams, peak_memory_bytes: r.peakMemoryBytes, wall_time_s: Number(r.wallTimeS.toFixed(3)),
-    final_train_loss: mean(r.events.slice(-10).map((e) => e.loss)),
-    best_val_loss: r.evalLosses.length ? Math.min(...r.evalLosses) : null,
-    final_val_loss: r.evalLosses.length ? r.evalLosses[r.evalLosses.length - 1] : null,
-  };
+/** A run's row of results.csv (src/train/sweep/results.ts, shared with the studio). */
+function rowOf(name: string, varying: Record<string, unknown>, r: TrainRunResult): Record<string, unknown> {
+  return resultRow(name, varying, {
+    trainableParams: r.trainableParams, peakMemoryBytes: r.peakMemoryBytes, wallTimeS: r.wallTimeS,
+    ...lossSummary(r.events.map((e) => e.loss), r.evalLosses),
+  });
 }
 
-/** Mark the row with the lowest best_val_loss (or final_train_loss when no run has validation). */
-export function markBest(rows: Record<string, unknown>[]): void {
-  const key = rows.some((r) => typeof r.best_val_loss === 'number') ? 'best_val_loss' : 'final_train_loss';
-  let best = -1;
-  rows.forEach((r, i) => {
-    const v = r[key];
-    if (typeof v === 'number' && Number.isFinite(v) && (best < 0 || v < (rows[best][key] as number))) best = i;
-  });
-  rows.forEach((r, i) => (r.best = i === best));
+/** grid.json's runs; a grid that cannot be expanded is a usage error (the message names the field). */
+function runsOf(grid: unknown): SweepRun[] {
+  try {
+    return expandSweep(grid);
+  } catch (e) {
+    throw e instanceof SweepGridError ? new CliUsageError(e.message) : e;
+  }
 }
 
 export async function runSweep(argv: string[]): Promise<number> {
@@ -57,7 +51,7 @@ export async function runSweep(argv: string[]): Promise<number> {
   } catch (e) {
     throw new CliUsageError(`--grid ${values.grid}: ${(e as Error).message}`);
   }
-  const runs = expandSweep(grid);
+  const runs = runsOf(grid);
   const { task: taskList, ...flags } = values;
   const tasks = taskList ?? [];
   console.log(`sweep: ${runs.length} runs${tasks.length ? `, each scored on ${tasks.join(', ')}` : ''}`);
@@ -71,14 +65,14 @@ export async function runSweep(argv: string[]): Promise<number> {
       const dir = join(values.out, spec.name);
       const result = await trainRun({ modelSpec: values.model, dataFile: values.data, validationFile: values.validation, config: spec.config, dataOptions: datasetOptions(flags), gpu, out: dir, pipelines });
       await writeFile(join(dir, 'run.json'), JSON.stringify(result.run, null, 2) + '\n');
-      const row = resultRow(spec.name, spec.varying, result);
+      const row = rowOf(spec.name, spec.varying, result);
       if (tasks.length) {
         const model = await openModelSpec(values.model, { onProgress: stderrProgress() });
         try {
           const adapter = await readAdapterDir(dir, model.config);
           for (const task of tasks) {
             const scores = await evaluateTaskFile(model, adapter, gpu, { task, values: flags, pipelines });
-            for (const m of TASK_METRICS) if (typeof scores[m] === 'number') row[`${basename(task).replace(/\.jsonl?$/, '')}.${m}`] = scores[m];
+            Object.assign(row, taskScores(basename(task), scores as Record<string, number>));
           }
         } finally {
           await model.close();

@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createEngine, type Engine } from '../../engine/context';
+import { createEngine, releaseEngine, type Engine } from '../../engine/context';
 import type { PipelineCache } from '../../engine/pipelines';
 import type { Gpu } from '../../engine/device';
 import { exportPeftAdapter } from '../../io/peft';
@@ -24,6 +24,7 @@ import { planOrExplain, refuseUnfit } from '../../model/plan/fit';
 import { adapterFromGraph } from '../../train/adapter-export';
 import { parseRunConfig, type RunConfig } from '../../config/run-config';
 import { train, type StepEvent } from '../../train/trainer';
+import type { BestEvaluation } from '../../train/early-stopping';
 import { CliUsageError } from '../args';
 
 export const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
@@ -77,6 +78,9 @@ export interface TrainRunResult {
   wallTimeS: number;
   /** Validation losses in the order evaluated (empty without validation data or evalEvery). */
   evalLosses: number[];
+  /** Early stopping: the evaluation whose adapter was written, and the step the run stopped after (when it stopped early). */
+  best?: BestEvaluation;
+  stoppedEarlyAt?: number;
 }
 
 export async function trainRun(o: TrainRunInput): Promise<TrainRunResult> {
@@ -120,11 +124,19 @@ async function trainOpened(o: TrainRunInput, model: ModelSource, close: () => Pr
   await refuseUnfit(model.config, plan, run, o.gpu);
   const engine: Engine = { ...createEngine(o.gpu), ...(o.pipelines ? { pipelines: o.pipelines } : {}) };
   try {
-    const g = await buildTrainGraph(engine, model.config, run, { load: model.loader() });
+    let read = 0;
+    const loadStart = performance.now();
+    const g = await buildTrainGraph(engine, model.config, run, { load: model.loader({ onRead: (b) => (read += b) }) });
+    log(`base model on the GPU in ${((performance.now() - loadStart) / 1000).toFixed(1)} s: ${mib(read)} read in chunks, stored as ${run.basePrecision}${run.basePrecision === 'nf4' || run.basePrecision === 'int8' ? ' (quantized on the GPU)' : ''}`);
+    const ledger = engine.pool.ledgerSnapshot().total;
+    log(`GPU memory after the build: ${mib(ledger)} (${ledger === plan.total ? 'equal to the plan' : `the plan said ${mib(plan.total)}`})`);
     await close();
     await mkdir(o.out, { recursive: true });
     const lines: string[] = [];
     const evalLosses: number[] = [];
+    if (run.earlyStoppingPatience > 0 && !validation) log('warning: earlyStoppingPatience is set but there is no validation data (--validation or --validation-split): the run will not stop early');
+    let best: BestEvaluation | undefined;
+    let stoppedEarlyAt: number | undefined;
     const events = await train(g, {
       train: examples, validation, padId: tok instanceof Error || tok.pad >= model.config.vocabSize ? 0 : tok.pad,
       onStep: (e) => {
@@ -132,8 +144,19 @@ async function trainOpened(o: TrainRunInput, model: ModelSource, close: () => Pr
         if (e.evalLoss !== undefined) evalLosses.push(e.evalLoss);
         log(`step ${e.step}/${e.totalSteps}  loss ${e.loss.toFixed(4)}${e.evalLoss !== undefined ? `  eval ${e.evalLoss.toFixed(4)}` : ''}  lr ${e.lr.toExponential(2)}  grad-norm ${e.gradNorm.toFixed(3)}  ${e.tokensPerSecond.toFixed(0)} tok/s`);
       },
+      onBest: (b) => { best = b; },
+      onEarlyStop: (e) => {
+        stoppedEarlyAt = e.step;
+        log(`early stopping after step ${e.step}: no improvement of the validation loss for ${e.patience} evaluations`);
+      },
     });
-    const { weights, configJson } = exportPeftAdapter(await adapterFromGraph(g, model.name));
+    // With early stopping the adapter written is the best evaluation's (it says which step in best.json).
+    const fromBest = best && g.lora.best;
+    if (fromBest) {
+      log(`best validation loss ${best!.loss.toFixed(4)} after step ${best!.step}: writing that step's adapter`);
+      await writeFile(join(o.out, 'best.json'), JSON.stringify({ step: best!.step, eval_loss: best!.loss, stopped_early_at: stoppedEarlyAt ?? null }, null, 2) + '\n');
+    }
+    const { weights, configJson } = exportPeftAdapter(await adapterFromGraph(g, model.name, fromBest ? g.lora.best : undefined));
     await writeFile(join(o.out, 'adapter_model.safetensors'), weights);
     await writeFile(join(o.out, 'adapter_config.json'), configJson);
     await writeFile(join(o.out, 'metrics.jsonl'), lines.join('\n') + '\n');
@@ -142,10 +165,10 @@ async function trainOpened(o: TrainRunInput, model: ModelSource, close: () => Pr
     log(`wrote ${o.out}/adapter_model.safetensors, adapter_config.json, metrics.jsonl (${events.length} logged steps, final loss ${last?.loss.toFixed(4)}, peak memory ${mib(peakMemoryBytes)})`);
     const lora = loraConfigOf(run);
     return {
-      run, events, evalLosses, peakMemoryBytes, wallTimeS: (performance.now() - started) / 1000,
+      run, events, evalLosses, peakMemoryBytes, ...(best ? { best } : {}), ...(stoppedEarlyAt !== undefined ? { stoppedEarlyAt } : {}), wallTimeS: (performance.now() - started) / 1000,
       trainableParams: countLoraParams(model.config, { r: lora.r, targetModules: lora.targetModules, rankPattern: lora.rankPattern }),
     };
   } finally {
-    engine.pool.destroyAll();
+    await releaseEngine(engine);
   }
 }

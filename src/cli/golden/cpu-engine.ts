@@ -1,18 +1,23 @@
 import { loraScaling } from '../../config/lora-config';
+import type { ActivationPrecision } from '../../config/run-config';
 import { adamwStep, forward, lossAndGrads, type LoraWeights, type RefModel } from '../../reference';
 import { adapterKey, type GoldenCase } from './golden-case';
 import type { GoldenEngine, GoldenResult } from './golden-engine';
 
-/** The golden case on the CPU reference: forward, backward, one AdamW step, forward again. */
-export const cpuGoldenEngine: GoldenEngine = {
-  name: 'cpu',
+/**
+ * The golden case on the CPU reference: forward, backward, one AdamW step, forward again; with
+ * `activationPrecision` 'bf16' the reference rounds the saved activations as the GPU stores them
+ * (and, with `activationCheckpointing`, recomputes the layers from their stored inputs as the GPU does).
+ */
+export const cpuGoldenEngineFor = (activationPrecision: ActivationPrecision, opts: { activationCheckpointing?: boolean } = {}): GoldenEngine => ({
+  name: activationPrecision === 'bf16' ? 'cpu (bf16 activations)' : 'cpu',
   async run(c: GoldenCase): Promise<GoldenResult> {
     const model: RefModel = { config: c.config, weights: c.weights };
     const lora: LoraWeights = new Map();
     for (const t of c.adapter.tensors) {
       lora.set(t.path, { A: t.A.slice(), B: t.B.slice(), r: t.r, scale: loraScaling(t.r, t.alpha, c.adapter.config.useRslora) });
     }
-    const { loss, logits, grads } = lossAndGrads(model, lora, c.tokens, c.targets, c.B, c.T);
+    const { loss, logits, grads } = lossAndGrads(model, lora, c.tokens, c.targets, c.B, c.T, { activationPrecision, ...opts });
 
     const gradByKey = new Map<string, Float32Array>();
     const after = new Map<string, Float32Array>();
@@ -26,7 +31,9 @@ export const cpuGoldenEngine: GoldenEngine = {
         after.set(adapterKey(path, which), Float32Array.from(p));
       }
     }
-    const second = forward(model, lora, c.tokens, c.targets, c.B, c.T);
+    const second = forward(model, lora, c.tokens, c.targets, c.B, c.T, { activationPrecision, ...opts });
     return { logits: Float32Array.from(logits), loss, grads: gradByKey, afterAdamw: after, lossAfterAdamw: second.loss };
   },
-};
+});
+
+export const cpuGoldenEngine: GoldenEngine = cpuGoldenEngineFor('f32');

@@ -15,8 +15,9 @@ import type { GoldenEngine, GoldenResult } from './golden-engine';
 /**
  * The golden case on the WebGPU training graph: the same graph a training run uses, with the
  * adapter's weights loaded, one vocabulary chunk (so the logits can be read back), no dropout and
- * no clipping. `extra` adds run options that must not change the result (e.g. activation
- * checkpointing). The caller owns `gpu`; the graph's buffers are freed before returning.
+ * no clipping. `extra` adds run options: ones that must not change the result (e.g. activation
+ * checkpointing), or bf16 activations (checked against the reference in the same mode). The caller
+ * owns `gpu`; the graph's buffers are freed before returning.
  */
 export async function runGoldenOnGpu(c: GoldenCase, gpu: Gpu, extra: Partial<RunConfigInput> = {}): Promise<GoldenResult> {
   const engine = createEngine(gpu);
@@ -79,13 +80,16 @@ function byKey(m: Map<string, { A: Float32Array; B: Float32Array }>): Map<string
   return out;
 }
 
-/** The golden case on a device of its own (Node, through the `webgpu` package), with the adapter's or WebGPU's default limits. */
-export const gpuGoldenEngine = (limits: GpuLimitsChoice = 'adapter'): GoldenEngine => ({
-  name: limits === 'default' ? 'gpu (default limits)' : 'gpu',
+/**
+ * The golden case on a device of its own (Node, through the `webgpu` package), with the adapter's or
+ * WebGPU's default limits; `extra` as in runGoldenOnGpu (e.g. bf16 activations).
+ */
+export const gpuGoldenEngine = (limits: GpuLimitsChoice = 'adapter', extra: Partial<RunConfigInput> = {}): GoldenEngine => ({
+  name: (limits === 'default' ? 'gpu (default limits)' : 'gpu') + (extra.activationPrecision === 'bf16' ? ' (bf16 activations)' : ''),
   async run(c: GoldenCase): Promise<GoldenResult> {
     const gpu = await acquireGpu(await nodeGpu(), { limits });
     try {
-      return await runGoldenOnGpu(c, gpu);
+      return await runGoldenOnGpu(c, gpu, extra);
     } finally {
       gpu.device.destroy();
     }

@@ -16,6 +16,11 @@ function refOffset(ref: BufferRef): number {
   return 'buffer' in ref ? ref.offset ?? 0 : 0;
 }
 
+/** The part of a reference that starts `bytes` further on. */
+export function shiftRef(ref: BufferRef, bytes: number): BufferRef {
+  return bytes === 0 ? ref : { buffer: refBuffer(ref), offset: refOffset(ref) + bytes };
+}
+
 /** One binding a kernel reads or writes: exactly `bytes` from the reference are bound. */
 export interface BindingSpec {
   name: string;

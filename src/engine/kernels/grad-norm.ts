@@ -3,7 +3,9 @@
  *   pass 1: G workgroups write partial sums of (gradScale * g)^2 and NaN/Inf flags into a workspace
  *   pass 2: one workgroup adds the G partials in a fixed order and writes the stats buffer
  * No float atomics, so the result is bitwise reproducible run to run. The graph lays every LoRA
- * gradient in ONE contiguous buffer, so one reduce covers them all.
+ * gradient in one contiguous vector, so one reduce covers them all; a vector too large for one
+ * binding comes in pieces (`pieces`): pass 1 runs once per piece into its own range of partials,
+ * pass 2 once over all of them.
  *
  * Stats buffer (8 x 32-bit words, `GRAD_STATS_BYTES`), read by the optimizer kernel and read back by
  * the trainer once per logging interval (`decodeGradStats`):
@@ -34,8 +36,8 @@ export function gradNormPartials(n: number): number {
 }
 
 /** Bytes of the workspace the prepared op allocates (for the memory plan). */
-export function gradNormWorkspaceBytes(n: number): number {
-  return 8 * gradNormPartials(n);
+export function gradNormWorkspaceBytes(n: number | readonly number[]): number {
+  return 8 * (typeof n === 'number' ? [n] : n).reduce((s, k) => s + gradNormPartials(k), 0);
 }
 
 /** A zeroed stats buffer (8 words) on the ledger as workspace; storage, copy source and destination. */
@@ -61,10 +63,20 @@ export function decodeGradStats(bytes: ArrayBuffer): GradStats {
   return { sumsq: f[0], norm: f[1], clipCoef: f[2], nonFinite: u[0] !== 0, nonFiniteSteps: u[1] };
 }
 
-export interface GradNormArgs {
-  /** (n): every gradient, laid out contiguously */
+/** One piece of the gradient vector: (n) f32. */
+export interface GradPiece {
   grads: BufferRef;
   n: number;
+}
+
+export type GradNormArgs = GradNormOptions & (
+  /** (n): every gradient, laid out contiguously */
+  | GradPiece
+  /** The gradient vector as the concatenation of these pieces (each its own binding). */
+  | { pieces: readonly GradPiece[] }
+);
+
+export interface GradNormOptions {
   /** (8) words, see the header; written (and [4] accumulated) */
   stats: BufferRef;
   /** Clip to this global norm; <= 0, Infinity or undefined: no clipping (coefficient 1). */
@@ -82,12 +94,17 @@ export interface PreparedGradNorm extends PreparedOp {
 }
 
 export async function prepareGradNorm(engine: Engine, args: GradNormArgs): Promise<PreparedGradNorm> {
-  const { n } = args;
+  const pieces = 'pieces' in args ? args.pieces : [{ grads: args.grads, n: args.n }];
+  const n = pieces.reduce((s, p) => s + p.n, 0);
   const label = args.label ?? `grad-norm n=${n}`;
-  checkDims(label, { n });
+  if (!pieces.length) throw new RangeError(`${label}: no gradient pieces`);
+  pieces.forEach((p, i) => checkDims(label, pieces.length > 1 ? { [`piece ${i} n`]: p.n } : { n: p.n }));
   const gradScale = args.gradScale ?? 1;
   if (!Number.isFinite(gradScale)) throw new RangeError(`${label}: gradScale must be finite, got ${gradScale}`);
-  const G = gradNormPartials(n);
+  // Each piece its own partials, at `base` in the workspace; G of them in all.
+  const groups = pieces.map((p) => gradNormPartials(p.n));
+  const bases = groups.map((_, i) => groups.slice(0, i).reduce((s, g) => s + g, 0));
+  const G = bases[bases.length - 1] + groups[groups.length - 1];
   const lossCount = args.loss?.count ?? 0;
   const lossOffset = args.loss?.offset ?? 0;
   if (!Number.isSafeInteger(lossCount) || lossCount < 0 || !Number.isSafeInteger(lossOffset) || lossOffset < 0) {
@@ -95,55 +112,62 @@ export async function prepareGradNorm(engine: Engine, args: GradNormArgs): Promi
   }
   const lossBuffer = args.loss && lossCount > 0 ? args.loss.buffer : await engine.placeholder();
   const workspace = await engine.pool.alloc({
-    size: gradNormWorkspaceBytes(n), usage: BufferUsage.STORAGE, category: 'workspace', label: `${label}:partials`,
+    size: 8 * G, usage: BufferUsage.STORAGE, category: 'workspace', label: `${label}:partials`,
   });
+  const ops: PreparedOp[] = [];
   try {
-    const [grads, ws, loss, stats] = resolveBindings(engine, label, [
-      { name: 'grads', ref: args.grads, bytes: 4 * n, shape: `(n) = (${n})` },
+    const bind = (p: GradPiece, i: number) => resolveBindings(engine, pieces.length > 1 ? `${label} piece ${i}` : label, [
+      { name: 'grads', ref: p.grads, bytes: 4 * p.n, shape: `(n) = (${p.n})` },
       { name: 'workspace', ref: workspace, bytes: 8 * G, shape: `(2 G) = (${2 * G})` },
       { name: 'loss', ref: lossBuffer, bytes: lossCount > 0 ? 4 * (lossOffset + lossCount) : 16, shape: `(${lossOffset} + ${lossCount})` },
       { name: 'stats', ref: args.stats, bytes: GRAD_STATS_BYTES, shape: `(${GRAD_STATS_WORDS})` },
     ]);
-    if (stats.buffer === grads.buffer || stats.buffer === loss.buffer) {
-      throw new RangeError(`${label}: the stats buffer '${stats.buffer.label}' is also an input`);
+    const bound = pieces.map(bind);
+    for (const [grads, , loss, stats] of bound) {
+      if (stats.buffer === grads.buffer || stats.buffer === loss.buffer) {
+        throw new RangeError(`${label}: the stats buffer '${stats.buffer.label}' is also an input`);
+      }
     }
     const pipe = (entryPoint: string) => engine.pipelines.compute({ label: 'reduce', code: shader, entryPoint, layout: LAYOUT });
     const [partial, final] = await Promise.all([pipe('sumsq_partial'), pipe('sumsq_final')]);
-    const params = (maxNorm: number | undefined) => {
+    // Piece i's uniform (pass 1); pass 2 takes piece 0's, whose `total` is G like every piece's.
+    const params = (maxNorm: number | undefined, i: number) => {
       const clip = maxNorm !== undefined && maxNorm > 0 && Number.isFinite(maxNorm);
       return uniformBlock([
-        ['u', n], ['u', G], ['u', clip ? 1 : 0], ['f', clip ? maxNorm : 0],
-        ['f', gradScale], ['u', lossOffset], ['u', lossCount], ['u', 0],
+        ['u', pieces[i].n], ['u', groups[i]], ['u', clip ? 1 : 0], ['f', clip ? maxNorm : 0],
+        ['f', gradScale], ['u', lossOffset], ['u', lossCount], ['u', bases[i]],
+        ['u', G], ['u', 0], ['u', 0], ['u', 0],
       ]);
     };
-    const resources = [grads, ws, loss, stats];
-    const uniform = params(args.maxNorm);
-    const op1 = await makeOp(engine, { label: `${label}:partial`, pipeline: partial.pipeline, layout: partial.bindGroupLayout, uniform, resources, workgroups: [G, 1, 1] });
-    const op2 = await makeOp(engine, { label: `${label}:final`, pipeline: final.pipeline, layout: final.bindGroupLayout, uniform, resources, workgroups: [1, 1, 1] })
-      .catch((e: unknown) => { op1.destroy(); throw e; });
+    const one = pieces.length === 1;
+    for (const [i, resources] of bound.entries()) {
+      ops.push(await makeOp(engine, {
+        label: one ? `${label}:partial` : `${label}:partial ${i}`, pipeline: partial.pipeline, layout: partial.bindGroupLayout,
+        uniform: params(args.maxNorm, i), resources, workgroups: [groups[i], 1, 1],
+      }));
+    }
+    ops.push(await makeOp(engine, {
+      label: `${label}:final`, pipeline: final.pipeline, layout: final.bindGroupLayout, uniform: params(args.maxNorm, 0), resources: bound[0], workgroups: [1, 1, 1],
+    }));
+    const setMaxNorm = (maxNorm: number | undefined) => ops.forEach((op, i) => op.writeUniform(params(maxNorm, i < pieces.length ? i : 0)));
     return {
       label,
-      workgroups: op1.workgroups,
+      workgroups: ops[0].workgroups,
       encode(pass) {
-        op1.encode(pass);
-        op2.encode(pass);
+        for (const op of ops) op.encode(pass);
       },
       writeUniform(data) {
-        op1.writeUniform(data);
-        op2.writeUniform(data);
+        if (!one) throw new Error(`${label}: a gradient in pieces takes setMaxNorm, not a raw uniform`);
+        for (const op of ops) op.writeUniform(data);
       },
-      setMaxNorm(maxNorm) {
-        const u = params(maxNorm);
-        op1.writeUniform(u);
-        op2.writeUniform(u);
-      },
+      setMaxNorm,
       destroy() {
-        op1.destroy();
-        op2.destroy();
+        for (const op of ops) op.destroy();
         engine.pool.destroy(workspace);
       },
     };
   } catch (e) {
+    for (const op of ops) op.destroy();
     engine.pool.destroy(workspace);
     throw e;
   }

@@ -10,8 +10,8 @@ import weightDecode from '../../../shaders/lib/weight_decode.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec } from '../pipelines';
 import { ELEMENTS_PER_WORD } from '../../reference/quant/packed';
-import { checkDims, checkNoAlias, flatGrid, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp } from './common';
-import type { GpuWeight } from './weights';
+import { checkDims, checkNoAlias, flatGrid, makeOp, resolveBindings, shiftRef, uniformBlock, type BufferRef, type PreparedOp } from './common';
+import type { GpuWeight, ShardedWeight } from './weights';
 
 const shader = `${weightDecode}\n${body}`;
 const FORMAT_ID = { f32: 0, f16: 1, bf16: 2, int8: 3, nf4: 4 } as const;
@@ -46,6 +46,19 @@ export interface MatvecWeightArgs {
   label?: string;
   /** Threads per output row (1, 2, 4, 8, 16, 32 or 64; default matvecLanes). */
   lanes?: number;
+}
+
+/** y (N) = alpha W x (+ bias) (+ y) with W in row shards: one op per shard, each writing its rows of y. */
+export async function prepareShardedMatvecWeight(engine: Engine, a: Omit<MatvecWeightArgs, 'weight'> & { weight: ShardedWeight }): Promise<PreparedOp[]> {
+  const label = a.label ?? `matvec ${a.weight.format} ${a.weight.rows}x${a.weight.cols}`;
+  const one = a.weight.shards.length === 1;
+  const ops: PreparedOp[] = [];
+  for (const { r0, weight } of a.weight.shards) {
+    ops.push(await prepareMatvecWeight(engine, {
+      ...a, weight, out: shiftRef(a.out, 4 * r0), bias: a.bias && shiftRef(a.bias, 4 * r0), label: one ? label : `${label} [${r0}:${r0 + weight.rows}]`,
+    }));
+  }
+  return ops;
 }
 
 export async function prepareMatvecWeight(engine: Engine, a: MatvecWeightArgs): Promise<PreparedOp> {

@@ -1,6 +1,7 @@
 /**
- * AdamW and SGD over one flat parameter buffer (shaders/optim.wgsl), exactly torch.optim.AdamW /
- * torch.optim.SGD as `src/reference/optim.ts` writes them, on the gradient
+ * AdamW, SGD, Lion and Sophia over one flat parameter buffer (shaders/optim.wgsl), exactly
+ * torch.optim.AdamW / torch.optim.SGD as `src/reference/optim.ts` writes them, Lion as
+ * `src/reference/lion.ts` and SophiaG as `src/reference/sophia.ts`, on the gradient
  *   g = grad * gradScale * clipCoef            clipCoef = stats[2] of the grad-norm kernel
  * A step whose stats say non-finite (stats[3]) leaves everything unchanged (the trainer stops).
  *
@@ -12,12 +13,14 @@ import shader from '../../../shaders/optim.wgsl?raw';
 import type { Engine } from '../context';
 import { layoutSpec, type BindingKind } from '../pipelines';
 import type { AdamWParams, SgdParams } from '../../reference/optim';
+import type { LionParams } from '../../reference/lion';
+import type { SophiaParams } from '../../reference/sophia';
 import {
   checkDims, checkNoAlias, flatGrid, makeOp, resolveBindings, uniformBlock, type BufferRef, type PreparedOp,
 } from './common';
 import { GRAD_STATS_BYTES } from './grad-norm';
 
-export type { AdamWParams, SgdParams };
+export type { AdamWParams, SgdParams, LionParams, SophiaParams };
 export const OPTIM_WG = 256;
 
 interface CommonArgs {
@@ -46,10 +49,24 @@ export interface SgdArgs extends CommonArgs {
   momentumBuffer: BufferRef | null;
 }
 
+export interface LionArgs extends CommonArgs {
+  /** (P) momentum, zero before step 1 */
+  m: BufferRef;
+}
+
+export interface SophiaArgs extends CommonArgs {
+  /** (P) EMA of gradients, zero before step 1 */
+  m: BufferRef;
+  /** (P) EMA of the Hessian estimates (B g_hat^2), zero until the first estimate; read here */
+  h: BufferRef;
+}
+
 export interface PreparedOptimizer<H> extends PreparedOp {
   /** Write the hyper-parameters of step `step` (1-based, as torch counts) for the next submit. */
   setStep(step: number, hp: H): void;
 }
+
+const STATE_NAMES = { adamw: ['m', 'v'], sgd: [], sgd_momentum: ['momentumBuffer'], lion: ['m'], sophia: ['m', 'h'] } as const;
 
 function checkStep(label: string, step: number): void {
   if (!Number.isSafeInteger(step) || step < 1) throw new RangeError(`${label}: step is 1-based, got ${step}`);
@@ -63,12 +80,12 @@ function block(n: number, groupsX: number, useStats: boolean, gradScale: number,
     ['f', v('decay')], ['f', v('beta1')], ['f', v('oneMinusBeta1')], ['f', v('beta2')],
     ['f', v('oneMinusBeta2')], ['f', v('stepSize')], ['f', v('bias2Sqrt')], ['f', v('eps')],
     ['f', v('momentum')], ['f', v('oneMinusDampening')], ['u', v('nesterov')], ['u', v('firstStep')],
-    ['f', gradScale],
+    ['f', gradScale], ['f', v('rho')],
   ]);
 }
 
 async function prepare<H>(
-  engine: Engine, kind: 'adamw' | 'sgd' | 'sgd_momentum', args: CommonArgs, state: BufferRef[],
+  engine: Engine, kind: 'adamw' | 'sgd' | 'sgd_momentum' | 'lion' | 'sophia', args: CommonArgs, state: BufferRef[],
   fields: (step: number, hp: H) => Partial<Record<string, number>>,
 ): Promise<PreparedOptimizer<H>> {
   const { n } = args;
@@ -82,7 +99,7 @@ async function prepare<H>(
     { name: 'param', ref: args.param, bytes: 4 * n, shape },
     { name: 'grad', ref: args.grad, bytes: 4 * n, shape },
     { name: 'stats', ref: statsRef, bytes: args.stats ? GRAD_STATS_BYTES : 16, shape: '(8)' },
-    ...state.map((ref, i) => ({ name: kind === 'adamw' ? ['m', 'v'][i] : 'momentumBuffer', ref, bytes: 4 * n, shape })),
+    ...state.map((ref, i) => ({ name: STATE_NAMES[kind][i], ref, bytes: 4 * n, shape })),
   ]);
   const written = [param, ...rest];
   for (let i = 0; i < written.length; i++) {
@@ -152,5 +169,68 @@ export async function prepareSgd(engine: Engine, args: SgdArgs, hp: SgdParams): 
       nesterov: h.nesterov ? 1 : 0,
       firstStep: step === 1 ? 1 : 0,
     };
+  });
+}
+
+/** Lion over (P) parameters with its one state m (P); call `setStep(t, hp)` before each step's submit. */
+export async function prepareLion(engine: Engine, args: LionArgs): Promise<PreparedOptimizer<LionParams>> {
+  return prepare<LionParams>(engine, 'lion', args, [args.m], (_step, hp) => ({
+    lr: hp.lr,
+    decay: 1 - hp.lr * hp.weightDecay,
+    beta1: hp.beta1,
+    oneMinusBeta1: 1 - hp.beta1,
+    beta2: hp.beta2,
+    oneMinusBeta2: 1 - hp.beta2,
+  }));
+}
+
+/**
+ * SophiaG's step over (P) parameters with m and h (P); h changes only through
+ * `prepareSophiaHessian`. Call `setStep(t, hp)` before each step's submit.
+ */
+export async function prepareSophia(engine: Engine, args: SophiaArgs): Promise<PreparedOptimizer<SophiaParams>> {
+  return prepare<SophiaParams>(engine, 'sophia', args, [args.m, args.h], (_step, hp) => ({
+    lr: hp.lr,
+    decay: 1 - hp.lr * hp.weightDecay,
+    beta1: hp.beta1,
+    oneMinusBeta1: 1 - hp.beta1,
+    rho: hp.rho,
+  }));
+}
+
+export interface SophiaHessianArgs {
+  /** (P) the Hessian EMA, updated in place */
+  h: BufferRef;
+  /** (P) the gradient of the sampled-label loss, read as it is */
+  grad: BufferRef;
+  /** (4) f32 stats of the cross-entropy finalize: [1] is B, the rows the loss averaged */
+  ceStats: BufferRef;
+  n: number;
+  /** the EMA's decay (Sophia's beta2) */
+  beta2: number;
+  label?: string;
+}
+
+/** h = beta2 h + (1 - beta2) B g_hat^2 over (P), B read from the cross-entropy stats on the GPU (no readback). */
+export async function prepareSophiaHessian(engine: Engine, a: SophiaHessianArgs): Promise<PreparedOp> {
+  const { n } = a;
+  const label = a.label ?? `sophia hessian n=${n}`;
+  checkDims(label, { n });
+  if (!(a.beta2 >= 0 && a.beta2 < 1)) throw new RangeError(`${label}: beta2 must be in [0, 1), got ${a.beta2}`);
+  const shape = `(P) = (${n})`;
+  const [h, grad, stats] = resolveBindings(engine, label, [
+    { name: 'h', ref: a.h, bytes: 4 * n, shape },
+    { name: 'grad', ref: a.grad, bytes: 4 * n, shape },
+    { name: 'ceStats', ref: a.ceStats, bytes: 16, shape: '(4)' },
+  ]);
+  checkNoAlias(label, h, [grad, stats]);
+  const { pipeline, bindGroupLayout } = await engine.pipelines.compute({
+    label: 'optim', code: shader, entryPoint: 'sophia_hessian', layout: layoutSpec(['uniform', 'rw', 'read', 'read']),
+  });
+  const workgroups = flatGrid(engine, Math.ceil(n / OPTIM_WG));
+  return makeOp(engine, {
+    label, pipeline, layout: bindGroupLayout, workgroups,
+    uniform: block(n, workgroups[0], false, 1, { beta2: a.beta2, oneMinusBeta2: 1 - a.beta2 }),
+    resources: [h, grad, stats],
   });
 }

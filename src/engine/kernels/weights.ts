@@ -24,6 +24,36 @@ export interface GpuWeight {
   dq?: GPUBuffer;
 }
 
+/**
+ * A base weight (rows, cols) kept as row shards, each its own packed weight that fits one binding:
+ * shard i holds rows [r0, r0 + weight.rows). Every r0 is a multiple of 64 (so views of a shard's
+ * outputs start on 256-byte boundaries, and NF4 / int8 blocks of 64 never straddle two shards).
+ */
+export interface ShardedWeight {
+  format: WeightFormat;
+  rows: number;
+  cols: number;
+  shards: { r0: number; weight: GpuWeight }[];
+}
+
+/**
+ * [r0, rows] of the row shards of a (rows, cols) weight whose every buffer must fit `maxBindingBytes`:
+ * one shard when the whole weight fits, else shards of the most rows (a multiple of 64) that fit.
+ */
+export function rowShardRanges(format: WeightFormat, rows: number, cols: number, maxBindingBytes: number, opts: { doubleQuant?: boolean } = {}): [number, number][] {
+  const fits = (r: number) => Math.max(...weightBufferBytes(format, r, cols, opts)) <= maxBindingBytes;
+  if (fits(rows)) return [[0, rows]];
+  let per = Math.floor(maxBindingBytes / Math.max(1, weightBufferBytes(format, 64, cols, opts)[0] / 64) / 64) * 64;
+  while (per >= 64 && !fits(per)) per -= 64;
+  if (per < 64) {
+    throw new RangeError(`a ${format} weight (${rows}, ${cols}) cannot be cut into row shards that fit one GPU binding of ` +
+      `${maxBindingBytes} bytes (64 rows need ${Math.max(...weightBufferBytes(format, 64, cols, opts))}); use a smaller base precision (nf4, int8)`);
+  }
+  const out: [number, number][] = [];
+  for (let r0 = 0; r0 < rows; r0 += per) out.push([r0, Math.min(per, rows - r0)]);
+  return out;
+}
+
 /** Requested bytes of each buffer of a weight (the pool allocates alignedSize of each). */
 export function weightBufferBytes(format: WeightFormat, rows: number, cols: number, opts: { doubleQuant?: boolean } = {}): number[] {
   const numel = rows * cols;

@@ -51,7 +51,7 @@ export const GgmlType = {
 export type GgmlTypeId = (typeof GgmlType)[keyof typeof GgmlType];
 
 /** The tensor types this project writes. */
-export type WrittenGgmlType = 'F32' | 'F16' | 'Q8_0' | 'Q4_0';
+export type WrittenGgmlType = 'F32' | 'F16' | 'Q8_0' | 'Q4_0' | 'Q5_0' | 'Q4_K' | 'Q6_K';
 
 /** Values per block and bytes per block of each written type (ggml's type traits). */
 export const BLOCK: Record<WrittenGgmlType, { values: number; bytes: number }> = {
@@ -61,6 +61,12 @@ export const BLOCK: Record<WrittenGgmlType, { values: number; bytes: number }> =
   Q8_0: { values: 32, bytes: 34 },
   /** block_q4_0: f16 d, uint8 qs[16] (two 4-bit values each) */
   Q4_0: { values: 32, bytes: 18 },
+  /** block_q5_0: f16 d, uint8 qh[4] (the fifth bits), uint8 qs[16] */
+  Q5_0: { values: 32, bytes: 22 },
+  /** block_q4_K: f16 d, f16 dmin, uint8 scales[12], uint8 qs[128] */
+  Q4_K: { values: 256, bytes: 144 },
+  /** block_q6_K: uint8 ql[128], uint8 qh[64], int8 scales[16], f16 d */
+  Q6_K: { values: 256, bytes: 210 },
 };
 
 /** Bytes of a tensor whose innermost dimension is `dims[0]` (a multiple of the block size). */
@@ -73,9 +79,10 @@ export function tensorBytes(type: WrittenGgmlType, dims: readonly number[]): num
 
 /**
  * llama_ftype, written as general.file_type: what most of the file's weights are
- * (LLAMA_FTYPE_ALL_F32, MOSTLY_F16, MOSTLY_Q4_0, MOSTLY_Q8_0).
+ * (LLAMA_FTYPE_ALL_F32, MOSTLY_F16, MOSTLY_Q4_0, MOSTLY_Q8_0, MOSTLY_Q5_0, and for K blocks the
+ * mixes this project writes: MOSTLY_Q4_K_M, MOSTLY_Q6_K).
  */
-export const LLAMA_FILE_TYPE: Record<WrittenGgmlType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7 };
+export const LLAMA_FILE_TYPE: Record<WrittenGgmlType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q5_0: 8, Q4_K: 15, Q6_K: 18 };
 
 /** llama_token_type, written per token in tokenizer.ggml.token_type. */
 export const TokenType = {

@@ -7,13 +7,13 @@
 import type { ModelConfig } from '../../config/model-config';
 import type { TensorLoader } from '../model-source/types';
 import type { ByteSink } from '../safetensors/stream';
-import { GGML_QUANTIZATION_VERSION, LLAMA_FILE_TYPE } from './constants';
+import { GGML_QUANTIZATION_VERSION } from './constants';
 import { architectureMetadata, llama3RopeFactors } from './architecture';
 import { GgufExportError } from './errors';
 import { kv, type GgufKv } from './metadata';
 import { encodeTensor } from './quantize';
 import { ggufTensorName, toGgufValues, type GgufArch } from './tensor-names';
-import { fileTensorType, tensorTypeFor, type GgufExportType } from './tensor-types';
+import { llamaFileType, tensorTypeFor, type GgufExportType } from './tensor-types';
 import { tokenizerMetadata, type TokenizerInputs } from './tokenizer-metadata';
 import { GgufStream, type GgufTensorInfo } from './writer';
 
@@ -68,7 +68,7 @@ export function planModelGguf(input: Omit<ModelGgufInput, 'load'>): ModelGgufPla
     if (name === null) continue;
     const dims = [...t.shape].reverse();
     const isHead = name === 'output.weight' || (name === 'token_embd.weight' && !hasHead);
-    const choice = tensorTypeFor(name, dims, input.type, isHead);
+    const choice = tensorTypeFor(name, dims, input.type, isHead, c.numLayers);
     if (choice.fallback) warnings.push(choice.fallback);
     tensors.push({ name, type: choice.type, dims, source: t });
   }
@@ -81,12 +81,11 @@ export function planModelGguf(input: Omit<ModelGgufInput, 'load'>): ModelGgufPla
   if (ropeFactors) tensors.push({ name: 'rope_freqs.weight', type: 'F32', dims: [ropeFactors.length], source: null });
   tensors.sort((x, y) => tensorOrder(x.name) - tensorOrder(y.name) || blockOf(x.name) - blockOf(y.name));
 
-  const fileType = fileTensorType(input.type);
   const metadata: GgufKv[] = [
     ...a.metadata.slice(0, 1), // general.architecture first, as llama.cpp's tools write it
     kv.str('general.type', 'model'),
     kv.str('general.name', input.name),
-    kv.u32('general.file_type', LLAMA_FILE_TYPE[fileType]),
+    kv.u32('general.file_type', llamaFileType(input.type)),
     kv.u32('general.quantization_version', GGML_QUANTIZATION_VERSION),
     ...a.metadata.slice(1),
     ...tok.metadata,

@@ -34,7 +34,8 @@ export interface GgufFile {
   f32(name: string): Float32Array;
 }
 
-const TYPE_NAMES = new Map<number, WrittenGgmlType>([[GgmlType.F32, 'F32'], [GgmlType.F16, 'F16'], [GgmlType.Q8_0, 'Q8_0'], [GgmlType.Q4_0, 'Q4_0']]);
+const WRITTEN: WrittenGgmlType[] = ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q5_0', 'Q4_K', 'Q6_K'];
+const TYPE_NAMES = new Map<number, WrittenGgmlType>(WRITTEN.map((t) => [GgmlType[t], t]));
 
 export function readGguf(bytes: Uint8Array, name = 'file.gguf'): GgufFile {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -8,7 +8,8 @@ import { jsonTooDeep, MAX_JSON_DEPTH } from '../../core/json-limits';
 import type { TensorLoader } from './types';
 import { BadFileError } from '../../core/errors';
 import { decodeToF32 } from '../safetensors/decode';
-import { openSafetensors, type SafetensorsFile } from '../safetensors/reader';
+import { openSafetensors, type ElementRange, type SafetensorsFile } from '../safetensors/reader';
+import type { Dtype } from '../safetensors/dtypes';
 import { parseModelConfig, type ModelConfig } from '../../config/model-config';
 import { buildTensorIndex, checkTensors, expectedTensors, findWeightFiles, tensorProblem, type TensorIndex, type WeightFiles } from './weight-files';
 import type { ModelTokenizer } from '../../data/tokenizer';
@@ -18,6 +19,8 @@ import type { ModelFiles, ReadPurpose } from './types';
 export interface LoaderOptions {
   /** Called after each tensor is read: its name, how many so far, of how many in the checkpoint. */
   onTensor?: (name: string, done: number, total: number) => void;
+  /** Called after each read with the bytes it read from the file (progress in bytes). */
+  onRead?: (bytes: number) => void;
 }
 
 export interface ModelSource {
@@ -41,7 +44,7 @@ export interface ModelSource {
   tokenizer(): Promise<ModelTokenizer>;
   /** Bring every weight file to where it can be read fast (a hub download into the cache); reports progress through the source. */
   prepareWeights(): Promise<void>;
-  /** Streams tensors by Hugging Face name as f32, one at a time. */
+  /** Streams tensors by Hugging Face name as f32, one at a time, or (`raw`) as the file stores them. */
   loader(opts?: LoaderOptions): TensorLoader;
   close(): Promise<void>;
 }
@@ -55,6 +58,23 @@ export function nonFinite(values: Float32Array): { count: number; first: number 
     if (v - v !== 0) { // NaN and ±Infinity only
       if (count++ === 0) first = i;
     }
+  }
+  return count ? { count, first } : null;
+}
+
+/**
+ * nonFinite on a 16- or 32-bit float tensor's bytes, without converting them (an all-ones exponent
+ * is NaN or infinity); undefined for other dtypes (decode and use nonFinite).
+ */
+export function nonFiniteRaw(dtype: Dtype, bytes: Uint8Array): { count: number; first: number } | null | undefined {
+  const width = dtype === 'F32' ? 4 : dtype === 'F16' || dtype === 'BF16' ? 2 : 0;
+  if (!width || bytes.byteOffset % width) return undefined;
+  const v = width === 4 ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4) : new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+  const mask = dtype === 'F32' ? 0x7f800000 : dtype === 'F16' ? 0x7c00 : 0x7f80;
+  let count = 0;
+  let first = -1;
+  for (let i = 0; i < v.length; i++) {
+    if ((v[i] & mask) === mask && count++ === 0) first = i;
   }
   return count ? { count, first } : null;
 }
@@ -130,27 +150,41 @@ export async function openModel(files: ModelFiles): Promise<ModelSource> {
     loader(opts = {}) {
       const expected = expectedTensors(config);
       let done = 0;
-      return async (name, range) => {
+      /** The tensor's entry, refused when it is not what config.json implies. */
+      const entry = async (name: string) => {
         await prepareWeights();
         const idx = await tensorIndex();
         const t = idx.get(name);
         if (!t) throw new BadFileError(files.location, `the weights have no tensor "${name}"`);
         const problem = tensorProblem(name, t, expected.get(name));
         if (problem) throw new BadFileError(files.describe(t.file), problem);
-        const st = await shard(t.file);
-        const values = decodeToF32(t.dtype, await st.readRaw(name, range)) as Float32Array<ArrayBuffer>;
-        const found = nonFinite(values);
+        return { t, total: idx.size };
+      };
+      /** Reads the bytes (decoded to f32 when `decode`), refuses non-finite values, reports progress. */
+      const read = async (name: string, range: ElementRange | undefined, decode: boolean) => {
+        const { t, total } = await entry(name);
+        const bytes = await (await shard(t.file)).readRaw(name, range);
+        const decoded = decode ? decodeToF32(t.dtype, bytes) as Float32Array<ArrayBuffer> : null;
+        const checked = nonFiniteRaw(t.dtype, bytes); // undefined: not a 16/32-bit float, check the values
+        const found = checked !== undefined ? checked : nonFinite(decoded ?? decodeToF32(t.dtype, bytes));
         const bad = found && { ...found, first: found.first + (range?.start ?? 0) };
         if (bad) {
           throw new BadFileError(files.describe(t.file), `tensor "${name}" ${t.dtype} ${JSON.stringify(t.shape)} holds ${bad.count} non-finite value${bad.count > 1 ? 's' : ''} ` +
             `(NaN or infinity), the first at index ${bad.first}${t.shape.length === 2 ? ` (row ${Math.floor(bad.first / t.shape[1])}, column ${bad.first % t.shape[1]})` : ''}: ` +
             'the weights are corrupt (or overflowed when converted); download the model again or use another checkpoint');
         }
+        opts.onRead?.(bytes.byteLength);
         // A range counts its tensor once, when its last element is read.
         const numel = t.shape.reduce((a, b) => a * b, 1);
-        if (!range || range.start + range.count >= numel) opts.onTensor?.(name, ++done, idx.size);
-        return values;
+        if (!range || range.start + range.count >= numel) opts.onTensor?.(name, ++done, total);
+        return { t, bytes, decoded };
       };
+      const load: TensorLoader = async (name, range) => (await read(name, range, true)).decoded!;
+      load.raw = async (name, range) => {
+        const { t, bytes } = await read(name, range, false);
+        return { dtype: t.dtype, bytes: bytes as Uint8Array<ArrayBuffer> };
+      };
+      return load;
     },
     close: () => files.close(),
   };

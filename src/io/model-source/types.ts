@@ -6,13 +6,28 @@
  */
 import type { ByteSource } from '../safetensors/byte-source';
 import type { ElementRange } from '../safetensors/reader';
+import type { Dtype } from '../safetensors/dtypes';
 
 /**
  * Loads one tensor of the base model by its Hugging Face name, as f32; with `range`, only elements
  * [start, start + count) of the flattened tensor (rows of a large table, so no whole f32 copy of it
  * is ever held). A loader may ignore `range` and return the whole tensor: callers check the length.
  */
-export type TensorLoader = (name: string, range?: ElementRange) => Promise<Float32Array<ArrayBuffer>>;
+export type TensorLoader = ((name: string, range?: ElementRange) => Promise<Float32Array<ArrayBuffer>>) & {
+  /**
+   * Elements [start, start + count) of a tensor as the file stores them (no conversion), checked as
+   * the f32 loader checks them (a float dtype, the shape config.json implies, every value finite):
+   * what the GPU quantizer streams from. A loader without it is read through the f32 path.
+   */
+  raw?: (name: string, range: ElementRange) => Promise<RawTensor>;
+};
+
+/** A tensor's elements as the file stores them. */
+export interface RawTensor {
+  dtype: Dtype;
+  /** Exactly the elements' bytes, in a buffer of their own (offset 0). */
+  bytes: Uint8Array<ArrayBuffer>;
+}
 
 /** Progress of one file (download, or reading from disk); the worker forwards these to the page. */
 export interface FileProgress {

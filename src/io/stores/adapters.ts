@@ -24,6 +24,8 @@ export interface AdapterMeta {
   /** The run that produced it, with that run's config. */
   runId?: string;
   runConfig?: RunConfig;
+  /** The training step these weights are from and its validation loss, when not the run's last (early stopping keeps the best evaluation's). */
+  fromStep?: { step: number; valLoss: number };
   /** Combined adapters: the sources and their weights. */
   combinedFrom?: { id: string; name: string; weight: number }[];
   /** Deleted, with undo still possible: listings leave it out until it is deleted for good or restored. */

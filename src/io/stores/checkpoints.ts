@@ -31,7 +31,7 @@ export interface Checkpoint {
   data: { epoch: number; microBatch: number; microBatchesPerEpoch: number };
   optimizer: {
     kind: RunConfig['optimizer'];
-    /** AdamW: [m (P), v (P)]; SGD with momentum: [momentum (P)]; plain SGD: []. */
+    /** The optimizer's state vectors in the order src/train/checkpoint.ts lists them (AdamW: [m (P), v (P)], Adafactor's first is shorter). */
     moments: Float32Array<ArrayBuffer>[];
   };
   /** (P) flat LoRA parameters in the layout's order. */

@@ -66,6 +66,10 @@ export interface RunRecord {
   pointCount: number;
   final?: RunFinal;
   adapterId?: string;
+  /** The step whose parameters the run's adapter holds, when not its last: early stopping keeps the best evaluation's. */
+  adapterStep?: number;
+  /** Early stopping ended the run after `step`: the validation loss had not improved for `patience` evaluations. */
+  stoppedEarly?: { step: number; patience: number };
   error?: { name: string; message: string };
   /** Validation loss of the base model (the starting weights), measured before step 1. */
   baseValLoss?: number;

@@ -6,6 +6,7 @@
  */
 import type { Segment } from '../../data/segment';
 import { alpacaPair, toJsonl, type ExportExample } from './export-dataset';
+import { hfOptim } from './optimizer-mapping';
 import { basePrecision, commonNotes, loraModules, schedule, type TrainerExport, type TrainerExportInput, type TrainerNote } from './run-mapping';
 import { comment, entry, list, map, mapOf, renderYaml, type YamlLine, type YamlMap } from './yaml-writer';
 
@@ -82,8 +83,12 @@ export function exportAxolotl(input: TrainerExportInput): TrainerExport {
   const chatTemplate = data.template && data.template in CHAT_TEMPLATE_NAME ? CHAT_TEMPLATE_NAME[data.template as keyof typeof CHAT_TEMPLATE_NAME] : null;
   const dsEntry = (file: string): YamlMap => map(entry('path', file), entry('ds_type', 'json'), ...typeLines(type));
 
-  const optimizer: YamlLine[] = run.optimizer === 'adamw'
-    ? [entry('optimizer', 'adamw_torch'), entry('adam_beta1', run.betas[0]), entry('adam_beta2', run.betas[1]), entry('adam_epsilon', run.eps), entry('weight_decay', run.weightDecay)]
+  // AdamW, Lion and Adafactor by transformers' optim names; Sophia as AdamW, with a note (optimizer-mapping.ts).
+  const hf = hfOptim(run, 'Axolotl');
+  notes.push(...hf.notes);
+  const optimizer: YamlLine[] = run.optimizer !== 'sgd'
+    ? [entry('optimizer', hf.name, run.optimizer === 'lion' ? 'bitsandbytes Lion: adam_beta1 / adam_beta2 are its betas' : undefined),
+      ...(hf.betas ? [entry('adam_beta1', hf.betas[0]), entry('adam_beta2', hf.betas[1])] : []), ...(hf.eps !== null ? [entry('adam_epsilon', hf.eps)] : []), entry('weight_decay', run.weightDecay)]
     : [entry('optimizer', 'sgd'), entry('optim_args', mapOf({ momentum: run.momentum, nesterov: run.nesterov }), 'passed to torch.optim.SGD by transformers >= 5 (older transformers ignore optim_args for SGD: momentum would be 0)'), entry('weight_decay', run.weightDecay)];
 
   const doc = map(

@@ -118,6 +118,9 @@ export function commonNotes(run: RunConfig): TrainerNote[] {
     notes.push({ field: 'basePrecision', text: 'int8: bitsandbytes 8-bit is LLM.int8 (per-row absmax with fp16 outlier columns above 6.0), not the studio\'s blockwise-64 absmax int8; the closest there is' });
   }
   if (run.basePrecision !== 'f32') notes.push({ field: 'compute precision', text: `the studio computes in f32 on 16-bit or quantized weights; here the model computes in ${basePrecision(run).dtype}` });
+  if (run.earlyStoppingPatience > 0) {
+    notes.push({ field: 'earlyStoppingPatience', text: `early stopping after ${run.earlyStoppingPatience} evaluations without improvement${run.earlyStoppingMinDelta ? ` (by more than ${run.earlyStoppingMinDelta})` : ''} is not exported: with transformers, add EarlyStoppingCallback(early_stopping_patience=${run.earlyStoppingPatience}, early_stopping_threshold=${run.earlyStoppingMinDelta}) and load_best_model_at_end=True` });
+  }
   if (run.schedule === 'cosine' && run.warmupSteps > 0) notes.push({ field: 'warmupSteps', text: `the studio's "cosine" schedule has no warmup (it ignores warmupSteps ${run.warmupSteps}); exported without warmup` });
   return notes;
 }

@@ -6,6 +6,7 @@
  * adapter_config.json) next to the checkpoints.
  */
 import { isChatTemplate, promptCompletionRows, toJsonl, type ExportDataset, type ExportExample } from './export-dataset';
+import { adafactorKwargs, sophiaNote } from './optimizer-mapping';
 import { basePrecision, commonNotes, loraModules, schedule, studioSteps, type TrainerExport, type TrainerExportInput, type TrainerNote } from './run-mapping';
 import { torchtuneModel } from './torchtune-models';
 import { comment, entry, list, map, mapOf, renderYaml, type YamlLine, type YamlMap, type YamlScalar } from './yaml-writer';
@@ -104,9 +105,18 @@ export function exportTorchtune(input: TrainerExportInput): TrainerExport {
   const alpha = run.useRslora ? run.alpha * Math.sqrt(run.rank) : run.alpha;
   const modelArgs = Object.entries(model?.args ?? {}).map(([k, v]) => entry(k, v as YamlScalar));
   const tokFiles = Object.entries(model?.tokenizer.files ?? { path: 'tokenizer.json' }).map(([k, f]) => entry(k, `${checkpointDir}/${f}`));
-  const optimizer = run.optimizer === 'adamw'
-    ? map(entry('_component_', 'torch.optim.AdamW'), entry('lr', run.learningRate), entry('betas', list(run.betas[0], run.betas[1])), entry('eps', run.eps), entry('weight_decay', run.weightDecay))
-    : map(entry('_component_', 'torch.optim.SGD'), entry('lr', run.learningRate), entry('momentum', run.momentum), entry('nesterov', run.nesterov), entry('weight_decay', run.weightDecay));
+  const adamw = map(entry('_component_', 'torch.optim.AdamW'), entry('lr', run.learningRate), entry('betas', list(run.betas[0], run.betas[1])), entry('eps', run.eps), entry('weight_decay', run.weightDecay));
+  // torchtune instantiates any optimizer class: Lion from bitsandbytes, Adafactor from transformers; no SophiaG (optimizer-mapping.ts).
+  const af = adafactorKwargs(run);
+  const optimizer = run.optimizer === 'sgd'
+    ? map(entry('_component_', 'torch.optim.SGD'), entry('lr', run.learningRate), entry('momentum', run.momentum), entry('nesterov', run.nesterov), entry('weight_decay', run.weightDecay))
+    : run.optimizer === 'lion'
+      ? map(entry('_component_', 'bitsandbytes.optim.Lion32bit', 'pip install bitsandbytes'), entry('lr', run.learningRate), entry('betas', list(run.lionBetas[0], run.lionBetas[1])), entry('weight_decay', run.weightDecay))
+      : run.optimizer === 'adafactor'
+        ? map(entry('_component_', 'transformers.optimization.Adafactor', 'pip install transformers (relative_step off: the schedule below drives lr)'),
+          ...Object.entries(af).map(([k, v]) => entry(k, Array.isArray(v) ? list(...v) : v)), entry('weight_decay', run.weightDecay))
+        : adamw;
+  if (run.optimizer === 'sophia') notes.push(sophiaNote('torchtune', `torch.optim.AdamW, betas ${run.betas.join(' / ')}`));
   const weightFiles = input.model.weightFiles?.length ? input.model.weightFiles : ['model.safetensors'];
 
   const doc = map(

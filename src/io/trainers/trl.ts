@@ -6,6 +6,7 @@
  */
 import { promptCompletionRows, toJsonl, type ExportDataset, type PromptCompletionRows } from './export-dataset';
 import { code, kwargs, py, pyComment, type PyValue } from './python-literal';
+import { adafactorKwargs, hfOptim } from './optimizer-mapping';
 import { basePrecision, commonNotes, loraModules, schedule, type TrainerExport, type TrainerExportInput, type TrainerNote } from './run-mapping';
 
 /** The studio's chatml and llama3 templates (src/data/templates.ts) as Jinja, for the tokenizer. */
@@ -52,8 +53,13 @@ export function exportTrl(input: TrainerExportInput): TrainerExport {
   const sched: { name: string; value: PyValue; comment?: string }[] = s.kind === 'cosine' && s.minLrRatio > 0
     ? [{ name: 'lr_scheduler_type', value: 'cosine_with_min_lr' }, { name: 'lr_scheduler_kwargs', value: { min_lr_rate: s.minLrRatio } }]
     : [{ name: 'lr_scheduler_type', value: s.kind }];
-  const optim: { name: string; value: PyValue; comment?: string }[] = run.optimizer === 'adamw'
-    ? [{ name: 'optim', value: 'adamw_torch' }, { name: 'adam_beta1', value: run.betas[0] }, { name: 'adam_beta2', value: run.betas[1] }, { name: 'adam_epsilon', value: run.eps }]
+  // AdamW and Lion by transformers' optim names, Sophia as AdamW with a note; SGD and Adafactor
+  // through optimizer_cls_and_kwargs below (Adafactor exactly as the studio ran it).
+  const hf = hfOptim(run, 'TRL');
+  if (run.optimizer !== 'adafactor') notes.push(...hf.notes);
+  const optim: { name: string; value: PyValue; comment?: string }[] = run.optimizer === 'adamw' || run.optimizer === 'lion' || run.optimizer === 'sophia'
+    ? [{ name: 'optim', value: hf.name, comment: run.optimizer === 'lion' ? 'bitsandbytes Lion: adam_beta1 / adam_beta2 are its betas' : undefined },
+      { name: 'adam_beta1', value: hf.betas![0] }, { name: 'adam_beta2', value: hf.betas![1] }, ...(hf.eps !== null ? [{ name: 'adam_epsilon', value: hf.eps }] : [])]
     : [];
   const config = kwargs([
     { name: 'output_dir', value: code('str(HERE / "outputs")') },
@@ -87,7 +93,7 @@ import torch
 from accelerate import PartialState
 from datasets import load_dataset
 from peft import LoraConfig
-from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+from transformers import ${run.optimizer === 'adafactor' ? 'Adafactor, ' : ''}AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 from trl import SFTConfig, SFTTrainer
 
 HERE = Path(__file__).resolve().parent
@@ -126,7 +132,9 @@ trainer = SFTTrainer(
     processing_class=tokenizer,
     peft_config=peft_config,${run.optimizer === 'sgd' ? `
     # SGD with the studio's momentum and Nesterov flag (weight_decay comes from args).
-    optimizer_cls_and_kwargs=(torch.optim.SGD, ${py({ lr: run.learningRate, momentum: run.momentum, nesterov: run.nesterov })}),` : ''}
+    optimizer_cls_and_kwargs=(torch.optim.SGD, ${py({ lr: run.learningRate, momentum: run.momentum, nesterov: run.nesterov })}),` : ''}${run.optimizer === 'adafactor' ? `
+    # transformers' Adafactor as the studio ran it (weight_decay comes from args).
+    optimizer_cls_and_kwargs=(Adafactor, ${py(adafactorKwargs(run))}),` : ''}
 )
 trainer.train()
 trainer.save_model(args.output_dir)

@@ -15,6 +15,9 @@ import type { BaseWeights } from '../graph/base-weights';
 import { createDecoderBuffers, decoderBufferList, decoderDims, type DecoderBuffers, type DecoderDims } from './buffers';
 import { runGeneration, type GenerateOptions, type GenerationStats } from './generate';
 import { checkDecoderLora, type DecoderLora } from './lora-source';
+import { allocFlat, writeFlat, type FlatVector } from '../graph/lora-state';
+import { maxBindingBytes } from '../graph/dims';
+import { loraChunks } from '../plan/lora-chunks';
 import { prepareDecoderHead, prepareTrunk, type DecoderContext, type TaggedOp, type Trunk } from './trunk';
 
 export interface DecoderOptions {
@@ -22,6 +25,8 @@ export interface DecoderOptions {
   maxLen: number;
   /** Rows of a prefill chunk (default min(maxLen, 64): one row tile of the matmul). */
   prefillChunk?: number;
+  /** The largest binding to size pieces for (default: the engine's device; a memory plan passes the real device's). */
+  maxBindingBytes?: number;
 }
 
 export interface Decoder {
@@ -60,13 +65,16 @@ export async function createDecoder(
   checkBase(model, base);
   if (lora) checkDecoderLora(model, lora);
 
+  const cap = opts.maxBindingBytes ?? maxBindingBytes(engine.gpu.limits);
+  checkKvCache(model, maxLen, cap);
   const owned: GPUBuffer[] = [];
-  let params: GPUBuffer | null = null;
+  let params: FlatVector | null = null;
   if (lora) {
     if (lora.params instanceof Float32Array) {
-      params = await engine.pool.alloc({ size: 4 * lora.layout.length, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST, category: 'lora', label: `decoder lora params (${lora.layout.length})` });
-      engine.gpu.device.queue.writeBuffer(params, 0, lora.params.buffer, lora.params.byteOffset, lora.params.byteLength);
-      owned.push(params);
+      // In chunks that fit a binding, lm_head's B cut (if at all) at this base's head chunks.
+      params = await allocFlat(engine, loraChunks(lora.layout, cap, base.headChunks[0].rows), 'lora', 'decoder lora params', BufferUsage.STORAGE | BufferUsage.COPY_DST);
+      writeFlat(engine.gpu.device.queue, params, lora.params);
+      owned.push(...params.buffers);
     } else {
       params = lora.params;
     }
@@ -79,6 +87,17 @@ export async function createDecoder(
   const single = Tc === 1 ? prefill : await prepareTrunk(ctx, 1);
   const head = await prepareDecoderHead(ctx);
   return new GpuDecoder(engine, model, dims, buf, prefill, single, head, !!lora, owned);
+}
+
+/**
+ * Each layer's K and V caches are one binding of (maxLen, KV*D) f32: refuse a length whose cache
+ * would not fit (a 128k context of an 8B model is 512 MiB per layer), naming the longest that does.
+ */
+function checkKvCache(model: ModelConfig, maxLen: number, cap: number): void {
+  const row = 4 * model.numKvHeads * model.headDim;
+  if (maxLen * row <= cap) return;
+  throw new RangeError(`decoder: a KV cache of ${maxLen} positions needs ${(maxLen * row / 2 ** 20).toFixed(1)} MiB per layer, above the ` +
+    `${(cap / 2 ** 20).toFixed(1)} MiB one GPU binding takes; generate at most ${Math.floor(cap / row)} positions (prompt + new tokens)`);
 }
 
 /** The base weights must be this model's (layer count, head rows, alignment of the head chunks). */

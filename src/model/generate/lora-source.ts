@@ -1,19 +1,19 @@
 /**
- * The LoRA adapter a decoder applies: one flat f32 parameter buffer laid out by a `LoraLayout`,
- * exactly what a training graph holds (`graph.lora.params` with `graph.layout`, read in place, no
- * copy), or values on the CPU (an imported PEFT adapter) that the decoder uploads once.
+ * The LoRA adapter a decoder applies: one flat f32 parameter vector laid out by a `LoraLayout`,
+ * exactly what a training graph holds (`graph.lora.params` with `graph.layout`, read in place in its
+ * chunks, no copy), or values on the CPU (an imported PEFT adapter) that the decoder uploads once.
  */
 import { loraScaling } from '../../config/lora-config';
 import { moduleShape } from '../../config/lora-targets';
 import type { ModelConfig } from '../../config/model-config';
-import { loraParamsFrom } from '../graph/lora-state';
+import { loraParamsFrom, type FlatVector } from '../graph/lora-state';
 import { LORA_ALIGN_ELEMENTS, type LoraLayout, type LoraSlot } from '../plan/lora-layout';
 import type { PeftAdapter } from '../../config/adapter';
 
 export interface DecoderLora {
   layout: LoraLayout;
-  /** (layout.length) f32: a GPU buffer used in place, or values to upload. */
-  params: GPUBuffer | Float32Array;
+  /** (layout.length) f32: a GPU vector used in place, or values to upload. */
+  params: FlatVector | Float32Array;
 }
 
 const alignUp = (n: number) => Math.ceil(n / LORA_ALIGN_ELEMENTS) * LORA_ALIGN_ELEMENTS;
@@ -71,7 +71,7 @@ export function checkDecoderLora(model: ModelConfig, lora: DecoderLora): void {
       throw new RangeError(`LoRA module "${s.path}" runs past the end of the layout (${lora.layout.length} values)`);
     }
   }
-  const have = lora.params instanceof Float32Array ? lora.params.length : Math.floor(lora.params.size / 4);
-  const ok = lora.params instanceof Float32Array ? have === lora.layout.length : have >= lora.layout.length;
+  const have = lora.params instanceof Float32Array ? lora.params.length : lora.params.chunks.reduce((n, c) => n + c.length, 0);
+  const ok = have === lora.layout.length;
   if (!ok) throw new RangeError(`LoRA parameters hold ${have} values but the layout needs ${lora.layout.length}`);
 }

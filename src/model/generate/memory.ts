@@ -8,10 +8,11 @@ import { CATEGORIES, type Category } from '../../core/memory-categories';
 import { createEngine } from '../../engine/context';
 import { dryRunGpu } from '../../engine/dry-run';
 import type { GpuFeatures, GpuLimits } from '../../engine/device';
-import { BufferUsage } from '../../engine/flags';
 import { alignedSize } from '../../engine/pool';
 import type { ModelConfig } from '../../config/model-config';
 import { maxBindingBytes } from '../graph/dims';
+import { allocFlat } from '../graph/lora-state';
+import { loraChunks } from '../plan/lora-chunks';
 import { createDecoderBase } from './base';
 import { createDecoder, type DecoderOptions } from './decoder';
 import type { LoraLayout } from '../plan/lora-layout';
@@ -32,13 +33,13 @@ export async function planDecoderMemory(
   const engine = createEngine(dryRunGpu({ ...limits, maxBufferSize: Number.MAX_SAFE_INTEGER, maxStorageBufferBindingSize: Number.MAX_SAFE_INTEGER }, features));
   const cap = maxBindingBytes({ maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize ?? Infinity, maxBufferSize: limits.maxBufferSize ?? Infinity });
   const base = await createDecoderBase(engine, model, { vocabChunk: opts.vocabChunk, maxBindingBytes: cap }); // the head's chunks: one op each
-  // The parameters are bound in place here; an uploaded copy is one buffer of the same size.
-  const params = lora ? await engine.pool.alloc({ size: 4 * lora.layout.length, usage: BufferUsage.STORAGE, category: 'lora', label: 'lora params' }) : null;
+  // The parameters are bound in place here; an uploaded copy is the same chunks again.
+  const params = lora ? await allocFlat(engine, loraChunks(lora.layout, cap, base.headChunks[0].rows), 'lora', 'lora params') : null;
   await engine.placeholder(); // engine-wide (16 bytes), not the decoder's
   const before = engine.pool.ledgerSnapshot().current;
-  await createDecoder(engine, model, base, lora && params ? { layout: lora.layout, params } : null, opts);
+  await createDecoder(engine, model, base, lora && params ? { layout: lora.layout, params } : null, { ...opts, maxBindingBytes: cap });
   const after = engine.pool.ledgerSnapshot().current;
   const byCategory = Object.fromEntries(CATEGORIES.map((c) => [c, after[c] - before[c]])) as Record<Category, number>;
-  if (lora?.uploaded) byCategory.lora += alignedSize(4 * lora.layout.length);
+  if (lora?.uploaded && params) byCategory.lora += params.buffers.reduce((n, b) => n + alignedSize(b.size), 0);
   return { byCategory, total: Object.values(byCategory).reduce((a, b) => a + b, 0) };
 }

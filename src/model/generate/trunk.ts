@@ -15,16 +15,17 @@ import { prepareAttentionDecode } from '../../engine/kernels/attention-decode';
 import { prepareAdd } from '../../engine/kernels/elementwise';
 import { prepareKvAppend } from '../../engine/kernels/kv-cache';
 import { prepareMatmul } from '../../engine/kernels/matmul';
-import { prepareLinearForward } from '../../engine/kernels/matmul-weight';
-import { prepareMatvecWeight } from '../../engine/kernels/matvec-weight';
+import { prepareShardedLinearForward } from '../../engine/kernels/matmul-weight';
+import { prepareMatvecWeight, prepareShardedMatvecWeight } from '../../engine/kernels/matvec-weight';
 import { prepareRmsnormForward } from '../../engine/kernels/rmsnorm';
 import { prepareRopeForward, type RopeOp } from '../../engine/kernels/rope';
 import { prepareSwigluForward } from '../../engine/kernels/swiglu';
-import type { GpuWeight } from '../../engine/kernels/weights';
+import type { GpuWeight, ShardedWeight } from '../../engine/kernels/weights';
 import type { ModelConfig } from '../../config/model-config';
 import { prepareEmbeddingShards, type BaseWeights, type LayerLinear } from '../graph/base-weights';
 import { layerArchitecture } from '../graph/layer-architecture';
 import type { LoraLayout, LoraSlot } from '../plan/lora-layout';
+import { flatView, type FlatVector } from '../graph/lora-state';
 import type { DecoderBuffers, DecoderDims } from './buffers';
 
 export interface TaggedOp {
@@ -47,27 +48,27 @@ export interface DecoderContext {
   dims: DecoderDims;
   base: BaseWeights;
   buf: DecoderBuffers;
-  /** The flat LoRA parameters on the GPU, or null. */
-  lora: { layout: LoraLayout; params: GPUBuffer } | null;
+  /** The flat LoRA parameters on the GPU (in chunks), or null. */
+  lora: { layout: LoraLayout; params: FlatVector } | null;
 }
 
 const f32View = (buffer: GPUBuffer, elementOffset: number): BufferRef => ({ buffer, offset: 4 * elementOffset });
 
-/** A (rows, cols) block of the flat LoRA buffer seen as an f32 weight. */
-function loraWeight(params: GPUBuffer, offset: number, rows: number, cols: number): GpuWeight {
-  return { format: 'f32', rows, cols, words: f32View(params, offset) };
+/** A (rows, cols) block of the flat LoRA vector seen as an f32 weight. */
+function loraWeight(params: FlatVector, offset: number, rows: number, cols: number): GpuWeight {
+  return { format: 'f32', rows, cols, words: flatView(params, offset, rows * cols) };
 }
 
 /** y (M, out) = x W^T (+ b) [+ scale (x A^T) B^T] */
 async function projection(
-  c: DecoderContext, ops: TaggedOp[], M: number, label: string, weight: GpuWeight, bias: GPUBuffer | undefined,
+  c: DecoderContext, ops: TaggedOp[], M: number, label: string, weight: ShardedWeight, bias: GPUBuffer | undefined,
   x: BufferRef, y: BufferRef, slot: LoraSlot | undefined,
 ): Promise<void> {
   const { engine, buf } = c;
   const base = M === 1
-    ? await prepareMatvecWeight(engine, { out: y, x, weight, bias, label })
-    : await prepareLinearForward(engine, { out: y, x, weight, bias, M, label });
-  ops.push({ op: base, lora: false });
+    ? await prepareShardedMatvecWeight(engine, { out: y, x, weight, bias, label })
+    : await prepareShardedLinearForward(engine, { out: y, x, weight, bias, M, label });
+  for (const op of base) ops.push({ op, lora: false });
   if (!slot || !c.lora) return;
   const { params } = c.lora;
   const { r, inFeatures: In, outFeatures: Out, scale } = slot;
@@ -76,8 +77,8 @@ async function projection(
     ops.push({ op: await prepareMatvecWeight(engine, { out: y, x: buf.loraH, weight: loraWeight(params, slot.offsetB, Out, r), alpha: scale, accumulate: true, label: `${label} lora out` }), lora: true });
   } else {
     // h (M, r) = x A^T;  y += scale * h B^T
-    ops.push({ op: await prepareMatmul(engine, { out: buf.loraH, a: x, b: f32View(params, slot.offsetA), M, N: r, K: In, transB: true, label: `${label} lora h` }), lora: true });
-    ops.push({ op: await prepareMatmul(engine, { out: y, a: buf.loraH, b: f32View(params, slot.offsetB), M, N: Out, K: r, transB: true, alpha: scale, accumulate: true, label: `${label} lora out` }), lora: true });
+    ops.push({ op: await prepareMatmul(engine, { out: buf.loraH, a: x, b: flatView(params, slot.offsetA, r * In), M, N: r, K: In, transB: true, label: `${label} lora h` }), lora: true });
+    ops.push({ op: await prepareMatmul(engine, { out: y, a: buf.loraH, b: flatView(params, slot.offsetB, Out * r), M, N: Out, K: r, transB: true, alpha: scale, accumulate: true, label: `${label} lora out` }), lora: true });
   }
 }
 

@@ -4,13 +4,18 @@
  * scratch reused by every layer. N = B*T rows; shapes in the comments.
  * With activation checkpointing only each layer's input `x` is kept per layer: every other field
  * of every layer points at one shared set, which the backward refills by recomputing the layer.
+ * With bf16 activations every layer works on one f32 set and keeps packed bf16 copies of what its
+ * backward reads (./bf16-activations.ts).
  */
 import type { Category } from '../../core/memory-categories';
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import { attentionWorkspaceBytes } from '../../engine/kernels/attention-forward';
+import { bf16PackedBytes } from '../../engine/kernels/bf16-store';
 import { MODULE_NAMES, type ModuleName } from '../../config/lora-targets';
+import type { ActivationPrecision } from '../../config/run-config';
 import type { LoraLayout } from '../plan/lora-layout';
+import { fieldElements, fieldShape, fieldsReadByBackward, type Bf16Layer, type PackedActivations } from './bf16-activations';
 import type { GraphDims } from './dims';
 
 export interface LayerActivations {
@@ -44,6 +49,8 @@ export interface LayerActivations {
   };
   /** LoRA hidden h = dropout(x) A^T per adapted module, (N, r). */
   loraH: Partial<Record<ModuleName, GPUBuffer>>;
+  /** bf16 activations only: the packed bf16 copies this layer keeps, (ceil(n / 2)) u32 each, and what it rounds (./bf16-activations.ts). */
+  bf16?: Bf16Layer;
 }
 
 export interface Activations {
@@ -97,7 +104,7 @@ export interface ActivationFeatures {
 
 export async function createActivations(
   engine: Engine, d: GraphDims, layout: LoraLayout, dropout: boolean, checkpointing = false,
-  features: ActivationFeatures = { qkNorm: false, sandwichNorms: false },
+  features: ActivationFeatures = { qkNorm: false, sandwichNorms: false }, precision: ActivationPrecision = 'f32',
 ): Promise<{ act: Activations; ws: Workspace }> {
   const { N, C, H, KV, D, F, B, T } = d;
   const f32 = (category: Category, label: string, elements: number) =>
@@ -147,21 +154,68 @@ export async function createActivations(
     return set;
   };
 
+  /** A layer's own statistics and LoRA hiddens (as layerSet names them), its other fields those of `working`. */
+  const layerStats = async (p: string, rank: (m: ModuleName) => number, working: Omit<LayerActivations, 'x'>): Promise<Omit<LayerActivations, 'x'>> => {
+    const set: Omit<LayerActivations, 'x'> = {
+      ...working,
+      rstd1: await act(`${p} rstd1 (N)`, N),
+      lse: await act(`${p} attention lse (B, H, T)`, lseBytes.lse / 4),
+      rstd2: await act(`${p} rstd2 (N)`, N),
+      loraH: {},
+    };
+    if (working.qk) set.qk = { ...working.qk, rstdQ: await act(`${p} q norm rstd (N*H)`, N * H), rstdK: await act(`${p} k norm rstd (N*KV)`, N * KV) };
+    if (working.sandwich) set.sandwich = { ...working.sandwich, rstdO: await act(`${p} attention out rstd (N)`, N), rstdM: await act(`${p} mlp out rstd (N)`, N) };
+    for (const m of MODULE_NAMES) {
+      const r = rank(m);
+      if (r > 0) set.loraH[m] = await act(`${p} ${m} lora h (N, ${r})`, N * r);
+    }
+    return set;
+  };
+  const rankAt = (l: number) => (m: ModuleName) => layout.slots.find((s) => s.layer === l && s.module === m)?.r ?? 0;
+  // LoRA hidden per module at the largest rank any layer gives it (rank_pattern may differ by layer).
+  const maxRank = (m: ModuleName) => Math.max(0, ...layout.slots.filter((s) => s.layer !== null && s.module === m).map((s) => s.r));
+
+  /**
+   * bf16: one f32 working set for every layer (the last layer's, or the recomputed one), per layer
+   * its own statistics and LoRA hiddens (without checkpointing) and packed copies of what its
+   * backward reads (only x with checkpointing; nothing for the last layer, whose backward reads the
+   * working set, rounded). Returns the output of the last layer (N, C), f32.
+   */
+  const bf16Layers = async (layers: LayerActivations[]): Promise<GPUBuffer> => {
+    const x = await act('working x (N, C)', N * C);
+    const working = checkpointing ? await layerSet('recomputed layer', maxRank) : await layerSet(`layer ${d.L - 1}`, rankAt(d.L - 1));
+    for (let l = 0; l < d.L; l++) {
+      const last = l === d.L - 1;
+      const own = checkpointing || last ? working : await layerStats(`layer ${l}`, rankAt(l), working);
+      const read = fieldsReadByBackward(l, (m) => rankAt(l)(m) > 0, features);
+      const stored = last ? [] : checkpointing ? ['x' as const] : read;
+      const packed: PackedActivations = {};
+      for (const f of stored) {
+        packed[f] = await engine.pool.alloc({ size: bf16PackedBytes(fieldElements(d, f)), usage: USAGE, category: 'activations', label: `layer ${l} ${f} bf16 ${fieldShape(f)}` });
+      }
+      layers.push({ x, ...own, bf16: { packed, rounded: read.filter((f) => !packed[f]) } });
+    }
+    return act(`layer ${d.L} x (N, C)`, N * C);
+  };
+
   const tokens = await act('tokens (N)', N);
   const targets = await act('targets (N)', N);
   const layers: LayerActivations[] = [];
-  const x0 = await act('layer 0 x (N, C)', N * C);
-  let x = x0;
-  let shared: Omit<LayerActivations, 'x'> | null = null;
-  for (let l = 0; l < d.L; l++) {
-    if (checkpointing) {
-      // LoRA hidden per module at the largest rank any layer gives it (rank_pattern may differ by layer).
-      shared ??= await layerSet('recomputed layer', (m) => Math.max(0, ...layout.slots.filter((s) => s.layer !== null && s.module === m).map((s) => s.r)));
-      layers.push({ x, ...shared });
-    } else {
-      layers.push({ x, ...await layerSet(`layer ${l}`, (m) => layout.slots.find((s) => s.layer === l && s.module === m)?.r ?? 0) });
+  let x: GPUBuffer;
+  if (precision === 'bf16') {
+    x = await bf16Layers(layers);
+  } else {
+    x = await act('layer 0 x (N, C)', N * C);
+    let shared: Omit<LayerActivations, 'x'> | null = null;
+    for (let l = 0; l < d.L; l++) {
+      if (checkpointing) {
+        shared ??= await layerSet('recomputed layer', maxRank);
+        layers.push({ x, ...shared });
+      } else {
+        layers.push({ x, ...await layerSet(`layer ${l}`, rankAt(l)) });
+      }
+      x = await act(`layer ${l + 1} x (N, C)`, N * C);
     }
-    x = await act(`layer ${l + 1} x (N, C)`, N * C);
   }
   const head = layout.slots.find((s) => s.module === 'lm_head');
   const activations: Activations = {

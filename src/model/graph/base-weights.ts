@@ -1,16 +1,18 @@
 /**
  * The frozen base model on the GPU. Linear layers are stored in the run's base precision (NF4,
  * int8, f16, bf16 or f32); the embedding table as the checkpoint stores it (16-bit, or f32: see
- * embeddingFormat), in vocabulary shards that each fit one binding; norm weights stay f32 (a small
- * share of a model). When the head is tied, it reads the embedding shards as they are.
+ * embeddingFormat), in vocabulary shards that each fit one binding; a linear too large for one
+ * binding (an f32 MLP weight of a 7B model) in row shards; norm weights stay f32 (a small share of a
+ * model). When the head is tied, it reads the embedding shards as they are.
  */
 import type { TensorLoader } from '../../io/model-source/types';
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import { refBuffer, type PreparedOp } from '../../engine/kernels/common';
 import { prepareEmbeddingForward, type EmbeddingForwardArgs } from '../../engine/kernels/embedding';
-import { weightBufferBytes, type GpuWeight } from '../../engine/kernels/weights';
+import { rowShardRanges, weightBufferBytes, type GpuWeight, type ShardedWeight } from '../../engine/kernels/weights';
 import { packWeight, type WeightFormat } from '../../reference/quant/packed';
+import { WeightStream } from './weight-stream';
 import type { ModelConfig } from '../../config/model-config';
 import { modulePath, moduleShape, type ModuleName } from '../../config/lora-targets';
 
@@ -33,7 +35,8 @@ export interface LayerWeights {
   /** Qwen3, Gemma 3: per-head norms of queries and keys, q_norm / k_norm (D). */
   qNorm?: GPUBuffer;
   kNorm?: GPUBuffer;
-  linears: Record<LayerLinear, GpuWeight>;
+  /** (out, in) each, in row shards that fit a binding (one shard, the weight whole, when it fits). */
+  linears: Record<LayerLinear, ShardedWeight>;
   /** q/k/v biases, (out) each, when the architecture has them. */
   bias: Partial<Record<'q_proj' | 'k_proj' | 'v_proj', GPUBuffer>>;
 }
@@ -90,6 +93,18 @@ async function allocWeight(engine: Engine, format: WeightFormat, rows: number, c
   return w;
 }
 
+/** A (rows, cols) weight in row shards that each fit `maxBindingBytes` (labelled `name[r0:r1]` when cut). */
+async function allocShardedWeight(
+  engine: Engine, format: WeightFormat, rows: number, cols: number, doubleQuant: boolean, maxBindingBytes: number, label: string,
+): Promise<ShardedWeight> {
+  const ranges = rowShardRanges(format, rows, cols, maxBindingBytes, { doubleQuant: format === 'nf4' && doubleQuant });
+  const shards: ShardedWeight['shards'] = [];
+  for (const [r0, n] of ranges) {
+    shards.push({ r0, weight: await allocWeight(engine, format, n, cols, doubleQuant, ranges.length > 1 ? `${label}[${r0}:${r0 + n}]` : label) });
+  }
+  return { format, rows, cols, shards };
+}
+
 /** Quantize (or pack) a tensor on the CPU and write it into its planned buffers. */
 function writeWeight(engine: Engine, w: GpuWeight, data: Float32Array, doubleQuant: boolean): void {
   const p = packWeight(data, w.format, { doubleQuant: w.format === 'nf4' && doubleQuant });
@@ -104,18 +119,22 @@ function writeWeight(engine: Engine, w: GpuWeight, data: Float32Array, doubleQua
 
 /**
  * Allocate the base model in `format` and, when `load` is given, stream its tensors in one at a
- * time (each is quantized on the way, so no f32 copy of the whole model is ever held). Without
- * `load` (the memory plan), only the allocation happens.
+ * time (each is quantized on the way, so no f32 copy of the whole model is ever held). A loader
+ * that reads raw bytes (`load.raw`, every model source) streams the linears, the head and the
+ * embedding in bounded chunks through the GPU quantizer (./weight-stream.ts); any other loader
+ * (tests' in-memory weights) goes through the CPU packer. Without `load` (the memory plan), only
+ * the allocation happens.
  */
 export async function createBaseWeights(
   engine: Engine, cfg: ModelConfig, format: WeightFormat, doubleQuant: boolean,
-  vocab: { chunks: readonly [number, number][]; embedShards: readonly [number, number][] }, load?: TensorLoader,
+  vocab: { chunks: readonly [number, number][]; embedShards: readonly [number, number][]; maxBindingBytes?: number }, load?: TensorLoader,
 ): Promise<BaseWeights> {
   const { chunks } = vocab;
   const C = cfg.hiddenSize;
   const put = async (buffer: GPUBuffer, name: string) => {
     if (load) engine.gpu.device.queue.writeBuffer(buffer, 0, await load(name));
   };
+  const stream = load?.raw ? new WeightStream(engine, load.raw) : null;
   const embedFormat = embeddingFormat(cfg, format);
   const embed: EmbedShard[] = [];
   for (const [v0, rows] of vocab.embedShards) {
@@ -123,7 +142,9 @@ export async function createBaseWeights(
     const size = weightBufferBytes(embedFormat, rows, C)[0];
     embed.push({ v0, rows, format: embedFormat, buffer: await engine.pool.alloc({ size, usage: STORAGE, category: 'weights', label }) });
   }
-  if (load) {
+  if (stream) {
+    for (const s of embed) await stream.write({ format: s.format, words: s.buffer }, 'model.embed_tokens.weight', s.v0 * C, s.rows * C);
+  } else if (load) {
     // Row blocks of at most 16 MiB of f32, read and packed one at a time: never the whole table in f32.
     const blockRows = Math.max(2, Math.floor(2 ** 22 / C) & ~1);
     for (const s of embed) {
@@ -152,13 +173,18 @@ export async function createBaseWeights(
       ...(sandwich ? { mlpOutNorm: await norm('post_feedforward_layernorm', C) } : {}),
       ...(cfg.qkNorm ? { qNorm: await norm('self_attn.q_norm', cfg.headDim), kNorm: await norm('self_attn.k_norm', cfg.headDim) } : {}),
     };
-    const linears = {} as Record<LayerLinear, GpuWeight>;
+    const linears = {} as Record<LayerLinear, ShardedWeight>;
     const bias: LayerWeights['bias'] = {};
     for (const m of LAYER_LINEARS) {
       const { out, in: inF } = moduleShape(m, cfg);
       const name = modulePath(m, l);
-      linears[m] = await allocWeight(engine, format, out, inF, doubleQuant, `${name}.weight`);
-      if (load) writeWeight(engine, linears[m], await load(`${name}.weight`), doubleQuant);
+      linears[m] = await allocShardedWeight(engine, format, out, inF, doubleQuant, vocab.maxBindingBytes ?? Infinity, `${name}.weight`);
+      if (stream) {
+        for (const s of linears[m].shards) await stream.write(s.weight, `${name}.weight`, s.r0 * inF, s.weight.rows * inF);
+      } else if (load) {
+        const W = await load(`${name}.weight`); // (out, in)
+        for (const s of linears[m].shards) writeWeight(engine, s.weight, W.subarray(s.r0 * inF, (s.r0 + s.weight.rows) * inF), doubleQuant);
+      }
       if (cfg.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) {
         bias[m] = await f32Buffer(engine, `${name}.bias`, out);
         await put(bias[m]!, `${name}.bias`);
@@ -179,11 +205,14 @@ export async function createBaseWeights(
     }
   } else {
     for (const [v0, rows] of chunks) headChunks.push(await allocWeight(engine, format, rows, C, doubleQuant, `lm_head.weight[${v0}:${v0 + rows}]`));
-    if (load) {
+    if (stream) {
+      for (const [i, [v0, rows]] of chunks.entries()) await stream.write(headChunks[i], 'lm_head.weight', v0 * C, rows * C);
+    } else if (load) {
       // Chunk by chunk (Vc, C): read, quantized and written one at a time.
       for (const [i, [v0, rows]] of chunks.entries()) writeWeight(engine, headChunks[i], await loadRows(load, 'lm_head.weight', v0, rows, C), doubleQuant);
     }
   }
+  await stream?.finish();
   return { embed, layers, finalNorm, headChunks };
 }
 

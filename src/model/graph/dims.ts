@@ -18,6 +18,8 @@ export interface GraphDims {
   chunks: [number, number][];
   /** [v0, rows] of each shard of the embedding table: each fits one binding, and holds whole head chunks. */
   embedShards: [number, number][];
+  /** The largest binding every piece (vocabulary shards, row shards of linears, LoRA chunks) is sized for. */
+  maxBindingBytes: number;
 }
 
 /**
@@ -43,6 +45,6 @@ export function graphDims(cfg: ModelConfig, B: number, T: number, vocabChunk: nu
   for (let v0 = 0; v0 < V; v0 += shardRows) embedShards.push([v0, Math.min(shardRows, V - v0)]);
   return {
     B, T, N, C, H: cfg.numHeads, KV: cfg.numKvHeads, D: cfg.headDim,
-    F: cfg.intermediateSize, V, L: cfg.numLayers, Vc: Math.min(Vc, V), chunks, embedShards,
+    F: cfg.intermediateSize, V, L: cfg.numLayers, Vc: Math.min(Vc, V), chunks, embedShards, maxBindingBytes,
   };
 }

@@ -19,6 +19,7 @@ import { MODULE_NAMES } from '../../config/lora-targets';
 import type { Activations, Workspace } from './activations';
 import type { BaseWeights } from './base-weights';
 import type { GraphDims } from './dims';
+import { flatView } from './lora-state';
 import type { LoraBranch, ModuleDropout } from './projection';
 
 export interface HeadContext {
@@ -45,7 +46,6 @@ export interface PreparedHead {
   chunkLogits: PreparedOp[][];
 }
 
-const flat = (buffer: GPUBuffer, elementOffset: number): BufferRef => ({ buffer, offset: 4 * elementOffset });
 
 export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
   const { engine, dims: d, act, ws, base, lora } = c;
@@ -69,7 +69,7 @@ export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
       forward.push(await dropout(lora.xd!, act.xnf, false, 'fwd'));
       src = lora.xd!;
     }
-    forward.push(await prepareMatmul(engine, { out: lora.h, a: src, b: flat(lora.state.params, slot.offsetA), M: N, N: slot.r, K: C, transB: true, label: 'lm_head lora h' }));
+    forward.push(await prepareMatmul(engine, { out: lora.h, a: src, b: flatView(lora.state.params, slot.offsetA, slot.r * C), M: N, N: slot.r, K: C, transB: true, label: 'lm_head lora h' }));
   }
 
   // logits of chunk i = xnf W_i^T (+ scale h B_i^T), shared by the forward and the backward's recompute
@@ -78,7 +78,7 @@ export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
     const ops = [await prepareLinearForward(engine, { out: ws.logits, x: act.xnf, weight: base.headChunks[i], M: N, label: `lm_head [${v0}:${v0 + w}]` })];
     if (lora && slot) {
       ops.push(await prepareMatmul(engine, {
-        out: ws.logits, a: lora.h, b: flat(lora.state.params, slot.offsetB + v0 * slot.r), M: N, N: w, K: slot.r,
+        out: ws.logits, a: lora.h, b: flatView(lora.state.params, slot.offsetB + v0 * slot.r, w * slot.r), M: N, N: w, K: slot.r,
         transB: true, alpha: slot.scale, accumulate: true, label: `lm_head lora [${v0}:${v0 + w}]`,
       }));
     }
@@ -94,23 +94,23 @@ export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
     backward.push(await prepareLinearBackwardInput(engine, { dx: ws.dxn, dy: ws.logits, weight: base.headChunks[i], M: N, accumulate: !first, label: `lm_head bwd [${v0}:${v0 + w}]` }));
     if (lora && slot) {
       backward.push(await prepareMatmul(engine, {
-        out: flat(lora.state.grads, slot.offsetB + v0 * slot.r), a: ws.logits, b: lora.h, M: w, N: slot.r, K: N,
+        out: flatView(lora.state.grads, slot.offsetB + v0 * slot.r, w * slot.r), a: ws.logits, b: lora.h, M: w, N: slot.r, K: N,
         transA: true, alpha: slot.scale, accumulate: true, label: `lm_head lora dB [${v0}:${v0 + w}]`,
       }));
       backward.push(await prepareMatmul(engine, {
-        out: lora.dh, a: ws.logits, b: flat(lora.state.params, slot.offsetB + v0 * slot.r), M: N, N: slot.r, K: w,
+        out: lora.dh, a: ws.logits, b: flatView(lora.state.params, slot.offsetB + v0 * slot.r, w * slot.r), M: N, N: slot.r, K: w,
         alpha: slot.scale, accumulate: !first, label: `lm_head lora dh [${v0}:${v0 + w}]`,
       }));
     }
   }
   if (lora && slot) {
     if (withDropout) backward.push(await dropout(lora.xd!, act.xnf, false, 'recompute'));
-    backward.push(await prepareMatmul(engine, { out: flat(lora.state.grads, slot.offsetA), a: lora.dh, b: src, M: slot.r, N: C, K: N, transA: true, accumulate: true, label: 'lm_head lora dA' }));
+    backward.push(await prepareMatmul(engine, { out: flatView(lora.state.grads, slot.offsetA, slot.r * C), a: lora.dh, b: src, M: slot.r, N: C, K: N, transA: true, accumulate: true, label: 'lm_head lora dA' }));
     if (withDropout) {
-      backward.push(await prepareMatmul(engine, { out: lora.dxd!, a: lora.dh, b: flat(lora.state.params, slot.offsetA), M: N, N: C, K: slot.r, label: 'lm_head lora dxd' }));
+      backward.push(await prepareMatmul(engine, { out: lora.dxd!, a: lora.dh, b: flatView(lora.state.params, slot.offsetA, slot.r * C), M: N, N: C, K: slot.r, label: 'lm_head lora dxd' }));
       backward.push(await dropout(ws.dxn, lora.dxd!, true, 'bwd'));
     } else {
-      backward.push(await prepareMatmul(engine, { out: ws.dxn, a: lora.dh, b: flat(lora.state.params, slot.offsetA), M: N, N: C, K: slot.r, accumulate: true, label: 'lm_head lora dx' }));
+      backward.push(await prepareMatmul(engine, { out: ws.dxn, a: lora.dh, b: flatView(lora.state.params, slot.offsetA, slot.r * C), M: N, N: C, K: slot.r, accumulate: true, label: 'lm_head lora dx' }));
     }
   }
   backward.push(await prepareRmsnormBackward(engine, { dinp: ws.dres, dout: ws.dxn, inp: act.xOut, weight: base.finalNorm, rstd: act.rstdf, N, C, plusOne: c.plusOne, accumulate: false, label: 'final norm bwd' }));

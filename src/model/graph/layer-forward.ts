@@ -6,6 +6,8 @@
  *   x' = x1 + [rmsnorm](down(a))
  * Brackets: the per-head q/k norms (Qwen3, Gemma 3) and Gemma's sandwich norms; every norm scales by
  * 1 + w on Gemma (see src/config/architecture-features.ts).
+ * With bf16 activations each activation the backward reads is stored as a packed bf16 copy as soon
+ * as it is written (`keep`, ./bf16-activations.ts); the forward itself reads the f32 values.
  */
 import type { Engine } from '../../engine/context';
 import type { PreparedOp } from '../../engine/kernels/common';
@@ -19,6 +21,7 @@ import type { LayerActivations, Workspace } from './activations';
 import type { LayerWeights, LayerLinear } from './base-weights';
 import type { GraphDims } from './dims';
 import { prepareProjectionForward, type LoraBranch, type ModuleDropout } from './projection';
+import { prepareStore, type Bf16Field } from './bf16-activations';
 
 export interface LayerContext {
   engine: Engine;
@@ -51,16 +54,23 @@ export async function prepareLayerForward(c: LayerContext, recompute = false): P
     dropouts.push(...p.dropouts);
   };
 
+  const keep = async (...fields: Bf16Field[]) => {
+    for (const f of fields) ops.push(...await prepareStore(engine, d, act, f, recompute, `L${layer}`));
+  };
+
   const { eps, plusOne } = c.arch;
   const norm = async (out: GPUBuffer, rstd: GPUBuffer, inp: GPUBuffer, weight: GPUBuffer, rows: number, cols: number, what: string) => {
     ops.push(await prepareRmsnormForward(engine, { out, rstd, inp, weight, N: rows, C: cols, eps, plusOne, label: `L${layer} ${what}` }));
   };
 
+  await keep('x');
   await norm(act.xn1, act.rstd1, act.x, w.inputNorm, N, C, 'input norm');
+  await keep('xn1');
   if (act.qk) {
     // Per-head norms: q (N, H*D) is N*H contiguous rows of D.
     await proj('q_proj', act.xn1, act.qk.qp);
     await proj('k_proj', act.xn1, act.qk.kp);
+    await keep('qp', 'kp');
     await norm(act.q, act.qk.rstdQ, act.qk.qp, w.qNorm!, N * H, D, 'q norm');
     await norm(act.k, act.qk.rstdK, act.qk.kp, w.kNorm!, N * KV, D, 'k norm');
   } else {
@@ -68,27 +78,36 @@ export async function prepareLayerForward(c: LayerContext, recompute = false): P
     await proj('k_proj', act.xn1, act.k);
   }
   await proj('v_proj', act.xn1, act.v);
+  await keep('v');
   ops.push(await prepareRopeForward(engine, { out: act.q, tables: c.rope, B, T, H, D, label: `L${layer} rope q` }));
   ops.push(await prepareRopeForward(engine, { out: act.k, tables: c.rope, B, T, H: KV, D, label: `L${layer} rope k` }));
+  await keep('q', 'k');
   ops.push(await prepareAttentionForward(engine, {
     out: act.att, lse: act.lse, q: act.q, k: act.k, v: act.v, B, T, H, KV, D,
     scale: c.arch.attnScale, window: c.arch.window, softcap: c.arch.softcap, label: `L${layer} attention`,
   }));
+  await keep('att');
   const sw = act.sandwich;
   if (sw) {
     await proj('o_proj', act.att, sw.o);
+    await keep('o');
     await norm(ws.tmpC, sw.rstdO, sw.o, w.attnOutNorm!, N, C, 'attention out norm');
   } else {
     await proj('o_proj', act.att, ws.tmpC);
   }
   ops.push(await prepareAdd(engine, { out: act.x1, a: act.x, b: ws.tmpC, n: N * C, label: `L${layer} residual 1` }));
+  await keep('x1');
   await norm(act.xn2, act.rstd2, act.x1, w.mlpNorm, N, C, 'mlp norm');
+  await keep('xn2');
   await proj('gate_proj', act.xn2, act.g);
   await proj('up_proj', act.xn2, act.u);
+  await keep('g', 'u');
   ops.push(await prepareSwigluForward(engine, { out: act.a, gate: act.g, up: act.u, N, F, activation: c.arch.activation, label: `L${layer} gated ${c.arch.activation}` }));
+  await keep('a');
   if (sw) {
     // Recompute needs m and its rstd (the sandwich norm's backward reads them), so down_proj runs in full.
     await proj('down_proj', act.a, sw.m);
+    await keep('m');
     await norm(ws.tmpC, sw.rstdM, sw.m, w.mlpOutNorm!, N, C, 'mlp out norm');
   } else {
     await proj('down_proj', act.a, ws.tmpC, recompute);

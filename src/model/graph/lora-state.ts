@@ -1,40 +1,110 @@
 /**
- * LoRA parameters, gradients and optimizer state: one flat f32 buffer each, laid out by
- * `loraLayout` (every tensor 256-byte aligned so kernels bind it as a sub-range). One flat buffer
- * means one optimizer dispatch and one gradient-norm reduction per step.
+ * LoRA parameters, gradients and optimizer state: one flat f32 vector each, laid out by
+ * `loraLayout` (every tensor 256-byte aligned so kernels bind it as a sub-range), held on the GPU
+ * in chunks that each fit one binding (`loraChunks`: cut only where a tensor starts, so a tensor's
+ * view lies in one chunk). One chunk (the usual case) means one optimizer dispatch and one
+ * gradient-norm reduction per step; more chunks, one dispatch each and one reduction over all.
  */
 import type { Engine } from '../../engine/context';
 import { BufferUsage } from '../../engine/flags';
 import type { BufferRef } from '../../engine/kernels/common';
-import { readFloat32 } from '../../engine/readback';
+import { readBuffers } from '../../engine/readback';
 import { MODULE_NAMES } from '../../config/lora-targets';
 import type { LoraLayout, LoraSlot } from '../plan/lora-layout';
+import { chunkOf, type LoraChunk } from '../plan/lora-chunks';
 import { initLoraA } from '../../core/rng';
+
+/** One flat f32 vector in the layout's order (P), on the GPU in chunks. */
+export interface FlatVector {
+  chunks: readonly LoraChunk[];
+  /** One per chunk: (chunks[i].length) f32, elements [start, start + length) of the vector. */
+  buffers: GPUBuffer[];
+}
 
 export interface LoraState {
   layout: LoraLayout;
-  params: GPUBuffer; //   (P)
-  grads: GPUBuffer; //    (P)
+  /** How the flat vectors below are cut (the same for all of them). */
+  chunks: readonly LoraChunk[];
+  params: FlatVector; //   (P)
+  grads: FlatVector; //    (P)
   /** AdamW: m and v (P each); SGD with momentum: the momentum buffer; plain SGD: none. */
-  moments: GPUBuffer[];
+  moments: FlatVector[];
+  /** (P) early stopping only: the parameters at the best evaluation so far, copied on the GPU. */
+  best?: FlatVector;
 }
 
 const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
 
-export async function createLoraState(engine: Engine, layout: LoraLayout, optimizerBuffers: number): Promise<LoraState> {
-  const bytes = 4 * layout.length;
-  const alloc = (category: 'lora' | 'grads' | 'optimizer', label: string) =>
-    engine.pool.alloc({ size: bytes, usage: STORAGE, category, label });
-  const params = await alloc('lora', `lora params (${layout.length})`);
-  const grads = await alloc('grads', `lora grads (${layout.length})`);
-  const moments: GPUBuffer[] = [];
-  for (let i = 0; i < optimizerBuffers; i++) moments.push(await alloc('optimizer', `optimizer state ${i} (${layout.length})`));
-  return { layout, params, grads, moments };
+/** The whole vector as one chunk (no binding limit to respect). */
+export const oneChunk = (layout: LoraLayout): LoraChunk[] => [{ start: 0, length: layout.length }];
+
+/** Allocate one flat vector: `name (P)` as one buffer, `name [start:end]` per chunk when cut. */
+export async function allocFlat(
+  engine: Engine, chunks: readonly LoraChunk[], category: 'lora' | 'grads' | 'optimizer', name: string, usage = STORAGE,
+): Promise<FlatVector> {
+  const buffers: GPUBuffer[] = [];
+  for (const c of chunks) {
+    const label = chunks.length > 1 ? `${name} [${c.start}:${c.start + c.length}]` : `${name} (${c.length})`;
+    buffers.push(await engine.pool.alloc({ size: 4 * c.length, usage, category, label }));
+  }
+  return { chunks, buffers };
 }
 
-/** Views of one module's A (r, in) and B (out, r) inside a flat buffer. */
-export function slotViews(buffer: GPUBuffer, slot: LoraSlot): { A: BufferRef; B: BufferRef } {
-  return { A: { buffer, offset: 4 * slot.offsetA }, B: { buffer, offset: 4 * slot.offsetB } };
+export async function createLoraState(engine: Engine, layout: LoraLayout, optimizerBuffers: number, chunks: readonly LoraChunk[] = oneChunk(layout)): Promise<LoraState> {
+  const params = await allocFlat(engine, chunks, 'lora', 'lora params');
+  const grads = await allocFlat(engine, chunks, 'grads', 'lora grads');
+  const moments: FlatVector[] = [];
+  for (let i = 0; i < optimizerBuffers; i++) moments.push(await allocFlat(engine, chunks, 'optimizer', `optimizer state ${i}`));
+  return { layout, chunks, params, grads, moments };
+}
+
+/** The vector early stopping keeps the best evaluation's parameters in (P), counted with the adapter's weights. */
+export function allocBestLora(engine: Engine, state: LoraState): Promise<FlatVector> {
+  return allocFlat(engine, state.chunks, 'lora', 'best lora params');
+}
+
+/** Elements [offset, offset + count) of a flat vector as one binding (they must lie in one chunk). */
+export function flatView(v: FlatVector, offset: number, count: number): BufferRef {
+  const i = chunkOf(v.chunks, offset, count);
+  return { buffer: v.buffers[i], offset: 4 * (offset - v.chunks[i].start) };
+}
+
+/** Views of one module's A (r, in) and B (out, r) inside a flat vector. */
+export function slotViews(v: FlatVector, slot: LoraSlot): { A: BufferRef; B: BufferRef } {
+  return { A: flatView(v, slot.offsetA, slot.r * slot.inFeatures), B: flatView(v, slot.offsetB, slot.outFeatures * slot.r) };
+}
+
+/** Write a whole flat vector (P values) from the CPU, chunk by chunk. */
+export function writeFlat(queue: GPUQueue, v: FlatVector, data: Float32Array): void {
+  const P = v.chunks.reduce((n, c) => n + c.length, 0);
+  if (data.length !== P) throw new RangeError(`a flat LoRA vector holds ${P} values, got ${data.length}`);
+  v.chunks.forEach((c, i) => queue.writeBuffer(v.buffers[i], 0, data.buffer, data.byteOffset + 4 * c.start, 4 * c.length));
+}
+
+/** Copy one flat vector into another of the same chunks, on the GPU. */
+export function copyFlat(encoder: GPUCommandEncoder, from: FlatVector, to: FlatVector): void {
+  from.chunks.forEach((c, i) => encoder.copyBufferToBuffer(from.buffers[i], 0, to.buffers[i], 0, 4 * c.length));
+}
+
+/**
+ * Read flat vectors back whole: as few readbacks as the device allows (a staging buffer is at most
+ * maxBufferSize, so the chunks of a large adapter come back in several).
+ */
+export async function readFlats(engine: Engine, vectors: readonly FlatVector[]): Promise<Float32Array<ArrayBuffer>[]> {
+  const out = vectors.map((v) => new Float32Array(v.chunks.reduce((n, c) => n + c.length, 0)));
+  const pending = vectors.flatMap((v, k) => v.chunks.map((c, i) => ({ k, c, buffer: v.buffers[i] })));
+  const cap = engine.gpu.limits.maxBufferSize;
+  while (pending.length) {
+    const batch = [pending.shift()!];
+    let bytes = 4 * batch[0].c.length;
+    while (pending.length && bytes + 4 * pending[0].c.length <= cap) {
+      bytes += 4 * pending[0].c.length;
+      batch.push(pending.shift()!);
+    }
+    const got = await readBuffers(engine.gpu.device, batch.map((p) => ({ buffer: p.buffer, offset: 0, size: 4 * p.c.length })));
+    batch.forEach((p, j) => out[p.k].set(new Float32Array(got[j]), p.c.start));
+  }
+  return out;
 }
 
 /** PEFT initialisation from the run seed: A Kaiming-uniform (a = sqrt(5)), B zeros. */
@@ -61,9 +131,9 @@ export function loraParamsFrom(layout: LoraLayout, tensors: Map<string, { A: Flo
   return flat;
 }
 
-/** Read a flat LoRA buffer back and split it per module (one readback). */
-export async function readLoraTensors(engine: Engine, buffer: GPUBuffer, layout: LoraLayout): Promise<Map<string, { A: Float32Array; B: Float32Array }>> {
-  const flat = await readFloat32(engine.gpu.device, buffer, layout.length);
+/** Read a flat LoRA vector back and split it per module. */
+export async function readLoraTensors(engine: Engine, v: FlatVector, layout: LoraLayout): Promise<Map<string, { A: Float32Array; B: Float32Array }>> {
+  const [flat] = await readFlats(engine, [v]);
   const out = new Map<string, { A: Float32Array; B: Float32Array }>();
   for (const s of layout.slots) {
     out.set(s.path, {

@@ -10,8 +10,8 @@ import type { Engine } from '../../engine/context';
 import type { BufferRef, PreparedOp } from '../../engine/kernels/common';
 import { prepareDropout, type PreparedDropout } from '../../engine/kernels/dropout';
 import { prepareMatmul } from '../../engine/kernels/matmul';
-import { prepareLinearBackwardInput, prepareLinearForward } from '../../engine/kernels/matmul-weight';
-import type { GpuWeight } from '../../engine/kernels/weights';
+import { prepareShardedLinearBackwardInput, prepareShardedLinearForward } from '../../engine/kernels/matmul-weight';
+import type { ShardedWeight } from '../../engine/kernels/weights';
 import { MODULE_NAMES } from '../../config/lora-targets';
 import type { LoraSlot } from '../plan/lora-layout';
 import type { LoraState } from './lora-state';
@@ -34,7 +34,7 @@ export interface LoraBranch {
 export interface ProjectionArgs {
   label: string;
   N: number;
-  weight: GpuWeight; // (out, in)
+  weight: ShardedWeight; // (out, in), in row shards
   bias?: GPUBuffer; //  (out)
   x: BufferRef; //      (N, in)
   y: BufferRef; //      (N, out)
@@ -61,9 +61,7 @@ function moduleDropout(op: PreparedDropout, slot: LoraSlot): ModuleDropout {
 }
 
 export async function prepareProjectionForward(engine: Engine, a: ProjectionArgs): Promise<PreparedProjection> {
-  const ops: PreparedOp[] = a.hiddenOnly ? [] : [
-    await prepareLinearForward(engine, { out: a.y, x: a.x, weight: a.weight, bias: a.bias, M: a.N, label: `${a.label} fwd` }),
-  ];
+  const ops: PreparedOp[] = a.hiddenOnly ? [] : await prepareShardedLinearForward(engine, { out: a.y, x: a.x, weight: a.weight, bias: a.bias, M: a.N, label: `${a.label} fwd` });
   const dropouts: ModuleDropout[] = [];
   const b = a.lora;
   if (b) {
@@ -103,7 +101,7 @@ export async function prepareProjectionBackward(engine: Engine, a: ProjectionBac
   const dropouts: ModuleDropout[] = [];
   const N = a.N;
   if (a.dx) {
-    ops.push(await prepareLinearBackwardInput(engine, { dx: a.dx, dy: a.dy, weight: a.weight, M: N, accumulate: a.accumulateDx, label: `${a.label} bwd` }));
+    ops.push(...await prepareShardedLinearBackwardInput(engine, { dx: a.dx, dy: a.dy, weight: a.weight, M: N, accumulate: a.accumulateDx, label: `${a.label} bwd` }));
   }
   const b = a.lora;
   if (!b) return { ops, dropouts };

@@ -10,9 +10,8 @@ import { BufferUsage } from '../../engine/flags';
 import type { PreparedOp } from '../../engine/kernels/common';
 import { prepareAccumulate, prepareFill, type ScalarOp } from '../../engine/kernels/elementwise';
 import { allocGradStats, GRAD_STATS_BYTES, prepareGradNorm } from '../../engine/kernels/grad-norm';
-import { prepareAdamW, prepareSgd, type PreparedOptimizer } from '../../engine/kernels/optim';
+import type { PreparedOptimizer } from '../../engine/kernels/optim';
 import { uploadRopeTables } from '../../engine/kernels/rope';
-import type { AdamWParams, SgdParams } from '../../reference/optim';
 import { dropoutStream } from '../../core/rng';
 import type { RunConfig } from '../../config/run-config';
 import type { ModelConfig } from '../../config/model-config';
@@ -20,14 +19,18 @@ import { ropeSpecsByLayer } from '../../config/architecture-features';
 import type { LoraConfig } from '../../config/lora-config';
 import { modulesForTargets } from '../../config/lora-targets';
 import { loraLayout, type LoraLayout } from '../plan/lora-layout';
+import { loraChunks } from '../plan/lora-chunks';
 import { createActivations, type Activations, type Workspace } from './activations';
+import { prepareLoadPacked, prepareRoundWorking } from './bf16-activations';
 import { createBaseWeights, prepareEmbeddingShards, type BaseWeights, type LayerLinear } from './base-weights';
 import { graphDims, maxBindingBytes, type GraphDims } from './dims';
 import { prepareHead } from './head';
 import { prepareLayerBackward } from './layer-backward';
 import { layerArchitecture } from './layer-architecture';
 import { prepareLayerForward, type LayerContext } from './layer-forward';
-import { createLoraState, initialLoraParams, type LoraState } from './lora-state';
+import { allocBestLora, createLoraState, initialLoraParams, writeFlat, type LoraState } from './lora-state';
+import { perChunk, sequence } from './chunked-ops';
+import { optimizerBufferCount, prepareHessianPass, prepareRunOptimizer, type HessianPass } from './optimizer';
 import type { LoraBranch, ModuleDropout } from './projection';
 
 /** Floats per row of the metrics buffer: [loss, grad norm, clip coefficient, non-finite flag]. */
@@ -58,7 +61,10 @@ export interface TrainGraph {
   accumulateEvalLoss: ScalarOp;
   zeroEvalLoss: PreparedOp;
   gradNorm: PreparedOp;
-  optimizer: PreparedOptimizer<AdamWParams> | PreparedOptimizer<SgdParams>;
+  /** The run's optimizer with its hyper-parameters bound: setStep(step, lr) (./optimizer.ts). */
+  optimizer: PreparedOptimizer<number>;
+  /** Sophia only: the Gauss-Newton-Bartlett pass that refreshes its Hessian estimate every sophiaHessianEvery steps. */
+  hessian?: HessianPass;
   /** (1) mean loss of the current optimizer step */
   stepLoss: GPUBuffer;
   /** (1) */
@@ -77,10 +83,7 @@ export function loraConfigOf(run: RunConfig): LoraConfig {
   };
 }
 
-/** Optimizer state buffers the run needs: AdamW m and v; SGD a momentum buffer unless momentum is 0. */
-export function optimizerBufferCount(run: RunConfig): number {
-  return run.optimizer === 'adamw' ? 2 : run.momentum > 0 ? 1 : 0;
-}
+export { adamwParams, optimizerBufferCount, sgdParams } from './optimizer';
 
 export interface BuildOptions {
   /** Stream the base weights in; without it (the memory plan) only allocation happens. */
@@ -98,11 +101,14 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   const layout = loraLayout(model, loraConfigOf(run));
   const format = run.basePrecision;
   const base = await createBaseWeights(engine, model, format, run.doubleQuant, dims, opts.load);
-  const lora = await createLoraState(engine, layout, optimizerBufferCount(run));
-  if (opts.load || opts.initialLora) engine.gpu.device.queue.writeBuffer(lora.params, 0, opts.initialLora ?? initialLoraParams(layout, run.seed));
+  // The flat state in chunks that fit a binding (lm_head's B, if it must be cut, at whole vocabulary chunks).
+  const lora = await createLoraState(engine, layout, optimizerBufferCount(run), loraChunks(layout, dims.maxBindingBytes, dims.Vc));
+  if (opts.load || opts.initialLora) writeFlat(engine.gpu.device.queue, lora.params, opts.initialLora ?? initialLoraParams(layout, run.seed));
+  // Early stopping keeps the best evaluation's parameters beside the live ones (copied on the GPU, never read back per evaluation).
+  if (run.earlyStoppingPatience > 0) lora.best = await allocBestLora(engine, lora);
   const dropoutOn = run.dropout > 0;
   const { act, ws } = await createActivations(engine, dims, layout, dropoutOn, run.activationCheckpointing,
-    { qkNorm: model.qkNorm === true, sandwichNorms: model.sandwichNorms === true });
+    { qkNorm: model.qkNorm === true, sandwichNorms: model.sandwichNorms === true }, run.activationPrecision);
   // One table per distinct RoPE (Gemma 3's local layers have their own base).
   const ropes = ropeSpecsByLayer(model);
   const ropeTables = await Promise.all(ropes.specs.map((s) => uploadRopeTables(engine, dims.T, dims.D, s)));
@@ -135,12 +141,16 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   backward.push(...head.backward);
   dropouts.push(...head.dropouts);
   for (const c of [...contexts].reverse()) {
+    // bf16 activations: load the layer's stored copies into the working set (none for the last layer).
+    backward.push(...await prepareLoadPacked(engine, dims, c.act, `L${c.layer}`));
     // Checkpointing: the shared activations still hold the last layer's forward; refill them for the others.
     if (run.activationCheckpointing && c.layer < dims.L - 1) {
       const r = await prepareLayerForward(c, true);
       backward.push(...r.ops);
       dropouts.push(...r.dropouts);
     }
+    // bf16 activations: what the backward reads without a stored copy (last layer, recomputed) is rounded first.
+    backward.push(...await prepareRoundWorking(engine, dims, c.act, `L${c.layer}`));
     const b = await prepareLayerBackward(c);
     backward.push(...b.ops);
     dropouts.push(...b.dropouts);
@@ -152,28 +162,21 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   const gradStats = await allocGradStats(engine, 'grad stats (8)');
   const metrics = await small(`metrics (${run.logEvery}, ${METRICS_ROW})`, 4 * METRICS_ROW * run.logEvery);
   const gradScale = 1 / run.gradAccumulation;
-  const P = layout.length;
-  const optimizer = run.optimizer === 'adamw'
-    ? await prepareAdamW(engine, { param: lora.params, grad: lora.grads, n: P, stats: gradStats, gradScale, m: lora.moments[0], v: lora.moments[1], label: 'adamw' })
-    : await prepareSgd(engine, { param: lora.params, grad: lora.grads, n: P, stats: gradStats, gradScale, momentumBuffer: lora.moments[0] ?? null, label: 'sgd' }, sgdParams(run, 0));
+  // One optimizer op per chunk of the state; the gradient norm reduces over all chunks at once.
+  const optimizer = await prepareRunOptimizer(engine, run, lora, gradStats, gradScale);
+  const hessian = run.optimizer === 'sophia'
+    ? await prepareHessianPass({ engine, run, dims, lora, act, ws, chunkLogits: head.chunkLogits, softcap: model.finalLogitSoftcap ?? null })
+    : undefined;
   return {
     engine, model, run, dims, layout, base, lora, act, ws, forward, backward, dropouts, chunkLogits: head.chunkLogits,
-    zeroGrads: await prepareFill(engine, { y: lora.grads, n: P, label: 'zero grads' }),
+    zeroGrads: sequence(await perChunk(lora, (c) => prepareFill(engine, { y: c.grad, n: c.n, label: c.label('zero grads') }))),
     zeroStepLoss: await prepareFill(engine, { y: stepLoss, n: 1, label: 'zero step loss' }),
     accumulateLoss: await prepareAccumulate(engine, { y: stepLoss, x: ws.ceStats, n: 1, alpha: gradScale, label: 'step loss +=' }),
     accumulateEvalLoss: await prepareAccumulate(engine, { y: evalLoss, x: ws.ceStats, n: 1, alpha: 1, label: 'eval loss +=' }),
     zeroEvalLoss: await prepareFill(engine, { y: evalLoss, n: 1, label: 'zero eval loss' }),
-    gradNorm: await prepareGradNorm(engine, { grads: lora.grads, n: P, stats: gradStats, maxNorm: run.gradClip > 0 ? run.gradClip : undefined, gradScale, loss: { buffer: stepLoss, count: 1 }, label: 'grad norm' }),
-    optimizer, stepLoss, evalLoss, gradStats, metrics,
+    gradNorm: await prepareGradNorm(engine, { pieces: lora.chunks.map((c, i) => ({ grads: lora.grads.buffers[i], n: c.length })), stats: gradStats, maxNorm: run.gradClip > 0 ? run.gradClip : undefined, gradScale, loss: { buffer: stepLoss, count: 1 }, label: 'grad norm' }),
+    optimizer, hessian, stepLoss, evalLoss, gradStats, metrics,
   };
-}
-
-export function adamwParams(run: RunConfig, lr: number): AdamWParams {
-  return { lr, beta1: run.betas[0], beta2: run.betas[1], eps: run.eps, weightDecay: run.weightDecay };
-}
-
-export function sgdParams(run: RunConfig, lr: number): SgdParams {
-  return { lr, momentum: run.momentum, dampening: 0, nesterov: run.nesterov, weightDecay: run.weightDecay };
 }
 
 /** Point every dropout op at the RNG stream of (step, micro-batch), or turn dropout off (validation). */

@@ -25,14 +25,16 @@ export function attentionFirstKey(i: number, window: number | null | undefined):
  * q   (B, T, H, D)      after RoPE
  * k   (B, T, KV, D)     after RoPE
  * v   (B, T, KV, D)
+ * lse (B, H, T)         optional, written: log sum_j exp(S_ij) per row, what the GPU kernel keeps
  */
 export function attentionForward(
   out: FloatArray, att: FloatArray, q: FloatArray, k: FloatArray, v: FloatArray,
-  B: number, T: number, H: number, KV: number, D: number, opts: AttentionOptions = {},
+  B: number, T: number, H: number, KV: number, D: number, opts: AttentionOptions = {}, lse?: FloatArray,
 ): void {
   checkArgs(q, k, v, B, T, H, KV, D, opts);
   checkLen('attention out', out, B * T * H * D);
   checkLen('attention att', att, B * H * T * T);
+  if (lse) checkLen('attention lse', lse, B * H * T);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const cap = opts.softcap ?? null;
   const group = H / KV;
@@ -57,6 +59,7 @@ export function attentionForward(
           att[row + j] = e;
           sum += e;
         }
+        if (lse) lse[(b * H + h) * T + i] = max + Math.log(sum);
         for (let j = j0; j <= i; j++) att[row + j] /= sum;
         for (let j = 0; j < j0; j++) att[row + j] = 0;
         for (let j = i + 1; j < T; j++) att[row + j] = 0;
@@ -78,17 +81,27 @@ export function attentionForward(
  * 1 - (S / cap)^2. `opts` must be the forward's.
  * dq (B, T, H, D), dk (B, T, KV, D), dv (B, T, KV, D)
  * dout (B, T, H, D); q, k, v, att as in the forward
+ * stored, optional: the forward's output (B, T, H, D) and lse (B, H, T) as the GPU keeps them.
+ * Given, P is recomputed as exp(S - lse) from q and k (att is not read) and rowsum(P * dP) is
+ * taken as rowsum(dout * out), as the GPU kernel does: equal to the above in exact arithmetic, and
+ * what bf16 activations (q, k and out rounded, lse not) must follow.
  */
 export function attentionBackward(
   dq: FloatArray, dk: FloatArray, dv: FloatArray, dout: FloatArray,
   q: FloatArray, k: FloatArray, v: FloatArray, att: FloatArray,
   B: number, T: number, H: number, KV: number, D: number, opts: AttentionOptions = {},
+  stored?: { out: FloatArray; lse: FloatArray },
 ): void {
   checkArgs(q, k, v, B, T, H, KV, D, opts);
+  if (stored) {
+    checkLen('attention out', stored.out, B * T * H * D);
+    checkLen('attention lse', stored.lse, B * H * T);
+  }
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const cap = opts.softcap ?? null;
   const group = H / KV;
   const dS = new Float64Array(T); // one row of dS
+  const P = new Float64Array(T); //  one row of P
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const kvh = Math.floor(h / group);
@@ -96,16 +109,31 @@ export function attentionBackward(
         const qo = ((b * T + i) * H + h) * D;
         const row = ((b * H + h) * T + i) * T;
         const j0 = attentionFirstKey(i, opts.window);
+        for (let j = j0; j <= i; j++) {
+          if (!stored) {
+            P[j] = att[row + j];
+            continue;
+          }
+          const ko = ((b * T + j) * KV + kvh) * D;
+          let s = 0;
+          for (let d = 0; d < D; d++) s += q[qo + d] * k[ko + d];
+          const S = cap === null ? s * scale : cap * Math.tanh((s * scale) / cap);
+          P[j] = Math.exp(S - stored.lse[(b * H + h) * T + i]);
+        }
         let rowDot = 0; // sum_j P_ij dP_ij
         for (let j = j0; j <= i; j++) {
           const vo = ((b * T + j) * KV + kvh) * D;
           let dp = 0;
           for (let d = 0; d < D; d++) dp += dout[qo + d] * v[vo + d];
           dS[j] = dp;
-          rowDot += att[row + j] * dp;
+          rowDot += P[j] * dp;
+        }
+        if (stored) {
+          rowDot = 0;
+          for (let d = 0; d < D; d++) rowDot += dout[qo + d] * stored.out[qo + d];
         }
         for (let j = j0; j <= i; j++) {
-          const p = att[row + j];
+          const p = P[j];
           const ko = ((b * T + j) * KV + kvh) * D;
           let ds = p * (dS[j] - rowDot) * scale; // gradient of the raw dot product q.k
           if (cap !== null) {

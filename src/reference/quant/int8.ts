@@ -1,7 +1,7 @@
 /**
  * Symmetric blockwise int8: blocks of 64 consecutive elements of the row-major flattened tensor,
- * one f32 absmax per block, `q = round(x / absmax * 127)` (half away from zero, so q(-x) = -q(x)),
- * clamped to [-127, 127]; an all-zero block stores absmax 0 and q = 0.
+ * one f32 absmax per block, `q = round(x / absmax * 127)` of the exact quotient (half away from zero,
+ * so q(-x) = -q(x)), within [-127, 127]; an all-zero block stores absmax 0 and q = 0.
  * Dequantization: `q * (absmax / 127)` in float32. The GPU computes the same expression, but WGSL
  * division is only accurate to 2.5 ulp, so GPU and CPU may differ by a few ulp of the weight.
  * GPU layout: the q bytes (two's complement) packed four per u32, little-endian (see ./pack).
@@ -30,8 +30,13 @@ export function quantizeInt8(x: Float32Array): Int8Tensor {
     absmax[b] = m;
     if (m === 0) continue;
     for (let i = start; i < end; i++) {
-      const s = (x[i] / m) * 127;
-      q[i] = Math.max(-127, Math.min(127, Math.sign(s) * Math.round(Math.abs(s))));
+      const a = Math.abs(x[i]);
+      // round(127 a / m) half away from zero, of the exact quotient: k = floor of the f64 estimate
+      // (never off by a whole step), then one exact comparison (254 a and (2k + 1) m are exact in
+      // f64), so a tie is never lost to the rounding of a / m. The GPU quantizer computes the same.
+      const k = Math.floor((a / m) * 127);
+      const mag = Math.min(127, 254 * a >= (2 * k + 1) * m ? k + 1 : k);
+      q[i] = x[i] < 0 ? -mag : mag;
     }
   }
   return { numel: n, q, absmax };

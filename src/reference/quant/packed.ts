@@ -49,14 +49,19 @@ export function packWeight(x: Float32Array, format: WeightFormat, opts: { double
       const t = quantizeNf4(x);
       const words = packBytes(t.codes);
       if (!opts.doubleQuant) return { format, numel, words, absmax: t.absmax };
-      const state = doubleQuantizeAbsmax(t.absmax);
-      const dq = new Float32Array(257 + state.absmax2.length);
-      dq.set(state.code, 0);
-      dq[256] = state.offset;
-      dq.set(state.absmax2, 257);
-      return { format, numel, words, doubleQuant: { qabsmax: packBytes(state.qabsmax), dq, state } };
+      return { format, numel, words, doubleQuant: packDoubleQuant(t.absmax) };
     }
   }
+}
+
+/** NF4 double quantization of a tensor's absmax values, in the GPU layout (qabsmax words, dq array). */
+export function packDoubleQuant(absmax: Float32Array): NonNullable<PackedWeight['doubleQuant']> {
+  const state = doubleQuantizeAbsmax(absmax);
+  const dq = new Float32Array(257 + state.absmax2.length);
+  dq.set(state.code, 0);
+  dq[256] = state.offset;
+  dq.set(state.absmax2, 257);
+  return { qabsmax: packBytes(state.qabsmax), dq, state };
 }
 
 /** The values the GPU kernels compute with (the dequantized weight), as float32. */

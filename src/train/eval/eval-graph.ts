@@ -62,7 +62,7 @@ export async function buildEvalGraph(engine: Engine, model: ModelConfig, load: T
  * Per-position negative log-likelihoods of each row's targets (0 where not scored), in row order.
  * Rows longer than T are an error here: the callers truncate (from the left) before.
  */
-export async function scoreRows(g: TrainGraph, rows: readonly ScoreRow[], padId = 0): Promise<Float32Array[]> {
+export async function scoreRows(g: TrainGraph, rows: readonly ScoreRow[], padId = 0, onProgress?: (done: number, total: number) => void): Promise<Float32Array[]> {
   const { B, T } = g.dims;
   const out: Float32Array[] = [];
   for (let i = 0; i < rows.length; i += B) {
@@ -80,6 +80,7 @@ export async function scoreRows(g: TrainGraph, rows: readonly ScoreRow[], padId 
     submitForward(g, { tokens, targets });
     const nll = await readFloat32(g.engine.gpu.device, g.ws.rowLoss, B * T);
     for (let b = 0; b < n; b++) out.push(nll.slice(b * T, b * T + rows[i + b].tokens.length));
+    onProgress?.(out.length, rows.length);
   }
   return out;
 }

@@ -17,6 +17,8 @@ export interface ExactOptions {
   maxNewTokens?: number;
   stop?: string;
   normalize?: Normalization;
+  /** Items generated so far, after each. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ExactExample {
@@ -64,6 +66,7 @@ export async function evaluateExactMatch(dec: Decoder, tok: ModelTokenizer, item
     const prediction = cutAtStop(tok.decode(ids, { skipSpecialTokens: true }), stop);
     const correct = normalizeAnswer(prediction, o.normalize) === normalizeAnswer(it.answer, o.normalize);
     per_example.push({ line: it.line, answer: it.answer, prediction, correct });
+    o.onProgress?.(per_example.length, items.length);
   }
   const n = per_example.length;
   return { n, exact_match: per_example.filter((e) => e.correct).length / n, per_example };

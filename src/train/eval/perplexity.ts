@@ -24,10 +24,10 @@ export function perplexityRows(examples: readonly TokenizedExample[], T: number,
   });
 }
 
-export async function evaluatePerplexity(g: TrainGraph, examples: readonly TokenizedExample[], pad: number): Promise<PerplexityResult> {
+export async function evaluatePerplexity(g: TrainGraph, examples: readonly TokenizedExample[], pad: number, onProgress?: (done: number, total: number) => void): Promise<PerplexityResult> {
   if (examples.length === 0) throw new RangeError('perplexity: the dataset has no examples');
   const rows = perplexityRows(examples, g.dims.T, pad);
-  const nll = await scoreRows(g, rows, pad);
+  const nll = await scoreRows(g, rows, pad, onProgress);
   let sum = 0;
   let count = 0;
   const per_example = rows.map((r, index) => {

@@ -2,7 +2,7 @@
  * One evaluation end to end on an engine: build what the kind needs (the training graph's forward
  * for mc and perplexity, a KV-cache decoder for exact match), score, free the buffers.
  */
-import { createEngine, type Engine } from '../../engine/context';
+import { createEngine, releaseEngine, type Engine } from '../../engine/context';
 import type { Gpu } from '../../engine/device';
 import type { PipelineCache } from '../../engine/pipelines';
 import type { TensorLoader } from '../../io/model-source/types';
@@ -29,6 +29,8 @@ export interface EvalTarget {
   /** Pad id of the rows (never scored). */
   pad?: number;
   graph?: Partial<Omit<EvalGraphOptions, 'maxSeqLen'>>;
+  /** Rows scored (mc, perplexity) or items generated (exact match) so far, of all. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 async function freeing<R>(t: EvalTarget, f: (e: Engine) => Promise<R>): Promise<R> {
@@ -36,7 +38,7 @@ async function freeing<R>(t: EvalTarget, f: (e: Engine) => Promise<R>): Promise<
   try {
     return await f(e);
   } finally {
-    e.pool.destroyAll();
+    await releaseEngine(e);
   }
 }
 
@@ -46,7 +48,7 @@ export function evaluateMultipleChoice(t: EvalTarget, items: readonly McItem[], 
   const rows = mcRows(tokenized, T);
   return freeing(t, async (engine) => {
     const g = await buildEvalGraph(engine, t.model, t.load, t.adapter, { ...t.graph, maxSeqLen: T });
-    return mcScores(items, tokenized, rows, await scoreRows(g, rows, t.pad ?? 0));
+    return mcScores(items, tokenized, rows, await scoreRows(g, rows, t.pad ?? 0, t.onProgress));
   });
 }
 
@@ -54,7 +56,7 @@ export function evaluateDatasetPerplexity(t: EvalTarget, examples: readonly Toke
   const T = positionsFor(examples.map((e) => e.ids.length - 1), t.model);
   return freeing(t, async (engine) => {
     const g = await buildEvalGraph(engine, t.model, t.load, t.adapter, { ...t.graph, maxSeqLen: T });
-    return evaluatePerplexity(g, examples, t.pad ?? 0);
+    return evaluatePerplexity(g, examples, t.pad ?? 0, t.onProgress);
   });
 }
 
@@ -64,6 +66,6 @@ export function evaluateExact(t: EvalTarget, items: readonly ExactItem[], tok: M
   return freeing(t, async (engine) => {
     const base = await createDecoderBase(engine, t.model, { load: t.load, format: t.graph?.basePrecision, vocabChunk: t.graph?.vocabChunk });
     const dec = await createDecoder(engine, t.model, base, t.adapter ? decoderLoraFromPeft(t.model, t.adapter) : null, { maxLen });
-    return evaluateExactMatch(dec, tok, items, o);
+    return evaluateExactMatch(dec, tok, items, { onProgress: t.onProgress, ...o });
   });
 }

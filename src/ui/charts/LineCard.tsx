@@ -12,10 +12,14 @@ export interface Series {
   dashed?: boolean;
   dots?: boolean;
   width?: number;
+  /** Stroke opacity (a faint raw curve behind its smoothed one). */
+  opacity?: number;
 }
 
-export function LineCard({ title, series, testId, yFormat, logY, refY, refLabel, extra, xLabel = 'step' }: {
+export function LineCard({ title, series, testId, yFormat, logY, refY, refLabel, extra, xLabel = 'step', legend }: {
   title: string; series: Series[]; testId: string; yFormat?: (v: number) => string; logY?: boolean; refY?: number; refLabel?: string; extra?: ReactNode; xLabel?: string;
+  /** A legend of the caller's own, drawn under the plot (outside it) in place of the chart's. */
+  legend?: ReactNode;
 }) {
   const points = series.reduce((n, s) => n + s.data.length, 0);
   const drawn = series.filter((s) => s.data.length > 0);
@@ -30,15 +34,16 @@ export function LineCard({ title, series, testId, yFormat, logY, refY, refLabel,
             <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDecimals={false} tick={{ fontSize: 11 }} height={22} />
             <YAxis type="number" scale={logY ? 'log' : 'auto'} domain={logY ? ['auto', 'auto'] : ['auto', 'auto']} tick={{ fontSize: 11 }} width={56} tickFormatter={yFormat} allowDataOverflow={false} />
             <Tooltip formatter={(v) => (typeof v === 'number' && yFormat ? yFormat(v) : String(v))} labelFormatter={(l) => `${xLabel} ${l}`} isAnimationActive={false} />
-            {drawn.length > 1 && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}
+            {drawn.length > 1 && legend === undefined && <Legend verticalAlign="top" height={20} wrapperStyle={{ fontSize: 11 }} />}
             {refY !== undefined && <ReferenceLine y={refY} stroke="#c4524e" strokeDasharray="4 3" label={{ value: refLabel, fontSize: 10, position: 'insideTopRight' }} />}
-            {drawn.map((s) => (
-              <Line key={s.name} name={s.name} data={s.data} dataKey="y" stroke={s.color} strokeWidth={s.width ?? 1.5} strokeDasharray={s.dashed ? '4 3' : undefined}
+            {drawn.map((s, i) => (
+              <Line key={`${i}:${s.name}`} name={s.name} data={s.data} dataKey="y" stroke={s.color} strokeWidth={s.width ?? 1.5} strokeOpacity={s.opacity} strokeDasharray={s.dashed ? '4 3' : undefined}
                 dot={s.dots ? { r: 2.5 } : false} isAnimationActive={false} type="linear" connectNulls />
             ))}
           </LineChart>
         </ResponsiveContainer>
       )}
+      {points > 0 && legend}
     </figure>
   );
 }

@@ -1,4 +1,5 @@
 /** Number formats the studio uses everywhere (kept short: dense tables). */
+import type { TransferFigures } from '../../core/transfer-rate';
 
 export function bytes(n: number): string {
   if (!Number.isFinite(n)) return '–';
@@ -7,6 +8,15 @@ export function bytes(n: number): string {
   let v = n;
   while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
   return `${v >= 100 || i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
+}
+
+/** A transfer's figures: "412 MiB / 988 MiB · 35.2 MiB/s · 17s left" (the parts that are known). */
+export function transfer(f: TransferFigures, extra?: string): string {
+  const parts = [`${bytes(f.done)}${f.total !== null ? ` / ${bytes(f.total)}` : ''}`];
+  if (f.bytesPerS !== null) parts.push(`${bytes(f.bytesPerS)}/s`);
+  if (f.etaS !== null && f.total !== null && f.done < f.total) parts.push(`${duration(1000 * f.etaS)} left`);
+  if (extra) parts.push(extra);
+  return parts.join(' · ');
 }
 
 export function count(n: number): string {

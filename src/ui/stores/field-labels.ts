@@ -9,8 +9,13 @@ export const FIELD_LABELS: Record<string, string> = {
   weightDecay: 'Weight decay', momentum: 'Momentum', nesterov: 'Nesterov', schedule: 'LR schedule', warmupSteps: 'Warmup steps',
   minLrRatio: 'Final LR ratio', epochs: 'Epochs', maxSteps: 'Max steps', microBatch: 'Micro-batch', gradAccumulation: 'Gradient accumulation',
   maxSeqLen: 'Max sequence length', gradClip: 'Gradient clipping', seed: 'Seed', evalEvery: 'Eval every (steps)', logEvery: 'Log every (steps)',
-  vocabChunk: 'LM-head vocabulary chunk', activationCheckpointing: 'Activation checkpointing',
+  vocabChunk: 'LM-head vocabulary chunk', activationCheckpointing: 'Activation checkpointing', activationPrecision: 'Saved activations',
   checkpointEverySteps: 'Checkpoint every (steps)', checkpointEveryMinutes: 'Checkpoint every (minutes)',
+  earlyStoppingPatience: 'Early stopping patience (evaluations)', earlyStoppingMinDelta: 'Early stopping minimum improvement',
+  lionBetas: 'Lion betas', 'lionBetas.0': 'Lion beta 1', 'lionBetas.1': 'Lion beta 2',
+  adafactorBeta1: 'Adafactor beta 1', adafactorDecayRate: 'Adafactor decay rate', adafactorClipThreshold: 'Adafactor update clipping (RMS)',
+  adafactorEps: 'Adafactor epsilons', 'adafactorEps.0': 'Adafactor epsilon 1', 'adafactorEps.1': 'Adafactor epsilon 2', adafactorScaleParameter: 'Adafactor parameter scaling',
+  sophiaBetas: 'Sophia betas', 'sophiaBetas.0': 'Sophia beta 1', 'sophiaBetas.1': 'Sophia beta 2', sophiaRho: 'Sophia rho', sophiaHessianEvery: 'Sophia Hessian every (steps)',
 };
 
 /** A field's label (a path such as "betas.1" too); the key itself when there is none. */

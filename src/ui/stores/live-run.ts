@@ -8,7 +8,7 @@
  * back a phase ("Saving the adapter") or a status of a run that is over.
  */
 import { create } from 'zustand';
-import type { AdapterMeta, RunRecord, StartOptions, StepPoint, TrainEvent, TrainPhase, TrainResult } from '../../worker/api';
+import type { AdapterMeta, RunRecord, StartOptions, StepPoint, TrainEvent, TrainPhase, TrainResult, TransferFigures } from '../../worker/api';
 import type { RunConfig } from '../../config/run-config';
 import { callback, studio } from '../client';
 import { toShown } from '../components/ErrorBox';
@@ -21,7 +21,7 @@ export const isOver = (s: LiveStatus) => s === 'done' || s === 'stopped' || s ==
 
 interface LiveRunState {
   status: LiveStatus;
-  phase: { phase: TrainPhase; message: string; progress?: number } | null;
+  phase: { phase: TrainPhase; message: string; progress?: number; transfer?: TransferFigures } | null;
   run: RunRecord | null;
   points: StepPoint[];
   totalSteps: number;
@@ -69,7 +69,7 @@ function onEvent(e: TrainEvent): void {
       useLiveRun.setState({ baseValLoss: e.evalLoss });
       break;
     case 'phase':
-      useLiveRun.setState({ phase: { phase: e.phase, message: e.message, progress: e.progress }, ...(e.phase === 'training' ? { status: 'training' as const } : {}) });
+      useLiveRun.setState({ phase: { phase: e.phase, message: e.message, progress: e.progress, transfer: e.transfer }, ...(e.phase === 'training' ? { status: 'training' as const } : {}) });
       break;
     case 'step':
       if (ended && useLiveRun.getState().points.some((p) => p.step === e.point.step)) return;

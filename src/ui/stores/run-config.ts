@@ -17,7 +17,10 @@ export const STUDIO_DEFAULTS: RunConfigInput = {
   basePrecision: 'f32', doubleQuant: false, optimizer: 'adamw', learningRate: 1e-3, betas: [0.9, 0.999], eps: 1e-8,
   weightDecay: 0, momentum: 0.9, nesterov: false, schedule: 'warmup-cosine', warmupSteps: 5, minLrRatio: 0.1,
   epochs: 1, maxSteps: 60, microBatch: 8, gradAccumulation: 1, maxSeqLen: 64, gradClip: 1, seed: 42,
-  evalEvery: 10, logEvery: 1, vocabChunk: 4096, activationCheckpointing: false,
+  evalEvery: 10, logEvery: 1, vocabChunk: 4096, activationCheckpointing: false, activationPrecision: 'f32',
+  earlyStoppingPatience: 0, earlyStoppingMinDelta: 0,
+  lionBetas: [0.9, 0.99], adafactorDecayRate: -0.8, adafactorClipThreshold: 1, adafactorEps: [1e-30, 1e-3], adafactorBeta1: null,
+  adafactorScaleParameter: false, sophiaBetas: [0.965, 0.99], sophiaRho: 0.04, sophiaHessianEvery: 10,
   // Several checkpoints in a demo run: a reload during any run of more than a few seconds can resume.
   checkpointEverySteps: 10, checkpointEveryMinutes: 5,
 };

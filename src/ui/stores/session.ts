@@ -6,7 +6,7 @@
 import { create } from 'zustand';
 import type { DatasetSummary, ModelInfo } from '../../worker/api';
 
-export const TABS = ['data', 'configure', 'train', 'runs', 'playground', 'adapters', 'storage'] as const;
+export const TABS = ['data', 'configure', 'train', 'sweep', 'runs', 'playground', 'adapters', 'storage'] as const;
 export type Tab = (typeof TABS)[number];
 
 export type TrainingState = 'idle' | 'running' | 'paused';

@@ -2,11 +2,14 @@
 import { useEffect } from 'react';
 import { ErrorBox } from '../../components/ErrorBox';
 import { FileDrop } from '../../components/FileDrop';
+import { ProgressBar } from '../../components/ProgressBar';
 import { useRunConfig } from '../../stores/run-config';
 import { useSession } from '../../stores/session';
 import { targetsForModules } from '../../../config/lora-targets';
 import type { AdapterMeta } from '../../../worker/api';
+import { EvaluatePanel } from '../evaluate/EvaluatePanel';
 import { AdapterRow } from './AdapterRow';
+import { GgufExport } from './GgufExport';
 import { useLibrary } from './store';
 
 export function AdaptersPanel() {
@@ -28,6 +31,7 @@ export function AdaptersPanel() {
     <section className="panel" aria-labelledby="lib-title">
       <h2 id="lib-title">Adapters</h2>
       {lib.busy && <p role="status" className="muted">{lib.busy}…</p>}
+      {lib.progress && <ProgressBar label={lib.progress.label} value={lib.progress.value} detail={lib.progress.detail} />}
       {lib.message && <p role="status" className="note info">{lib.message}</p>}
       <ErrorBox error={lib.error} testId="library-error" />
       {lib.adapters.length === 0 ? <p className="muted">No adapters yet: every finished run saves one here, or import a PEFT adapter below.</p> : (
@@ -42,10 +46,11 @@ export function AdaptersPanel() {
           </tbody>
         </table></div>
       )}
+      <EvaluatePanel adapters={lib.adapters} />
       <div className="lib-tools">
         <section aria-labelledby="merge-title">
           <h3 id="merge-title">Merge into the base model</h3>
-          <p className="help">W += Σ weight × (alpha / r) × B A for each checked adapter, into the loaded base model ({model?.name ?? 'none loaded'}); downloads a 16-bit model.safetensors.</p>
+          <p className="help">W += Σ weight × (alpha / r) × B A for each checked adapter, into the loaded base model ({model?.name ?? 'none loaded'}); downloads a zip that transformers&apos; from_pretrained loads as it is: 16-bit weights (sharded above 2 GB), config.json, generation_config.json, the tokenizer files and a model card.</p>
           <div className="row">
             <label htmlFor="merge-dtype">Precision</label>
             <select id="merge-dtype" value={lib.mergeDtype} onChange={(e) => lib.setMerge({ mergeDtype: e.target.value as 'F16' | 'BF16' })}>
@@ -56,6 +61,7 @@ export function AdaptersPanel() {
             </button>
           </div>
         </section>
+        <GgufExport modelName={model?.name ?? null} />
         <section aria-labelledby="import-title">
           <h3 id="import-title">Import a PEFT adapter</h3>
           <FileDrop label="Adapter files" accept=".safetensors,.json,.zip" multiple disabled={busy} onFiles={(f) => void lib.importFiles(f)} />

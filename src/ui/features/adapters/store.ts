@@ -1,7 +1,8 @@
 /** The library: adapters from IndexedDB (through the worker), and what is being done to them. */
 import { create } from 'zustand';
-import type { AdapterMeta } from '../../../worker/api';
-import { studio } from '../../client';
+import type { AdapterMeta, ExportedFile, GgufWhat, MergedModel } from '../../../worker/api';
+import { callback, studio } from '../../client';
+import { bytes } from '../../components/format';
 import { toShown } from '../../components/ErrorBox';
 import { saveBlob, saveFile } from '../../components/download';
 import { useSession } from '../../stores/session';
@@ -16,7 +17,16 @@ interface LibraryState {
   mergeWeights: Record<string, number | string>;
   mergeChecked: string[];
   mergeDtype: 'F16' | 'BF16';
+  /** A long export's progress (merge, GGUF): 0..1, null while unknown. */
+  progress: { label: string; value: number | null; detail?: string } | null;
+  /** The GGUF download's choices. */
+  gguf: { what: GgufWhat; type: string; adapterId: string };
+  /** The Ollama Modelfile of the last GGUF, offered next to it. */
+  modelfile: ExportedFile | null;
   refresh(): Promise<void>;
+  setGguf(p: Partial<LibraryState['gguf']>): void;
+  exportGguf(): Promise<void>;
+  downloadModelfile(): void;
   setMerge(p: Partial<Pick<LibraryState, 'mergeWeights' | 'mergeChecked' | 'mergeDtype'>>): void;
   run(label: string, job: () => Promise<string | void>): Promise<void>;
   download(id: string, as: 'zip' | 'files'): Promise<void>;
@@ -35,6 +45,9 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
   mergeWeights: {},
   mergeChecked: [],
   mergeDtype: 'F16',
+  progress: null,
+  gguf: { what: 'adapter', type: 'f16', adapterId: '' },
+  modelfile: null,
   async refresh() {
     try {
       const adapters = await studio().listAdapters();
@@ -44,6 +57,7 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
     }
   },
   setMerge: (p) => set(p),
+  setGguf: (p) => set((s) => ({ gguf: { ...s.gguf, ...p } })),
   async run(label, job) {
     set({ busy: label, error: null, message: null });
     try {
@@ -52,7 +66,7 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
     } catch (e) {
       set({ error: toShown(e) });
     } finally {
-      set({ busy: null });
+      set({ busy: null, progress: null });
     }
   },
   download: (id, as) => get().run('Exporting', async () => {
@@ -85,9 +99,39 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
     const parts = mergeChecked.map((id) => ({ id, weight: Number(mergeWeights[id] ?? 1) }));
     const bad = parts.find((p) => !Number.isFinite(p.weight));
     if (bad) throw new Error('every merge weight must be a number');
-    const merged = await studio().mergeAdapters(parts, mergeDtype);
-    saveBlob(merged.weights, 'model.safetensors');
-    saveBlob(new Blob([merged.configJson], { type: 'application/json' }), 'config.json');
-    return `Merged ${parts.length} adapter${parts.length > 1 ? 's' : ''} (${merged.mergedModules} modules) into model.safetensors (${mergeDtype}) and config.json; keep the base model's tokenizer files next to them.`;
+    set({ progress: { label: 'Merging', value: 0 } });
+    const merged = await studio().mergeAdapters(parts, mergeDtype, callback((p: { file: string; bytes: number; totalBytes: number }) => set({
+      progress: { label: 'Merging', value: p.bytes / p.totalBytes, detail: `${p.file}: ${bytes(p.bytes)} of ${bytes(p.totalBytes)}` },
+    })));
+    saveBlob(merged.zip, merged.fileName);
+    return mergedMessage(merged, parts.length, mergeDtype);
   }),
+  exportGguf: () => get().run('Writing the GGUF', async () => {
+    const { gguf } = get();
+    const adapterId = gguf.what === 'base' ? undefined : gguf.adapterId || get().adapters[0]?.id;
+    if (gguf.what !== 'base' && !adapterId) throw new Error('choose an adapter for the GGUF');
+    set({ modelfile: null, progress: { label: 'Writing the GGUF', value: 0 } });
+    const r = await studio().exportGguf({ what: gguf.what, type: gguf.type, adapterId }, callback((p: { bytes: number; totalBytes: number }) => set({
+      progress: { label: 'Writing the GGUF', value: p.bytes / p.totalBytes, detail: `${bytes(p.bytes)} of ${bytes(p.totalBytes)}` },
+    })));
+    saveBlob(r.gguf, r.fileName);
+    set({ modelfile: r.modelfile });
+    const base = r.baseFileName ? ` It runs on the base model's GGUF: export "base model" as f16 and name it ${r.baseFileName}, or change FROM in the Modelfile.` : '';
+    const warn = r.warnings.length ? ` Note: ${r.warnings.join('; ')}.` : '';
+    return `Downloaded ${r.fileName} (${bytes(r.bytes)}). For Ollama, download its Modelfile, put it next to the file and run: ollama create my-model -f ${r.modelfile.name}. For llama.cpp: llama-cli -m ${r.baseFileName ? `${r.baseFileName} --lora ${r.fileName}` : r.fileName}.${base}${warn}`;
+  }),
+  downloadModelfile() {
+    const f = get().modelfile;
+    if (f) saveFile(f, 'text/plain');
+  },
 }));
+
+/** What the merged download holds and how to load it (the message under the merge button). */
+export function mergedMessage(m: MergedModel, adapters: number, dtype: string): string {
+  const weights = m.files.filter((f) => f.name.endsWith('.safetensors'));
+  const others = m.files.filter((f) => !f.name.endsWith('.safetensors')).map((f) => f.name);
+  const shards = weights.length > 1 ? `${weights.length} weight shards with model.safetensors.index.json` : `model.safetensors (${dtype})`;
+  const folder = m.fileName.replace(/\.zip$/, '');
+  return `Merged ${adapters} adapter${adapters > 1 ? 's' : ''} (${m.mergedModules} modules) and downloaded ${m.fileName} (${bytes(m.totalBytes)}): ${shards}, ${others.join(', ')}. ` +
+    `Unzip it and load the folder as it is: AutoModelForCausalLM.from_pretrained("${folder}") and AutoTokenizer.from_pretrained("${folder}"); README.md is its model card.`;
+}

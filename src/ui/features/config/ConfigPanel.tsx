@@ -6,10 +6,12 @@ import { useLiveEstimate } from '../../stores/estimate';
 import { STUDIO_DEFAULTS, useRunConfig, useValidatedConfig } from '../../stores/run-config';
 import { useSession } from '../../stores/session';
 import { EstimateBox } from './EstimateBox';
+import { OptimizerFields } from './OptimizerFields';
 import { RankPatternEditor } from './RankPatternEditor';
 import { TargetPicker } from './TargetPicker';
 
 const PRECISIONS = [['nf4', 'NF4 4-bit (QLoRA)'], ['int8', 'int8'], ['f16', 'f16'], ['bf16', 'bf16'], ['f32', 'f32']] as const;
+const ACTIVATION_PRECISIONS = [['f32', 'f32'], ['bf16', 'bf16 (half the activation memory)']] as const;
 const SCHEDULES = [['constant', 'constant'], ['cosine', 'cosine'], ['warmup-cosine', 'warmup + cosine'], ['linear', 'warmup + linear decay']] as const;
 /** Schedules that warm up, and those that end at the final ratio (src/train/schedule.ts). */
 const WARMS_UP = ['warmup-cosine', 'linear'];
@@ -76,23 +78,7 @@ export function ConfigPanel() {
 
         <section aria-labelledby="sec-opt">
           <h3 id="sec-opt">Optimizer</h3>
-          <div className="grid">
-            <ConfigSelect field="optimizer" options={[['adamw', 'AdamW'], ['sgd', 'SGD']]} />
-            <ConfigNumber field="learningRate" />
-            {draft.optimizer === 'sgd' ? (
-              <>
-                <ConfigNumber field="momentum" />
-                <ConfigCheck field="nesterov" />
-              </>
-            ) : (
-              <>
-                <ConfigNumber field={['betas', 0]} help="AdamW's first-moment decay (0.9 typical)." />
-                <ConfigNumber field={['betas', 1]} help="AdamW's second-moment decay (0.999 typical; 0.95 for short runs)." />
-                <ConfigNumber field="eps" />
-              </>
-            )}
-            <ConfigNumber field="weightDecay" />
-          </div>
+          <OptimizerFields />
         </section>
 
         <section aria-labelledby="sec-sched">
@@ -118,6 +104,7 @@ export function ConfigPanel() {
             <ConfigNumber field="maxSeqLen" integer />
             <ConfigNumber field="gradClip" />
             <ConfigCheck field="activationCheckpointing" />
+            <ConfigSelect field="activationPrecision" options={ACTIVATION_PRECISIONS} />
           </div>
         </section>
 
@@ -126,6 +113,8 @@ export function ConfigPanel() {
           <div className="grid">
             <ConfigNumber field="seed" integer />
             <ConfigNumber field="evalEvery" integer />
+            <ConfigNumber field="earlyStoppingPatience" integer />
+            {(Number(draft.earlyStoppingPatience ?? 0) > 0 || !!errors.earlyStoppingMinDelta) && <ConfigNumber field="earlyStoppingMinDelta" />}
             <ConfigNumber field="logEvery" integer />
             {showVocabChunk && <ConfigNumber field="vocabChunk" integer />}
             <ConfigNumber field="checkpointEverySteps" integer />

@@ -32,6 +32,10 @@ export function guidance(c: RunConfig, est: Estimate | null, data: DatasetSummar
         : `A learning rate of ${c.learningRate} is high for LoRA with AdamW (1e-4 to 1e-3 is typical).`,
     });
   }
+  if ((c.optimizer === 'lion' || c.optimizer === 'sophia') && c.learningRate > adamLimit / 3) {
+    const name = c.optimizer === 'lion' ? 'Lion' : 'Sophia';
+    notes.push({ field: 'learningRate', level: 'warn', text: `${name} moves every parameter by up to the learning rate each step: ${c.learningRate} is high; take 3-10x less than with AdamW (at most about ${+(adamLimit / 3).toPrecision(2)} here).` });
+  }
   if (c.optimizer === 'sgd' && c.learningRate < 1e-3) {
     notes.push({ field: 'learningRate', level: 'info', text: 'SGD usually needs a larger learning rate than AdamW (1e-2 or more).' });
   }
@@ -75,5 +79,6 @@ export function memoryFixes(c: RunConfig): string[] {
   if (c.maxSeqLen > 128) fixes.push(`shorter sequences (now ${c.maxSeqLen})`);
   if (c.microBatch > 1) fixes.push(`a smaller micro-batch (now ${c.microBatch}) with more gradient accumulation`);
   if (!c.activationCheckpointing) fixes.push('activation checkpointing (recompute each layer in the backward)');
+  if (c.activationPrecision === 'f32') fixes.push('bf16 saved activations (half their memory)');
   return fixes;
 }

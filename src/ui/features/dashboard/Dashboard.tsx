@@ -2,7 +2,7 @@
 import { ErrorBox } from '../../components/ErrorBox';
 import { ProgressBar } from '../../components/ProgressBar';
 import { TrainButton } from '../../components/TrainButton';
-import { duration } from '../../components/format';
+import { duration, transfer } from '../../components/format';
 import { isOver, pauseRun, resumeRun, stopRun, useLiveRun } from '../../stores/live-run';
 import { etaMs } from '../../charts/smoothing';
 import { useThrottled } from '../../charts/use-throttled';
@@ -38,7 +38,7 @@ export function Dashboard() {
         <button type="button" className="danger" onClick={() => void stopRun()} disabled={!running}>Stop and save</button>
       </div>
       {!over && live.phase && live.phase.phase !== 'training' && (
-        <ProgressBar label={live.phase.message} value={live.phase.progress ?? null} />
+        <ProgressBar label={live.phase.message} value={live.phase.progress ?? null} detail={live.phase.transfer && transfer(live.phase.transfer)} />
       )}
       <ProgressBar label="Progress" value={total ? (last?.step ?? 0) / total : 0}
         detail={`step ${last?.step ?? 0} / ${total} · epoch ${(last?.epoch ?? 0).toFixed(2)} · ${timing}`} />

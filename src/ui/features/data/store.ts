@@ -31,7 +31,8 @@ interface DataPanelState {
   lengthFix: { needed: number } | null;
   setOption(p: Partial<Pick<DataPanelState, 'template' | 'maskPrompt' | 'validationFraction'>>): void;
   setColumns(columns: string): void;
-  load(file: File): Promise<void>;
+  /** `remember: false`: not kept as the dataset loaded last (the demo's, selected by the studio). */
+  load(file: File, opts?: { remember?: boolean }): Promise<void>;
   /** A file the person picked or dropped. */
   pick(file: File): Promise<void>;
   loadDemo(): Promise<void>;
@@ -80,10 +81,10 @@ export const useDataPanel = create<DataPanelState>()((set, get) => ({
     const { file } = get();
     if (file) void get().load(file);
   },
-  async load(file) {
+  async load(file, opts) {
     set({ loading: true, error: null, lengthFix: null, file });
     try {
-      useSession.getState().setDataset(await studio().loadDataset(file, options(get())));
+      useSession.getState().setDataset(await studio().loadDataset(file, options(get()), { remember: opts?.remember ?? true }));
       set({ loadedFile: file });
     } catch (e) {
       // The previous dataset stays loaded: a bad upload never leaves the studio without data. A file
@@ -108,7 +109,7 @@ export const useDataPanel = create<DataPanelState>()((set, get) => ({
     try {
       const res = await fetch(demoUrl('dataset.jsonl'));
       if (!res.ok) throw new Error(`the demo dataset could not be fetched (HTTP ${res.status})`);
-      await get().load(new File([await res.blob()], 'dataset.jsonl', { type: 'application/jsonl' }));
+      await get().load(new File([await res.blob()], 'dataset.jsonl', { type: 'application/jsonl' }), { remember: false });
     } catch (e) {
       set({ error: { name: 'Error', message: messageOf(e) }, loading: false });
     }

@@ -3,10 +3,13 @@ import { useEffect, useId } from 'react';
 import { ErrorBox } from '../../components/ErrorBox';
 import { FileDrop } from '../../components/FileDrop';
 import { ProgressBar } from '../../components/ProgressBar';
-import { bytes, count } from '../../components/format';
+import { bytes, count, transfer } from '../../components/format';
+import { useLiveRun } from '../../stores/live-run';
 import { useSession } from '../../stores/session';
 import { useModelPanel, type SourceKind } from './store';
 import { SupportedModels } from './SupportedModels';
+import { LastLoadedOffer } from './LastLoadedOffer';
+import { useLastLoaded } from './last-loaded';
 
 const SOURCES: [SourceKind, string][] = [['demo', 'Bundled demo'], ['hub', 'Hugging Face repo'], ['files', 'Files on disk']];
 
@@ -14,17 +17,23 @@ export function ModelPanel() {
   const s = useModelPanel();
   const model = useSession((st) => st.model);
   const training = useSession((st) => st.training);
+  // A run's first phase streams the weights to the GPU (quantized there): shown here with the files.
+  const upload = useLiveRun((st) => (st.phase?.phase === 'loading-weights' ? st.phase : null));
   const repoId = useId();
   const tokenId = useId();
   const endpointId = useId();
-  // The demo is preselected and loads by itself the first time.
+  const revisionId = useId();
+  // The demo is preselected and loads by itself the first time (not kept as "loaded last": what the
+  // person loaded before the reload is offered instead, its Hub fields filled in).
   useEffect(() => {
-    if (!useSession.getState().model && !useModelPanel.getState().loading) void useModelPanel.getState().load({ kind: 'demo' });
+    if (!useSession.getState().model && !useModelPanel.getState().loading) void useModelPanel.getState().load({ kind: 'demo' }, { remember: false });
+    void useLastLoaded.getState().fetch();
   }, []);
   const busy = s.loading || training !== 'idle';
   return (
     <section className="panel" aria-labelledby="model-title">
       <h2 id="model-title">Base model</h2>
+      <LastLoadedOffer />
       <div role="radiogroup" aria-label="Model source" className="segmented">
         {SOURCES.map(([k, label]) => (
           <label key={k} className={s.kind === k ? 'on' : ''}>
@@ -43,6 +52,15 @@ export function ModelPanel() {
           <div className="field">
             <label htmlFor={tokenId}>Access token (gated models)</label>
             <input id={tokenId} type="password" autoComplete="off" value={s.token} placeholder="hf_…" onChange={(e) => s.set({ token: e.target.value })} />
+            <label className="check-label small">
+              <input type="checkbox" checked={s.rememberToken} onChange={(e) => s.set({ rememberToken: e.target.checked })} /> Remember the token in this browser
+            </label>
+            <p className="help">Off: the token is used for this load only and never stored.</p>
+          </div>
+          <div className="field">
+            <label htmlFor={revisionId}>Revision</label>
+            <input id={revisionId} value={s.revision} placeholder="main" onChange={(e) => s.set({ revision: e.target.value })} aria-describedby={`${revisionId}-help`} />
+            <p id={`${revisionId}-help`} className="help">A branch, tag or commit of the repo.</p>
           </div>
           <div className="field">
             <label htmlFor={endpointId}>Hub address</label>
@@ -66,8 +84,13 @@ export function ModelPanel() {
             <p key={p.file} className="small"><span>{p.file}</span> <span className="muted">{p.total !== null ? bytes(p.total) : ''} · read when a run or the playground uploads it to the GPU</span></p>
           ) : (
             <ProgressBar key={p.file} label={p.file} value={p.total ? p.loaded / p.total : p.done ? 1 : null}
-              detail={`${bytes(p.loaded)}${p.total ? ` / ${bytes(p.total)}` : ''}${p.cached ? ' · from the cache' : ''}`} />
+              detail={s.rates[p.file] && !p.done ? transfer(s.rates[p.file]) : `${bytes(p.loaded)}${p.total ? ` / ${bytes(p.total)}` : ''}${p.cached ? ' · from the cache' : ''}`} />
           ))}
+        </div>
+      )}
+      {upload && (
+        <div className="progress-list" aria-label="Upload to the GPU" data-testid="model-upload">
+          <ProgressBar label={upload.message} value={upload.progress ?? null} detail={upload.transfer && transfer(upload.transfer)} />
         </div>
       )}
       <ErrorBox error={s.error} testId="model-error" />

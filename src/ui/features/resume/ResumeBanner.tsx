@@ -6,19 +6,23 @@
  * what only the person can load (picked files, a gated repo, a dataset too large to keep): then
  * the button waits until it is loaded.
  */
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import { ErrorBox } from '../../components/ErrorBox';
 import { ProgressBar } from '../../components/ProgressBar';
 import { bytes } from '../../components/format';
 import { useSession } from '../../stores/session';
 import { useResume } from './store';
+import { unfinishedSweepRuns, useSweep } from '../sweep/store';
 
 /** "a", "a and b", "a, b and c". */
 const list = (xs: string[]) => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export function ResumeBanner() {
-  const items = useResume((s) => s.items);
+  const all = useResume((s) => s.items);
+  // A sweep's interrupted run continues with its sweep (the sweep's own offer), not alone.
+  const sweeps = useSweep((s) => s.sweeps);
+  const items = useMemo(() => { const ofSweeps = unfinishedSweepRuns(sweeps); return all.filter((i) => !ofSweeps.has(i.run.id)); }, [all, sweeps]);
   const error = useResume((s) => s.error);
   const loading = useResume((s) => s.loading);
   const { refresh, resume, discard, dismissError } = useResume.getState();

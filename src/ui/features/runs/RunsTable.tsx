@@ -45,7 +45,10 @@ export function RunsTable({ colors }: { colors: Record<string, string> }) {
                   <NameNoteEditor kind="run" name={r.name} note={r.note} onSave={(p) => edit(r.id, p)} testId="run-name" />
                   <div className="muted small">{r.model.name} · {r.dataset.name}</div>
                 </td>
-                <td><span className={`status ${r.status}`} title={r.error?.message}>{r.status}</span></td>
+                <td>
+                  <span className={`status ${r.status}`} title={r.error?.message}>{r.status}</span>
+                  {r.stoppedEarly && <div className="muted small">stopped early (step {r.stoppedEarly.step}); adapter from step {r.adapterStep ?? r.stoppedEarly.step}</div>}
+                </td>
                 <td>{date(r.createdAt)}</td>
                 <td>{r.final?.steps ?? r.pointCount} / {r.totalSteps}</td>
                 <td>{loss(r.final?.trainLossMean ?? r.final?.trainLoss)}</td>

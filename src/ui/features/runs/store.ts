@@ -16,6 +16,9 @@ interface RunsState {
   selected: string[];
   points: Record<string, StepPoint[]>;
   error: string | null;
+  /** EMA weight of the training-loss overlay (0 = raw), as TensorBoard's smoothing slider. */
+  smoothing: number;
+  setSmoothing(w: number): void;
   refresh(): Promise<void>;
   toggle(id: string, on: boolean): void;
   remove(id: string): Promise<void>;
@@ -28,6 +31,8 @@ export const useRuns = create<RunsState>()((set, get) => ({
   selected: [],
   points: {},
   error: null,
+  smoothing: 0.6,
+  setSmoothing: (w) => set({ smoothing: Math.min(Math.max(w, 0), 0.99) }),
   async refresh() {
     try {
       const [runs, checkpoints] = await Promise.all([studio().listRuns(), studio().checkpointSteps()]);
