@@ -81,7 +81,7 @@ function peer(p) {
   out.push('The bench model (hidden 256, 4 layers, vocabulary 2048, 4 x 128 tokens), f32 base weights, LoRA r = 8 on every linear and the head, ' +
     'Adam(W) with global-norm clipping, the same batches (src/bench/tfjs-step.js); ours is the bench\'s step with an f32 base. Interleaved in the same page, fastest step of each; ' +
     `device time = the GPU process's CPU time / cores (tfjs's JavaScript, autograd bookkeeping included, runs in the page and shows only in wall time). tfjs ${p.tfjs}.`, '');
-  out.push(table(['', `step ms (${p.basis})`, 'step ms (wall)', 'trainable parameters', 'first loss (the base model)', `last loss (step ${Math.min(p.steps.ours, p.steps.tfjs)})`], [
+  out.push(table(['', `step ms (${p.basis})`, 'step ms (wall)', 'trainable parameters', 'first loss (the base model)', `loss of step ${p.steps.ours - 1}`], [
     ['ours', p.oursMs.toFixed(0), p.oursWallMs.toFixed(0), String(p.trainable.ours), p.firstLoss.ours.toFixed(5), p.lastLoss.ours.toFixed(4)],
     ['tfjs', p.tfjsMs.toFixed(0), p.tfjsWallMs.toFixed(0), String(p.trainable.tfjs), p.firstLoss.tfjs.toFixed(5), p.lastLoss.tfjs.toFixed(4)],
   ]), '');

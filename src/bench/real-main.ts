@@ -31,6 +31,7 @@ export interface PeerResult {
   tfjsWallMs: number;
   /** The first loss of each (the base model's: B = 0). */
   firstLoss: { ours: number; tfjs: number };
+  /** The loss of step `steps` of each (both ran at least that many). */
   lastLoss: { ours: number; tfjs: number };
   steps: { ours: number; tfjs: number };
 }
@@ -79,20 +80,22 @@ async function peer(timing: BenchTiming): Promise<PeerResult> {
   const times = await interleave([
     { run: async () => void (await ours.runStep(k++)) },
     { run: async () => void losses.tfjs.push(await theirs.run(j++)) },
-  ], timing, 60_000, steps);
+  ], timing, 150_000, steps);
   const basis = commonBasis(times, timing.basis);
   const mine = await ours.finish();
   losses.ours = mine.losses;
   log(`peer: ours ${msOf(times[0], basis).toFixed(0)} ms, tfjs ${msOf(times[1], basis).toFixed(0)} ms (${basis}); first losses ${losses.ours[0]} / ${losses.tfjs[0]}`);
   const trainable = theirs.trainable;
+  const same = Math.min(losses.ours.length, losses.tfjs.length);
   theirs.dispose();
   gpu.device.destroy();
   return {
     tfjs: tf.version, trainable: { ours: countLoraParams(setup.model, loraConfigOf(run)), tfjs: trainable }, basis,
     oursMs: msOf(times[0], basis), tfjsMs: msOf(times[1], basis), oursWallMs: times[0].ms, tfjsWallMs: times[1].ms,
     firstLoss: { ours: losses.ours[0], tfjs: losses.tfjs[0] },
-    lastLoss: { ours: losses.ours.at(-1)!, tfjs: losses.tfjs.at(-1)! },
-    steps: { ours: losses.ours.length, tfjs: losses.tfjs.length },
+    // After the same number of steps (each ran its own warm-ups and measurements).
+    lastLoss: { ours: losses.ours[same - 1], tfjs: losses.tfjs[same - 1] },
+    steps: { ours: same, tfjs: same },
   };
 }
 

@@ -12,6 +12,7 @@ import { ResumeBanner } from './features/resume/ResumeBanner';
 import { StoragePanel } from './features/storage/StoragePanel';
 import { SweepPanel } from './features/sweep/SweepPanel';
 import { SweepResumeOffer } from './features/sweep/SweepResumeOffer';
+import { useSweep } from './features/sweep/store';
 import { OtherTabBanner } from './features/tabs/OtherTabBanner';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { UndoNotice } from './components/UndoNotice';
@@ -26,6 +27,7 @@ function TabBar() {
   const tab = useSession((s) => s.tab);
   const setTab = useSession((s) => s.setTab);
   const status = useLiveRun((s) => s.status);
+  const sweeping = useSweep((s) => s.live !== null);
   const refs = useRef<Record<string, HTMLButtonElement | null>>({});
   // Arrow keys move between tabs (the ARIA tabs pattern); Tab moves into the panel.
   const onKey = (e: KeyboardEvent) => {
@@ -45,6 +47,7 @@ function TabBar() {
           {LABELS[t]}
           {t === 'train' && (status === 'training' || status === 'starting') && <span className="dot" aria-label="(training)" />}
           {t === 'train' && status === 'paused' && <span className="dot paused" aria-label="(paused)" />}
+          {t === 'sweep' && sweeping && <span className="dot" aria-label="(running)" />}
         </button>
       ))}
     </nav>

@@ -4,7 +4,11 @@
  * GPU graph must follow it as the f32 graph follows f32 (golden cases, checkpointing, partial
  * targets with dropout), stay within issue 12's bounds of the f32 golden, and plan what it allocates.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { runPlan } from '../../src/cli/commands/plan';
 import {
   BF16_SAME_MODE_FRACTION, BF16_SAME_MODE_TOLERANCES, BF16_VS_F32_TOLERANCES, checkGolden, compareResults,
 } from '../../src/cli/golden/check';
@@ -75,6 +79,31 @@ async function gpuGradsOf(run: RunConfig): Promise<number[]> {
   engine.pool.destroyAll();
   return layout.slots.flatMap((s) => [...grads.get(s.path)!.A, ...grads.get(s.path)!.B]);
 }
+
+describe('bf16 activations in the plan of a 7B run (issue 12)', () => {
+  it('Llama-2-7B, r8 on q+v, NF4, 1 x 1304 tokens: at most 5.5 GB with checkpointing, 0.7 x 14.18 GB without (`plan --activation-precision bf16`)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bf16-plan-'));
+    const totals: number[] = [];
+    try {
+      for (const activationCheckpointing of [true, false]) {
+        writeFileSync(join(dir, 'run.json'), JSON.stringify({ rank: 8, targets: ['query', 'value'], basePrecision: 'nf4', microBatch: 1, maxSeqLen: 1304, activationCheckpointing }));
+        const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+        const code = await runPlan(['--model', 'tests/fixtures/configs/llama-2-7b.json', '--config', join(dir, 'run.json'), '--gpu-limits', 'default', '--activation-precision', 'bf16']);
+        const out = JSON.parse(String(log.mock.calls[0][0]));
+        log.mockRestore();
+        expect(code).toBe(0);
+        expect(out.fits).toBe(true);
+        totals.push(out.total_bytes);
+      }
+      await expect(runPlan(['--model', 'tests/fixtures/configs/llama-2-7b.json', '--activation-precision', 'f16'])).rejects.toThrow(/--activation-precision must be f32 or bf16, got "f16"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    console.log(`Llama-2-7B bf16 activations: ${(totals[0] / 1e9).toFixed(2)} GB checkpointed, ${(totals[1] / 1e9).toFixed(2)} GB without`);
+    expect(totals[0]).toBeLessThanOrEqual(5.5e9);
+    expect(totals[1]).toBeLessThanOrEqual(0.7 * 14.18e9);
+  });
+});
 
 describe('bf16 activations in the CPU reference', () => {
   it('keeps the f32 forward (same loss), rounds what the backward reads (other gradients, within 2e-2 of their largest)', () => {

@@ -10,7 +10,7 @@ import { readBuffers } from '../../src/engine/readback';
 import { GpuQuantizer } from '../../src/engine/kernels/quantize';
 import { f32ArrayToBf16 } from '../../src/core/half';
 import { fileModelFiles } from '../../src/io/model-source/local-files';
-import { openModel } from '../../src/io/model-source/model';
+import { nonFiniteRaw, openModel } from '../../src/io/model-source/model';
 import type { ModelFiles, TensorLoader } from '../../src/io/model-source/types';
 import type { Dtype } from '../../src/io/safetensors/dtypes';
 import { createDecoderBase } from '../../src/model/generate/base';
@@ -50,45 +50,59 @@ async function snapshot(b: BaseWeights): Promise<Uint8Array[]> {
   }
   for (const w of b.headChunks) if (!('buffer' in w.words)) for (const x of [w.words, w.absmax, w.qabsmax, w.dq]) if (x) bufs.push(refBuffer(x));
   bufs.push(b.finalNorm);
-  const out: Uint8Array[] = [];
-  for (const buf of bufs) out.push(await readStorage(buf));
-  return out;
+  return readStorage(bufs);
 }
 
 /**
- * A weight buffer's bytes: weights have no COPY_SRC, so the quantizer's f32 -> f32 conversion (a
- * copy of u32 words) moves them into a readable buffer first.
+ * Weight buffers' bytes: weights have no COPY_SRC, so the quantizer's f32 -> f32 conversion (a copy
+ * of u32 words) moves each into a readable buffer first; then one readback of them all.
  */
-async function readStorage(buffer: GPUBuffer): Promise<Uint8Array> {
+async function readStorage(buffers: GPUBuffer[]): Promise<Uint8Array[]> {
   const { device } = engine!.gpu;
-  const copy = device.createBuffer({ size: buffer.size, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
   const q = GpuQuantizer.create(engine!);
-  await q.submit({ raw: 'f32', format: 'f32', n: buffer.size / 4, src: buffer, words: copy });
-  const [bytes] = await readBuffers(device, [{ buffer: copy }]);
+  const copies: GPUBuffer[] = [];
+  for (const buffer of buffers) {
+    const copy = device.createBuffer({ size: buffer.size, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
+    await q.submit({ raw: 'f32', format: 'f32', n: buffer.size / 4, src: buffer, words: copy });
+    copies.push(copy);
+  }
+  const bytes = await readBuffers(device, copies.map((buffer) => ({ buffer })));
   q.destroy();
-  copy.destroy();
-  return new Uint8Array(bytes);
+  for (const c of copies) c.destroy();
+  return bytes.map((b) => new Uint8Array(b));
 }
 
 /** The f32 loader alone: createBaseWeights then packs every tensor on the CPU (the reference path). */
 const cpuOnly = (load: TensorLoader): TensorLoader => (name, range) => load(name, range);
 
+describe('the raw reader refuses non-finite values without converting them', () => {
+  it('finds NaN and infinity in f32, f16 and bf16 bits; leaves other dtypes to the f32 check', () => {
+    expect(nonFiniteRaw('BF16', new Uint8Array(Uint16Array.of(0x3f80, 0x7f80, 0xffc1, 0x0001).buffer))).toEqual({ count: 2, first: 1 });
+    expect(nonFiniteRaw('F16', new Uint8Array(Uint16Array.of(0x3c00, 0x7bff, 0xfc00).buffer))).toEqual({ count: 1, first: 2 });
+    expect(nonFiniteRaw('F32', new Uint8Array(Float32Array.of(1, 3.4e38, NaN).buffer))).toEqual({ count: 1, first: 2 });
+    expect(nonFiniteRaw('BF16', new Uint8Array(Uint16Array.of(0x7f7f, 0x0080).buffer))).toBeNull(); // the largest finite, a normal
+    expect(nonFiniteRaw('F64', new Uint8Array(8))).toBeUndefined();
+  });
+});
+
 describe.skipIf(!engine)('weights streamed through the GPU quantizer', () => {
   const e = engine!;
   afterAll(() => e.pool.destroyAll());
 
-  const cases: [WeightFormat, boolean][] = [['nf4', false], ['nf4', true], ['int8', false], ['f16', false], ['f32', false]];
-  for (const [format, doubleQuant] of cases) {
-    it(`a bf16 checkpoint (Qwen2.5 layout, untied head) to ${format}${doubleQuant ? '+dq' : ''}: the CPU packer's bytes`, async () => {
-      const hf = { ...qwenScaledConfig({ hidden: 64, layers: 2, vocab: 1000, intermediate: 200 }), tie_word_embeddings: false };
+  // The last two (hidden 128) cut the MLP linears into row shards, the embedding into vocabulary shards.
+  const cases: [WeightFormat, boolean, number?][] = [['nf4', false], ['nf4', true], ['int8', false], ['f16', false], ['f32', false], ['nf4', true, 8192], ['f16', false, 32768]];
+  for (const [format, doubleQuant, maxBindingBytes] of cases) {
+    it(`a bf16 checkpoint (Qwen2.5 layout, untied head) to ${format}${doubleQuant ? '+dq' : ''}${maxBindingBytes ? ` in pieces of ${maxBindingBytes} bytes` : ''}: the CPU packer's bytes`, async () => {
+      const hf = { ...qwenScaledConfig({ hidden: maxBindingBytes ? 128 : 64, layers: 2, vocab: maxBindingBytes ? 256 : 1000, intermediate: 200 }), tie_word_embeddings: false };
       const model = await openModel(memoryModel(hf).files);
-      const opts = { format, doubleQuant, vocabChunk: 384 };
+      const opts = { format, doubleQuant, vocabChunk: maxBindingBytes ? 64 : 384, ...(maxBindingBytes ? { maxBindingBytes } : {}) };
       const gpu = await createDecoderBase(e, model.config, { ...opts, load: model.loader() });
       const cpu = await createDecoderBase(e, model.config, { ...opts, load: cpuOnly(model.loader()) });
       const [a, b] = [await snapshot(gpu), await snapshot(cpu)];
       expect(a.length).toBe(b.length);
       for (let i = 0; i < a.length; i++) expect(a[i]).toEqual(b[i]);
       expect(a.every((x) => x.some((v) => v !== 0))).toBe(true); // every buffer was written
+      if (maxBindingBytes) expect(gpu.layers[0].linears.gate_proj.shards.length).toBeGreaterThan(1);
       e.pool.destroyAll();
     });
   }

@@ -121,6 +121,7 @@ export function commonNotes(run: RunConfig): TrainerNote[] {
   if (run.earlyStoppingPatience > 0) {
     notes.push({ field: 'earlyStoppingPatience', text: `early stopping after ${run.earlyStoppingPatience} evaluations without improvement${run.earlyStoppingMinDelta ? ` (by more than ${run.earlyStoppingMinDelta})` : ''} is not exported: with transformers, add EarlyStoppingCallback(early_stopping_patience=${run.earlyStoppingPatience}, early_stopping_threshold=${run.earlyStoppingMinDelta}) and load_best_model_at_end=True` });
   }
+  if (run.activationPrecision === 'bf16') notes.push({ field: 'activationPrecision', text: 'bf16 saved activations with f32 math is a memory knob of the studio; the trainers keep activations in their compute dtype (nothing to set)' });
   if (run.schedule === 'cosine' && run.warmupSteps > 0) notes.push({ field: 'warmupSteps', text: `the studio's "cosine" schedule has no warmup (it ignores warmupSteps ${run.warmupSteps}); exported without warmup` });
   return notes;
 }

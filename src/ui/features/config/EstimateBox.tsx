@@ -43,7 +43,7 @@ export function EstimateBox() {
           </div>
           <ul className="legend">
             {CATEGORIES.map((c) => (
-              <li key={c}><i style={{ background: CATEGORY_COLORS[c] }} />{c} {bytes(e.memory.byCategory[c])}</li>
+              <li key={c}><i style={{ background: CATEGORY_COLORS[c] }} />{c}{c === 'activations' && config.activationPrecision === 'bf16' ? ' (bf16)' : ''} {bytes(e.memory.byCategory[c])}</li>
             ))}
           </ul>
           <p className="muted small">

@@ -89,7 +89,7 @@ export function ModelPanel() {
         </div>
       )}
       {upload && (
-        <div className="progress-list" aria-label="Upload to the GPU" data-testid="model-upload">
+        <div className="progress-upload" aria-label="Upload to the GPU" data-testid="model-upload">
           <ProgressBar label={upload.message} value={upload.progress ?? null} detail={upload.transfer && transfer(upload.transfer)} />
         </div>
       )}

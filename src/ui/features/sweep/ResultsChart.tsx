@@ -9,14 +9,16 @@ import type { SweepRecord } from '../../../worker/sweep-types';
 import { RUN_PALETTE } from '../../components/colors';
 import { tick } from '../../components/format';
 import { labelOf } from '../../stores/field-labels';
+import { bestKey } from '../../../train/sweep/results';
 import { chartSeries, type Column, type Row } from './table';
 
 export function ResultsChart({ record, columns, rows }: { record: SweepRecord; columns: Column[]; rows: Row[] }) {
   const metrics = columns.filter((c) => c.kind !== 'field');
   const fields = record.axes.map(([f]) => f);
-  const [metric, setMetric] = useState('best_val_loss');
+  // Until the person picks one: the validation loss, or the training loss when no run has validation.
+  const [metric, setMetric] = useState<string | null>(null);
   const [field, setField] = useState(fields[0] ?? '');
-  const m = metrics.find((c) => c.key === metric) ?? metrics[0];
+  const m = metrics.find((c) => c.key === (metric ?? bestKey(rows.map((r) => r.cells)))) ?? metrics[0];
   const f = fields.includes(field) ? field : fields[0];
   const { series, numeric, categories } = useMemo(() => chartSeries(record, rows, f, m.key), [record, rows, f, m.key]);
   const metricId = useId();

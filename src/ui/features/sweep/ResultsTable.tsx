@@ -4,6 +4,7 @@
  * each metric in bold; sortable by any column (click its header); runs not finished show why.
  */
 import { useMemo, useState } from 'react';
+import { bestKey } from '../../../train/sweep/results';
 import { bytes, count } from '../../components/format';
 import { showField } from './axes';
 import { sortRows, type Column, type Row, type Sort } from './table';
@@ -38,7 +39,7 @@ export function ResultsTable({ columns, rows }: { columns: Column[]; rows: Row[]
   return (
     <div className="table-scroll" data-testid="sweep-table-scroll">
       <table className="dense sweep-table" data-testid="sweep-table">
-        <caption className="muted small">Click a column's header to sort by it (again to reverse). ★ marks the run with the lowest best validation loss.</caption>
+        <caption className="muted small">Click a column's header to sort by it (again to reverse). ★ marks the run with the lowest {bestKey(rows.map((r) => r.cells)) === 'best_val_loss' ? 'best validation loss' : 'final training loss (no run has validation)'}; the best value of each metric is in bold.</caption>
         <thead>
           <tr>
             <th scope="col">#</th>

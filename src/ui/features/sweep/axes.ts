@@ -8,7 +8,6 @@
 import type { Target } from '../../../config/lora-targets';
 import { runConfigSchema, type RunConfig } from '../../../config/run-config';
 import type { SweepAxis, SweepRequest } from '../../../worker/sweep-types';
-import { labelOf } from '../../stores/field-labels';
 import { friendly } from '../../stores/run-config';
 
 export type SweepField = 'rank' | 'targets' | 'basePrecision' | 'optimizer' | 'learningRate' | 'schedule' | 'epochs' | 'dropout' | 'seed';
