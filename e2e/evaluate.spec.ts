@@ -1,6 +1,6 @@
 /**
  * Evaluation in the studio: after a tiny run on the demo, the base model and the run's adapter are
- * scored on the bundled multiple-choice task (demo-qa-mc), with progress, both scores side by side;
+ * scored on the bundled multiple-choice task (demo-tell-ask-shout-mc), with progress, both scores side by side;
  * an uploaded task file with a malformed line is refused with a message that names the line.
  */
 import { expect, test } from '@playwright/test';
@@ -8,14 +8,14 @@ import { openStudio, trainOnce, withRunSettings } from './helpers';
 
 test.describe.configure({ timeout: 300_000 });
 
-test('evaluate the base model against the adapter on the bundled demo-qa-mc task; a malformed task file is named', async ({ page }) => {
+test('evaluate the base model against the adapter on the bundled demo-tell-ask-shout-mc task; a malformed task file is named', async ({ page }) => {
   await withRunSettings(page, { maxSteps: 4, evalEvery: 2, warmupSteps: 1 });
   await openStudio(page);
   await trainOnce(page);
 
   await page.getByRole('tab', { name: 'Adapters' }).click();
   const panel = page.getByTestId('evaluate-panel');
-  await panel.getByLabel('Task', { exact: true }).selectOption('demo-qa-mc.jsonl');
+  await panel.getByLabel('Task', { exact: true }).selectOption('demo-tell-ask-shout-mc.jsonl');
   // The run's adapter is chosen by itself (the newest); the base model is scored beside it.
   await expect(page.getByTestId('adapter-row')).toHaveCount(1);
   const adapterName = (await page.getByTestId('adapter-row').getByTestId('adapter-name').locator('.name').textContent())!;
@@ -27,7 +27,7 @@ test('evaluate the base model against the adapter on the bundled demo-qa-mc task
   await progressShown;
   const results = panel.getByTestId('eval-results');
   await expect(results).toBeVisible({ timeout: 120_000 });
-  await expect(results).toContainText('demo-qa-mc.jsonl: multiple choice, 30 items');
+  await expect(results).toContainText('demo-tell-ask-shout-mc.jsonl: multiple choice, 30 items');
   for (const who of ['base', 'adapter']) {
     await expect(panel.getByTestId(`eval-n-${who}`)).toHaveText('30');
     for (const metric of ['acc', 'acc_norm']) {

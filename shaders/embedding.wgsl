@@ -52,7 +52,7 @@ fn embedding_forward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups)
   if (row < p.V) { out[i] = table_at(row * p.C + c) * p.scale; }  // exact for scale 1
 }
 
-// ---- backward: dtable[v, c] (+)= scale * sum over n with tokens[n] == v of dout[n, c] ----
+// ---- backward: dtable[v, c] (+)= scale * sum over n with tokens[n] == v0 + v of dout[n, c] ----
 // One invocation per (vocab row, channel), looping over all tokens: no float atomics, deterministic,
 // O(V * C * N) — only meant for completeness and tests (the base table is frozen).
 override ACCUMULATE: bool = true;
@@ -69,7 +69,7 @@ fn embedding_backward(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups
   let c = i - v * p.C;
   var acc = 0.0;
   for (var n = 0u; n < p.N; n++) {
-    if (tokens[n] == i32(v)) { acc += dout[n * p.C + c]; }
+    if (tokens[n] == i32(v + p.v0)) { acc += dout[n * p.C + c]; }
   }
   acc *= p.scale;
   if (ACCUMULATE) { dtable[i] += acc; } else { dtable[i] = acc; }

@@ -21,17 +21,20 @@ const engine = createEngine(gpu);
 let read = 0;
 const { result, memory } = await measureMemory(async () => {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const model = await openModelSpec(dir);
   const load = model.loader({ onRead: (b) => (read += b) });
   const f32Only: TensorLoader = (name, range) => load(name, range); // no `raw`: the CPU packer
   await createDecoderBase(engine, model.config, { format, load: values.cpu ? f32Only : load });
   await gpu.device.queue.onSubmittedWorkDone();
   const loadMs = performance.now() - t0;
+  // CPU time of the process (JavaScript and, on SwiftShader, the GPU's threads): not inflated by other load.
+  const c = process.cpuUsage(c0);
   await model.close();
-  return { loadMs, tensors: (await model.tensorIndex()).size };
+  return { loadMs, cpuMs: (c.user + c.system) / 1000, tensors: (await model.tensorIndex()).size };
 });
 console.log(JSON.stringify({
-  path: values.cpu ? 'cpu' : 'gpu', format, loadMs: Math.round(result.loadMs), readBytes: read, tensors: result.tensors,
+  path: values.cpu ? 'cpu' : 'gpu', format, loadMs: Math.round(result.loadMs), cpuMs: Math.round(result.cpuMs), readBytes: read, tensors: result.tensors,
   gpuBytes: engine.pool.ledgerSnapshot().total, ...memory,
 }));
 engine.pool.destroyAll();

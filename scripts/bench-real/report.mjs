@@ -15,13 +15,14 @@ function load(r, chromium) {
     'Chromium: the file downloaded into OPFS first (not timed), then loaded in a worker as the studio loads; JS memory = ' +
     'the worker\'s used heap + ArrayBuffer backing stores (CDP Runtime.getHeapUsage every 100 ms) above their values at rest after two collections.', '');
   const rows = [];
-  if (r?.gpu) rows.push([`Node (${r.model})`, 'GPU quantizer (streamed in 4 MiB chunks)', s(r.gpu.loadMs), mib(r.gpu.readBytes), mib(r.gpu.gpuBytes), mib(r.gpu.peakJsAboveIdleBytes), mib(r.gpu.peakRssBytes)]);
-  if (r?.cpu) rows.push([`Node (${r.model})`, 'CPU packer (f32 per tensor, the path before)', s(r.cpu.loadMs), mib(r.cpu.readBytes), mib(r.cpu.gpuBytes), mib(r.cpu.peakJsAboveIdleBytes), mib(r.cpu.peakRssBytes)]);
+  const cpu = (x) => (x.cpuMs === undefined ? '-' : s(x.cpuMs));
+  if (r?.gpu) rows.push([`Node (${r.model})`, 'GPU quantizer (streamed in 4 MiB chunks)', s(r.gpu.loadMs), cpu(r.gpu), mib(r.gpu.readBytes), mib(r.gpu.gpuBytes), mib(r.gpu.peakJsAboveIdleBytes), mib(r.gpu.peakRssBytes)]);
+  if (r?.cpu) rows.push([`Node (${r.model})`, 'CPU packer (f32 per tensor, the path before)', s(r.cpu.loadMs), cpu(r.cpu), mib(r.cpu.readBytes), mib(r.cpu.gpuBytes), mib(r.cpu.peakJsAboveIdleBytes), mib(r.cpu.peakRssBytes)]);
   if (chromium?.load) {
     const l = chromium.load;
-    rows.push([`Chromium worker (${l.folder})`, 'GPU quantizer, from OPFS', s(l.loadMs), mib(l.readBytes), mib(l.gpuBytes), mib(l.memory.peakTotalAboveIdleBytes), '-']);
+    rows.push([`Chromium worker (${l.folder})`, 'GPU quantizer, from OPFS', s(l.loadMs), '-', mib(l.readBytes), mib(l.gpuBytes), mib(l.memory.peakTotalAboveIdleBytes), '-']);
   }
-  out.push(table(['where', 'path', 'load s', 'read MiB', 'GPU MiB (ledger)', 'JS peak above idle MiB', 'peak RSS MiB'], rows), '');
+  out.push(table(['where', 'path', 'load s (wall)', 'CPU s (process)', 'read MiB', 'GPU MiB (ledger)', 'JS peak above idle MiB', 'peak RSS MiB'], rows), '');
   if (chromium?.load) {
     const m = chromium.load.memory;
     const ok = m.peakTotalAboveIdleBytes < 300e6;
@@ -61,8 +62,9 @@ function accept(r) {
   return out;
 }
 
-function plans(rows) {
+function plans(r) {
   const out = ['### Plans for the configurations of issue 12 (`npm run cli -- plan`)', ''];
+  const rows = r?.rows;
   if (!rows) return [...out, 'Not measured yet (`npm run bench -- --real --only plan`).', ''];
   out.push(table(['configuration', 'total GB', 'weights', 'activations', 'lora+grads+optimizer', 'workspace', 'largest binding (adapter limits)', 'largest binding, --gpu-limits default', 'fits default limits', 'target met'],
     rows.map((r) => {
@@ -72,6 +74,7 @@ function plans(rows) {
       return [r.name, gb(r.adapter.total_bytes), gb(c.weights), gb(c.activations), gb(c.lora + c.grads + c.optimizer), gb(c.workspace),
         `${mib(r.adapter.largest_binding_bytes)} MiB (${r.adapter.largest_binding})`, `${mib(d.largest_binding_bytes)} MiB`, d.fits ? 'yes' : `NO: ${d.problems.join('; ')}`, met];
     })), '');
+  out.push('GB = 10^9 bytes, MiB = 2^20. The run settings of each row are in bench/real.json; the rest are the run config\'s defaults. ' + machine(r.machine) + '.', '');
   return out;
 }
 

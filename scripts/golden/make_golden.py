@@ -5,7 +5,10 @@ Plain torch autograd in float32 (Debian's torch 1.13: `apt-get install python3-t
 transformers, no PEFT). The model math is written here from the published definitions
 (transformers' modeling_qwen3 / modeling_gemma3, eager attention), so it is independent of the
 project's TypeScript. Usage: /usr/bin/python3 scripts/golden/make_golden.py [out_dir]
-(default tests/fixtures/golden). Writes <out_dir>/qwen3-tiny and <out_dir>/gemma3-tiny.
+(default tests/fixtures/golden). Writes <out_dir>/qwen3-tiny and <out_dir>/gemma3-tiny; with --dora,
+only <out_dir>/qwen3-tiny-dora (DoRA, PEFT's use_dora, on the decoder linears); with --full, only
+<out_dir>/gemma3-tiny-full and <out_dir>/qwen3-untied-full (full finetuning: `<name>.grad` and
+`<name>.after_adamw_1` of every base weight).
 
 Real shapes (opt-in, never in the suite): /usr/bin/python3 scripts/golden/make_golden.py --config
 tests/fixtures/configs/gemma-3-270m.json --name gemma3-270m --T 8 /tmp/golden-real writes a case of
@@ -91,10 +94,22 @@ def linear(x, w, lora, path, bias=None):
     y = x @ w.t()
     if bias is not None:
         y = y + bias
+    if path in lora and len(lora[path]) == 3:
+        return y + dora_addition(x, w, lora[path])
     if path in lora:
         a, b = lora[path]
         y = y + (x @ a.t()) @ b.t() * (ALPHA / R)
     return y
+
+
+def dora_addition(x, w, abm):
+    """PEFT's DoraLinearLayer.forward (dropout 0): (m / ||W + s B A||_row - 1) x W^T + m / norm * s (x A^T) B^T.
+    The norm is computed from a detached B A and detached itself (peft/tuners/lora/dora.py)."""
+    a, b, mag = abm
+    s = ALPHA / R
+    norm = torch.linalg.norm(w + s * (b @ a).detach(), dim=1).detach()
+    c = (mag / norm).view(1, -1)
+    return (c - 1) * (x @ w.t()) + c * ((x @ a.t()) @ b.t()) * s
 
 
 def attention(cfg, wts, lora, l, x, cos, sin):
@@ -224,16 +239,24 @@ def lora_paths(cfg):
     return paths
 
 
-def make_lora(cfg, gen):
-    """A = Kaiming-uniform-like (r, in), B non-zero (out, r), so the LoRA path matters."""
+def make_lora(cfg, gen, dora_weights=None):
+    """A = Kaiming-uniform-like (r, in), B non-zero (out, r), so the LoRA path matters. With
+    dora_weights (the base weights): DoRA on the decoder linears only (no lm_head), each with a
+    magnitude m = ||W||_row (PEFT's initialisation) times (1 + 0.05 noise), so m / norm differs from 1."""
     shapes = module_shapes(cfg)
     lora = {}
     for path, m in lora_paths(cfg):
+        if dora_weights is not None and m == "lm_head":
+            continue
         o, i = shapes[m]
         bound = 1 / math.sqrt(i)
         a = (torch.rand(R, i, generator=gen) * 2 - 1) * bound
         b = torch.randn(o, R, generator=gen) * (0.01 if cfg.get("_bf16_weights") else 0.1)
         lora[path] = (a.requires_grad_(), b.requires_grad_())
+        if dora_weights is not None:
+            w = dora_weights[f"{path}.weight"]
+            mag = torch.linalg.norm(w, dim=1) * (1 + 0.05 * torch.randn(o, generator=gen))
+            lora[path] = (a, b, mag.requires_grad_())
     return lora
 
 
@@ -242,13 +265,20 @@ def loss_of(logits, targets):
 
 
 def key(path, which):
+    if which == "M":  # PEFT >= 0.10 saves lora_magnitude_vector.<adapter>.weight without ".weight"
+        return f"base_model.model.{path}.lora_magnitude_vector"
     return f"base_model.model.{path}.lora_{which}.weight"
 
 
-def make_case(name, cfg, seed, out_dir):
+def named(lora):
+    """(key, tensor) of every adapter tensor: A, B and DoRA's magnitude M."""
+    return [(key(p, w), t) for p, ts in lora.items() for w, t in zip("ABM", ts)]
+
+
+def make_case(name, cfg, seed, out_dir, dora=False):
     gen = torch.Generator().manual_seed(seed)
     wts = make_weights(cfg, gen)
-    lora = make_lora(cfg, gen)
+    lora = make_lora(cfg, gen, wts if dora else None)
     V = cfg["vocab_size"]
     tokens = torch.randint(0, V, (B, T), generator=gen)
     targets = torch.randint(0, V, (B, T), generator=gen)
@@ -259,12 +289,9 @@ def make_case(name, cfg, seed, out_dir):
     loss = loss_of(logits, targets)
     loss.backward()
     params = [t for ab in lora.values() for t in ab]
-    grads = {}
-    for path, (a, b) in lora.items():
-        grads[key(path, "A")] = a.grad.detach().clone()
-        grads[key(path, "B")] = b.grad.detach().clone()
+    grads = {k: t.grad.detach().clone() for k, t in named(lora)}
     opt = torch.optim.AdamW(params, lr=ADAMW["lr"], betas=tuple(ADAMW["betas"]), eps=ADAMW["eps"], weight_decay=ADAMW["weight_decay"])
-    initial = {key(p, w): t.detach().clone() for p, (a, b) in lora.items() for w, t in (("A", a), ("B", b))}
+    initial = {k: t.detach().clone() for k, t in named(lora)}
     opt.step()
     with torch.no_grad():
         loss2 = loss_of(model_forward(cfg, wts, lora, tokens), targets)
@@ -278,17 +305,18 @@ def make_case(name, cfg, seed, out_dir):
     adapter_config = {
         "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": R, "lora_alpha": ALPHA, "lora_dropout": 0.0,
         "bias": "none", "fan_in_fan_out": False, "use_rslora": False, "base_model_name_or_path": f"golden-{name}",
-        "target_modules": sorted(LINEARS + ["lm_head"]),
+        "target_modules": sorted(LINEARS + ([] if dora else ["lm_head"])),
     }
+    if dora:
+        adapter_config["use_dora"] = True
     with open(os.path.join(d, "adapter_config.json"), "w") as f:
         json.dump(adapter_config, f, indent=2)
     expected = {"tokens": tokens.float(), "targets": targets.float(), "logits": logits.detach(),
                 "loss": loss.detach().reshape(1), "loss_after_adamw_1": loss2.reshape(1)}
     for k, g in grads.items():
         expected[f"{k}.grad"] = g
-    for path, (a, b) in lora.items():
-        expected[f"{key(path, 'A')}.after_adamw_1"] = a.detach()
-        expected[f"{key(path, 'B')}.after_adamw_1"] = b.detach()
+    for k, t in named(lora):
+        expected[f"{k}.after_adamw_1"] = t.detach()
     write_safetensors(os.path.join(d, "expected.safetensors"), expected)
     summary = {
         "variant": cfg["model_type"], "seed": seed, "loss": loss.item(), "loss_after_adamw_1": loss2.item(),
@@ -299,6 +327,48 @@ def make_case(name, cfg, seed, out_dir):
     with open(os.path.join(d, "expected.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print(f"{name}: loss {loss.item():.6f} -> {loss2.item():.6f} after one AdamW step ({d})")
+
+
+def make_full_case(name, cfg, seed, out_dir):
+    """Full finetuning: every base weight trainable; grads of every parameter and one AdamW step."""
+    gen = torch.Generator().manual_seed(seed)
+    wts = make_weights(cfg, gen)
+    V = cfg["vocab_size"]
+    tokens = torch.randint(0, V, (B, T), generator=gen)
+    targets = torch.randint(0, V, (B, T), generator=gen)
+    targets[0, :3] = -100
+    targets[1, -2:] = -100
+    initial = {k: t.clone() for k, t in wts.items()}
+    for t in wts.values():
+        t.requires_grad_()
+    logits = model_forward(cfg, wts, {}, tokens)
+    loss = loss_of(logits, targets)
+    loss.backward()
+    opt = torch.optim.AdamW(list(wts.values()), lr=ADAMW["lr"], betas=tuple(ADAMW["betas"]), eps=ADAMW["eps"], weight_decay=ADAMW["weight_decay"])
+    grads = {k: t.grad.detach().clone() for k, t in wts.items()}
+    opt.step()
+    with torch.no_grad():
+        loss2 = loss_of(model_forward(cfg, wts, {}, tokens), targets)
+    d = os.path.join(out_dir, name)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    write_safetensors(os.path.join(d, "model.safetensors"), initial, {"format": "pt"})
+    expected = {"tokens": tokens.float(), "targets": targets.float(), "logits": logits.detach(),
+                "loss": loss.detach().reshape(1), "loss_after_adamw_1": loss2.reshape(1)}
+    for k, t in wts.items():
+        expected[f"{k}.grad"] = grads[k]
+        expected[f"{k}.after_adamw_1"] = t.detach()
+    write_safetensors(os.path.join(d, "expected.safetensors"), expected)
+    summary = {
+        "variant": cfg["model_type"], "method": "full", "seed": seed, "loss": loss.item(), "loss_after_adamw_1": loss2.item(),
+        "adamw": ADAMW, "loss_reduction": "mean over targets != -100", "parameters": list(wts.keys()),
+        "targets_are_aligned": "targets[b,t] is the label for position t (already shifted)",
+        "torch": torch.__version__, "script": "scripts/golden/make_golden.py --full",
+    }
+    with open(os.path.join(d, "expected.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print(f"{name}: loss {loss.item():.6f} -> {loss2.item():.6f} after one AdamW step of every weight ({d})")
 
 
 def real_case(argv):
@@ -330,8 +400,16 @@ def main():
     if "--config" in sys.argv:
         real_case(sys.argv[1:])
         return
-    out_dir = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/golden"
+    args = [a for a in sys.argv[1:] if a not in ("--dora", "--full")]
+    out_dir = args[0] if args else "tests/fixtures/golden"
     torch.set_num_threads(1)  # deterministic reductions
+    if "--full" in sys.argv:  # only the full-finetuning cases: Gemma 3 (tied, sandwich norms), Qwen3 with an untied head
+        make_full_case("gemma3-tiny-full", GEMMA3, 5, out_dir)
+        make_full_case("qwen3-untied-full", {**QWEN3, "tie_word_embeddings": False}, 6, out_dir)
+        return
+    if "--dora" in sys.argv:  # only the DoRA case (PEFT use_dora), so the others' files stay as they are
+        make_case("qwen3-tiny-dora", QWEN3, 5, out_dir, dora=True)
+        return
     make_case("qwen3-tiny", QWEN3, 3, out_dir)
     make_case("gemma3-tiny", GEMMA3, 4, out_dir)
 

@@ -1,9 +1,15 @@
 /**
- * The demo's instruction dataset (Alpaca records): short questions with short, fixed-style answers
- * that the base model (which has only read Jane Austen) never gives: sums of digits, what comes
- * after a number, opposites, capitals, colours, animal sounds, Austen trivia, and copying a word.
- * A LoRA finetune visibly changes the answers: Austen-like rambling becomes "8." or "Paris." and
- * an end of turn. Every example fits in 64 tokens under the model's chat template.
+ * The demo's instruction dataset (Alpaca records) and its held-out prompts: say whether a short
+ * sentence tells, asks or shouts. "Will Tom swim?" -> "Ask.", "Tom will swim." -> "Tell.",
+ * "Tom will swim!" -> "Shout.". The base model (which has only read Jane Austen) answers none of
+ * them; a default LoRA run learns the mapping, and the held-out prompts (names and verbs the
+ * training data never shows) show that it learned the rule (the final mark and the word order),
+ * not the examples.
+ *
+ * Why this task: the demo model is a 133k-parameter byte-level model, and the studio's first run
+ * must visibly learn within two minutes on a CPU. Tasks that need knowledge (capitals, sums) or
+ * copying stay out of its reach in that time; a three-way mapping decided by punctuation and word
+ * order is within it, and every example fits in 32 tokens.
  *
  * Written for this project (no third-party text); released with the demo under the project's licence.
  */
@@ -15,81 +21,71 @@ export interface AlpacaRecord {
   output: string;
 }
 
-const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+/** An exact-match item: the prompt under the demo's chat template and the answer expected. */
+export interface HeldOutPrompt {
+  prompt: string;
+  answer: string;
+}
 
-const OPPOSITES: [string, string][] = [
-  ['hot', 'cold'], ['big', 'small'], ['up', 'down'], ['day', 'night'], ['fast', 'slow'], ['happy', 'sad'],
-  ['light', 'dark'], ['old', 'young'], ['rich', 'poor'], ['early', 'late'], ['open', 'closed'], ['full', 'empty'],
-  ['hard', 'soft'], ['wet', 'dry'], ['loud', 'quiet'], ['strong', 'weak'], ['tall', 'short'], ['true', 'false'],
-  ['good', 'bad'], ['first', 'last'], ['left', 'right'], ['win', 'lose'], ['near', 'far'], ['love', 'hate'],
-  ['clean', 'dirty'], ['high', 'low'], ['thick', 'thin'], ['heavy', 'light'], ['begin', 'end'], ['inside', 'outside'],
-  ['north', 'south'], ['east', 'west'], ['always', 'never'], ['buy', 'sell'], ['push', 'pull'], ['laugh', 'cry'],
-];
+export const ANSWERS = { tell: 'Tell.', ask: 'Ask.', shout: 'Shout.' } as const;
+type Kind = keyof typeof ANSWERS;
 
-const CAPITALS: [string, string][] = [
-  ['France', 'Paris'], ['England', 'London'], ['Spain', 'Madrid'], ['Italy', 'Rome'], ['Germany', 'Berlin'],
-  ['Portugal', 'Lisbon'], ['Greece', 'Athens'], ['Austria', 'Vienna'], ['Ireland', 'Dublin'], ['Scotland', 'Edinburgh'],
-  ['Norway', 'Oslo'], ['Sweden', 'Stockholm'], ['Denmark', 'Copenhagen'], ['Finland', 'Helsinki'], ['Poland', 'Warsaw'],
-  ['Russia', 'Moscow'], ['Egypt', 'Cairo'], ['Japan', 'Tokyo'], ['China', 'Beijing'], ['India', 'New Delhi'],
-  ['Canada', 'Ottawa'], ['Mexico', 'Mexico City'], ['Peru', 'Lima'], ['Chile', 'Santiago'], ['Kenya', 'Nairobi'],
-  ['Turkey', 'Ankara'], ['Hungary', 'Budapest'], ['Belgium', 'Brussels'], ['Wales', 'Cardiff'], ['Cuba', 'Havana'],
-];
+const TRAIN_NAMES = ['Emma', 'Anne', 'Jane', 'Fanny', 'Kitty', 'Mary', 'Lucy', 'Tom', 'Ned', 'Sam', 'Ann', 'Bob', 'Eve', 'Kim', 'Jo', 'Ben'];
+const TRAIN_VERBS = ['walk', 'sing', 'dance', 'read', 'eat', 'sleep', 'ride', 'play', 'swim', 'cook', 'write', 'stay', 'go', 'wait', 'hide', 'smile'];
+const HELD_OUT_NAMES = ['Max', 'Amy', 'Dan', 'Liz', 'Ted', 'Meg'];
+const HELD_OUT_VERBS = ['rest', 'run', 'sit', 'laugh', 'jump', 'draw'];
+const MODALS = ['will', 'must', 'can', 'may', 'did'];
 
-const COLOURS: [string, string][] = [
-  ['grass', 'green'], ['the sky', 'blue'], ['snow', 'white'], ['coal', 'black'], ['blood', 'red'], ['a banana', 'yellow'],
-  ['a lemon', 'yellow'], ['chocolate', 'brown'], ['milk', 'white'], ['a tomato', 'red'], ['a carrot', 'orange'],
-  ['a frog', 'green'], ['the night', 'black'], ['ash', 'grey'], ['a plum', 'purple'], ['the sea', 'blue'],
-  ['a strawberry', 'red'], ['a crow', 'black'], ['a leaf', 'green'], ['the sun', 'yellow'],
-];
-
-const SOUNDS: [string, string][] = [
-  ['cow', 'moo'], ['dog', 'woof'], ['cat', 'meow'], ['duck', 'quack'], ['sheep', 'baa'], ['pig', 'oink'],
-  ['owl', 'hoot'], ['horse', 'neigh'], ['lion', 'roar'], ['snake', 'hiss'], ['bee', 'buzz'], ['mouse', 'squeak'],
-  ['frog', 'croak'], ['goat', 'bleat'], ['crow', 'caw'], ['hen', 'cluck'],
-];
-
-const AUSTEN: [string, string][] = [
-  ['Who wrote Emma?', 'Jane Austen.'], ['Who wrote Persuasion?', 'Jane Austen.'], ['Who wrote Pride and Prejudice?', 'Jane Austen.'],
-  ['Who wrote Mansfield Park?', 'Jane Austen.'], ['Who wrote Northanger Abbey?', 'Jane Austen.'], ['Who wrote Sense and Sensibility?', 'Jane Austen.'],
-  ['Who marries Elizabeth Bennet?', 'Mr. Darcy.'], ['Who marries Emma Woodhouse?', 'Mr. Knightley.'], ['Who marries Anne Elliot?', 'Captain Wentworth.'],
-  ['Who marries Fanny Price?', 'Edmund Bertram.'], ['Who marries Catherine Morland?', 'Henry Tilney.'], ['Who marries Elinor Dashwood?', 'Edward Ferrars.'],
-  ['Where does Emma Woodhouse live?', 'Highbury.'], ['Where does Mr. Darcy live?', 'Pemberley.'], ['Where does Fanny Price live?', 'Mansfield Park.'],
-];
+/** Longest sentence in bytes: with `<s>Q: `, `\nA: `, the longest answer and `</s>`, 32 tokens. */
+export const MAX_SENTENCE_BYTES = 17;
 
 const cap = (s: string) => s[0].toUpperCase() + s.slice(1);
 
-/** Every record of the dataset, in a fixed shuffled order (the same for the same seed). */
-export function instructionDataset(seed = 2024): AlpacaRecord[] {
-  const rng = new Prng(seed, 11);
-  const pick = <T>(xs: readonly T[]): T => xs[rng.nextInt(xs.length)];
-  const out: AlpacaRecord[] = [];
-  const ask = (instruction: string, output: string, input = '') => out.push({ instruction, input, output });
+function sentence(kind: Kind, name: string, modal: string, verb: string): string {
+  if (kind === 'ask') return `${cap(modal)} ${name} ${verb}?`;
+  return `${name} ${modal} ${verb}${kind === 'shout' ? '!' : '.'}`;
+}
 
-  for (let a = 0; a <= 9; a++) {
-    for (let b = 0; b <= 9; b++) {
-      const form = rng.nextInt(4);
-      if (form === 3) ask('Add the two numbers.', `${a + b}.`, `${a} and ${b}`);
-      else ask([`What is ${a} + ${b}?`, `What is ${a} plus ${b}?`, `Add ${a} and ${b}.`][form], `${a} + ${b} = ${a + b}.`);
+/** Every (sentence, answer) the word lists allow within the length limit, in a fixed order. */
+function allPairs(names: readonly string[], verbs: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const kind of Object.keys(ANSWERS) as Kind[]) {
+    for (const name of names) for (const modal of MODALS) for (const verb of verbs) {
+      const s = sentence(kind, name, modal, verb);
+      if (new TextEncoder().encode(s).length <= MAX_SENTENCE_BYTES) out.push([s, ANSWERS[kind]]);
     }
   }
-  for (let n = 0; n <= 19; n++) ask(pick([`What comes after ${n}?`, `What number follows ${n}?`]), `${n + 1}.`);
-  for (let n = 0; n < NUMBER_WORDS.length - 1; n++) ask(`What comes after ${NUMBER_WORDS[n]}?`, `${cap(NUMBER_WORDS[n + 1])}.`);
-  for (const [a, b] of OPPOSITES) {
-    ask(`What is the opposite of ${a}?`, `${cap(b)}.`);
-    ask(pick([`What is the opposite of ${b}?`, `Give the opposite of ${b}.`]), `${cap(a)}.`);
+  return out;
+}
+
+/** Balanced pick of n pairs, as many of each answer, in a seeded order. */
+function pick(pairs: [string, string][], n: number, rng: Prng): [string, string][] {
+  const by = new Map<string, [string, string][]>();
+  for (const p of rng.shuffle([...pairs])) by.set(p[1], [...(by.get(p[1]) ?? []), p]);
+  const lists = [...by.values()];
+  const out: [string, string][] = [];
+  for (let i = 0; out.length < n; i++) {
+    const list = lists[i % lists.length];
+    const next = list[Math.floor(i / lists.length)];
+    if (!next) break;
+    out.push(next);
   }
-  for (const [country, city] of CAPITALS) ask(pick([`What is the capital of ${country}?`, `Name the capital of ${country}.`]), `${city}.`);
-  for (const [thing, colour] of COLOURS) ask(`What colour is ${thing}?`, `${cap(colour)}.`);
-  for (const [animal, sound] of SOUNDS) ask(`What does a ${animal} say?`, `${cap(sound)}.`);
-  for (const [q, a] of AUSTEN) ask(q, a);
-  const words = [...new Set([...OPPOSITES.flat(), ...SOUNDS.map(([a]) => a)])];
-  rng.shuffle(words);
-  for (const w of words.slice(0, 40)) ask('Repeat the word.', w, w);
-  for (const w of words.slice(40, 70)) ask(`What is the first letter of ${w}?`, `${w[0].toUpperCase()}.`);
   return rng.shuffle(out);
 }
 
-/** The dataset as JSON Lines, one Alpaca record per line. */
-export function toJsonl(records: readonly AlpacaRecord[]): string {
+/** The training dataset: 900 records (a tenth becomes the studio's validation split), the same for the same seed. */
+export function instructionDataset(seed = 2024, size = 900): AlpacaRecord[] {
+  const rng = new Prng(seed, 11);
+  return pick(allPairs(TRAIN_NAMES, TRAIN_VERBS), size, rng).map(([instruction, output]) => ({ instruction, input: '', output }));
+}
+
+/** Held-out prompts (names and verbs not in the dataset) under the demo's template, for exact-match scoring and the playground. */
+export function heldOutPrompts(seed = 7, size = 30): HeldOutPrompt[] {
+  const rng = new Prng(seed, 11);
+  return pick(allPairs(HELD_OUT_NAMES, HELD_OUT_VERBS), size, rng).map(([s, answer]) => ({ prompt: `Q: ${s}\nA: `, answer }));
+}
+
+/** The dataset as JSON Lines, one record per line. */
+export function toJsonl(records: readonly object[]): string {
   return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 }

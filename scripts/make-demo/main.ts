@@ -19,7 +19,7 @@ import { nodeGpu } from '../../src/engine/node-gpu';
 import { bytesSource, openSafetensors, writeSafetensors } from '../../src/io/safetensors';
 import { parseModelConfig } from '../../src/config/model-config';
 import { CORPUS_PACKAGE, CORPUS_VERSION, loadCorpus } from './corpus';
-import { instructionDataset, toJsonl } from './instructions';
+import { ANSWERS, heldOutPrompts, instructionDataset, toJsonl } from './instructions';
 import { bigramEmbeddings } from './embed-init';
 import { DEMO_CONFIG_JSON, initialWeights, tensorShape } from './model-init';
 import { pretrainData, tokenStream } from './pretrain-data';
@@ -62,7 +62,13 @@ json('tokenizer_config.json', tokenizerConfigJson());
 json('special_tokens_map.json', { bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>' });
 const records = instructionDataset();
 writeFileSync(join(out, 'dataset.jsonl'), toJsonl(records));
-console.log(`wrote tokenizer files and dataset.jsonl (${records.length} examples) to ${out}`);
+// The held-out prompts: exact match (also the playground's prefilled prompts) and the same items as multiple choice.
+const heldOut = heldOutPrompts();
+mkdirSync(join(out, 'tasks'), { recursive: true });
+writeFileSync(join(out, 'tasks', 'demo-tell-ask-shout-exact.jsonl'), toJsonl(heldOut));
+const choices = Object.values(ANSWERS);
+writeFileSync(join(out, 'tasks', 'demo-tell-ask-shout-mc.jsonl'), toJsonl(heldOut.map((h) => ({ context: h.prompt, choices, answer: choices.indexOf(h.answer as (typeof choices)[number]) }))));
+console.log(`wrote tokenizer files, dataset.jsonl (${records.length} examples) and ${heldOut.length} held-out prompts to ${out}`);
 
 if (!values['data-only']) {
   const seed = Number(values.seed);
@@ -76,10 +82,10 @@ if (!values['data-only']) {
 
   const config = parseModelConfig(DEMO_CONFIG_JSON);
   const weights = initialWeights(config, seed);
-  const heldOut = 40_000;
+  const heldOutTokens = 40_000;
   const stream = tokenStream(text);
-  weights.set('model.embed_tokens.weight', bigramEmbeddings(stream.subarray(0, stream.length - heldOut), config.vocabSize, config.hiddenSize, seed));
-  const data = pretrainData(stream, { seqLen: opts.seqLen, microBatch: opts.microBatch, stepsPerCycle: opts.stepsPerCycle, seed, heldOut, validationWindows: 32 });
+  weights.set('model.embed_tokens.weight', bigramEmbeddings(stream.subarray(0, stream.length - heldOutTokens), config.vocabSize, config.hiddenSize, seed));
+  const data = pretrainData(stream, { seqLen: opts.seqLen, microBatch: opts.microBatch, stepsPerCycle: opts.stepsPerCycle, seed, heldOut: heldOutTokens, validationWindows: 32 });
   const gpu = await acquireGpu(await nodeGpu());
   console.log(`pretraining on ${gpu.adapterInfo?.architecture ?? 'WebGPU'}: ${opts.cycles} ReLoRA cycles x ${opts.stepsPerCycle} steps x ${opts.microBatch} x ${opts.seqLen} tokens`);
   const started = performance.now();

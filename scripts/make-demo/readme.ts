@@ -28,7 +28,7 @@ on a 2-core machine without a GPU, and it needs \`apt-get\` for the corpus, or \
 
 \`<s>Q: {question}\\nA: {answer}</s>\` — one line per turn (a system message, if any, goes first on
 its own line). Choose the template **model** (the model's own) when finetuning on the demo: every
-example fits in 64 tokens with it, while the Alpaca template's preamble alone is over 100 bytes
+example fits in 32 tokens with it, while the Alpaca template's preamble alone is over 100 bytes
 (tokens, for this byte-level tokenizer), so with it examples need a maximum sequence length of 256.
 
 ## How the base model was made
@@ -61,40 +61,61 @@ decoding falls into loops. What the base model writes after BOS:
 
 ${r.samples.map((s) => `- ${fence(s.prompt)} → ${fence(s.completion)}${s.temperature ? ` (sampled, temperature ${s.temperature})` : ''}`).join('\n')}
 
-## Finetuning it
+## Finetuning it: the demo task
 
-Measured on this 2-core machine without a GPU (SwiftShader in Node), with other jobs running, on the
-instruction data under the model's template (353 examples of 30 to 53 tokens; 19% of the tokens are
-answers and EOS, the rest is masked prompt):
+The dataset teaches one small skill the base model does not have: say whether a short sentence
+**tells**, **asks** or **shouts**. \`Tom will swim.\` → \`Tell.\`, \`Will Tom swim?\` → \`Ask.\`,
+\`Tom will swim!\` → \`Shout.\` (the final mark and, for questions, the word order decide). The base
+model answers none of them (it writes \`the the the ...\`). The held-out prompts in \`tasks/\` use
+names and verbs the dataset never shows, so a right answer there means the rule was learned, not
+the examples.
 
-- The studio's defaults (rank 8, alpha 16, query + value, learning rate 2e-4, micro-batch 4), maximum
-  sequence length 64, 30 steps: 1.2 s per step; the loss is noisy from step to step (3.4 to 8.8:
-  each step sees only about 30 answer tokens) and falls slowly, 6.03 to 5.27 (mean of the first and
-  last five steps). Command: \`npm run cli -- train --model public/demo --data public/demo/dataset.jsonl
-  --template model --config run.json --out out\` with run.json
-  \`{"rank": 8, "alpha": 16, "maxSeqLen": 64, "microBatch": 4, "maxSteps": 30, "logEvery": 1}\`.
-- A learning rate for a model this small: rank 8, alpha 16, all linear layers, learning rate 5e-3,
-  100 steps (85 s): 0.83 s per step, loss 5.76 to 2.98. The answers change from "the the the ..."
-  to short capitalised replies that end with \`</s>\`; 100 steps do not yet make them right.
-  Command: \`node --import tsx --import ./scripts/raw-import.mjs scripts/make-demo/finetune-check.ts
-  --steps 100 --config '{"rank":8,"alpha":16,"targets":["query","key","value","projection","mlp"],"maxSeqLen":64,"learningRate":5e-3}'\`
-  (it prints the loss per step and the base and finetuned answers to a few questions).
+Why this task: a 133k-parameter byte-level model that has read a few percent of Austen learns
+slowly. Measured here (2 cores, SwiftShader, other jobs running), tasks that need knowledge or
+copying (sums, capitals, opposites, the topic of a sentence, its language) did not get one held-out
+answer right within 100 steps; this three-way mapping did, and every example fits in 32 tokens,
+so a step is cheap.
 
-So for the demo, use a learning rate of 2e-3 to 1e-2 and a maximum sequence length of 64 (every
-example fits; 128 doubles the time per step without adding anything).
+The studio's defaults were chosen with it: rank 16, alpha 32, LoRA on every linear layer and the
+LM head (through the head the model learns to spell its three answers; without it, 63% of the
+held-out answers were right after 100 steps instead of 98%), AdamW at a constant learning rate of
+5e-3 (ten times a large model's: this model barely moves at 1e-3), micro-batch 8, 32 tokens,
+100 steps (about one epoch of the 810 training examples), validation every 20 steps.
+
+Measured with those settings (\`npm run cli -- train --model public/demo --data public/demo/dataset.jsonl
+--template model --validation-split 0.1 --config run.json --out out\`, run.json holding the settings
+above, then \`npm run cli -- eval --model public/demo --adapter out --task public/demo/tasks/demo-tell-ask-shout-exact.jsonl\`):
+
+| | base model | after 100 steps |
+| --- | --- | --- |
+| validation loss (answer tokens) | 3.47 | 0.03 to 0.11 |
+| held-out exact answers (\`demo-tell-ask-shout-exact\`, 30 prompts) | 0 | 0.95 to 0.98 (40-prompt trial sets) |
+
+In the studio (headless Chromium, WebGPU on SwiftShader, this machine under load), pressing Train on
+the defaults finishes in about 80 seconds (\`e2e/first-run.spec.ts\` prints the time and the losses).
+How the skill arrives is worth watching: the answer format (a capitalised word, a full stop, the end
+of the turn) is learned in the first 20 steps, which takes most of the loss; the choice between the
+three answers comes later, around step 60 to 80, when the held-out answers turn right.
 
 ## The instruction dataset
 
-Generated by \`scripts/make-demo/instructions.ts\` (seeded): sums of two digits, the number after
-another, opposites, capitals, colours, animal sounds, a little Austen trivia, repeating a word and
-its first letter. Short questions with short, fixed-style answers (\`3 + 5 = 8.\`, \`Paris.\`,
-\`Cold.\`) that the base model never gives, so a few dozen LoRA steps change its answers visibly:
-it learns the answer style and to end its turn with \`</s>\`. Written for this project (no
-third-party text).
+Generated by \`scripts/make-demo/instructions.ts\` (seeded): 900 records, 300 of each answer, from
+16 names, 16 verbs and five auxiliaries (\`will\`, \`must\`, \`can\`, \`may\`, \`did\`), at most 17 bytes a
+sentence. The studio keeps a tenth for validation. Written for this project (no third-party text).
 
 ## Licence
 
 The novels are in the public domain. The model weights, tokenizer files and dataset were made by
 this project's scripts and are released with it.
+
+## Evaluation tasks (\`tasks/\`)
+
+Task sets for \`npm run cli -- eval\`, the studio's Evaluate panel and sweeps:
+
+| file | kind | items | what it shows |
+| --- | --- | --- | --- |
+| \`tasks/demo-tell-ask-shout-exact.jsonl\` | exact match | 30 | held-out sentences (names and verbs not in the dataset) under the model's template; the answer is generated greedily until \`</s>\` and compared exactly. The playground offers the same prompts, with the expected answer |
+| \`tasks/demo-tell-ask-shout-mc.jsonl\` | multiple choice | 30 | the same prompts scored by log-likelihood of \`Tell.\`, \`Ask.\` and \`Shout.\` |
+| \`tasks/demo-english-mc.jsonl\` | multiple choice | 20 | Austen-style phrase starts with the real next word against the same letters scrambled: what the base model already knows and a finetune should not break |
 `;
 }

@@ -25,7 +25,7 @@ export interface PretrainRecord {
 }
 
 export const TEXT_PROMPTS = ['It is a truth universally', 'Mr. Darcy', 'She was'];
-export const QUESTION_PROMPTS = ['What is 3 + 5?', 'What is the capital of France?', 'What is the opposite of hot?'];
+export const QUESTION_PROMPTS = ['Will Max rest?', 'Amy can draw.', 'Ted did jump!'];
 
 /** The chat template's generation prompt for one question (CHAT_TEMPLATE with add_generation_prompt). */
 export function questionPrompt(q: string): string {

@@ -17,6 +17,8 @@ export interface LoraTensor {
   A: Float32Array;
   /** (out, r) row-major. */
   B: Float32Array;
+  /** DoRA only (config.useDora): lora_magnitude_vector (out). */
+  M?: Float32Array;
 }
 
 export interface PeftAdapter {

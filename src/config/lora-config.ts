@@ -13,6 +13,8 @@ export interface LoraConfig {
   targetModules: ModuleName[];
   rankPattern: Record<string, number>;
   alphaPattern: Record<string, number>;
+  /** DoRA (PEFT's use_dora): each module also trains a magnitude vector (out); absent = false. */
+  useDora?: boolean;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ModelConfig } from './model-config';
 import { loraRankAlpha, type LoraConfig } from './lora-config';
 import { MODULE_NAMES, moduleShape, modulePath, type ModuleName } from './lora-targets';
 
-type CountConfig = Pick<LoraConfig, 'r' | 'targetModules'> & Partial<Pick<LoraConfig, 'rankPattern'>>;
+type CountConfig = Pick<LoraConfig, 'r' | 'targetModules'> & Partial<Pick<LoraConfig, 'rankPattern' | 'useDora'>>;
 
 /** Every (module, layer) pair a LoRA config trains; lm_head has layer null. */
 export function loraModules(model: ModelConfig, targetModules: readonly ModuleName[]): { module: ModuleName; layer: number | null; path: string }[] {
@@ -19,7 +19,7 @@ export function loraModules(model: ModelConfig, targetModules: readonly ModuleNa
 
 /**
  * Trainable LoRA parameters: r * (in + out) per adapted module, with each module's rank taken from
- * the rank pattern (PEFT's rules) where one matches.
+ * the rank pattern (PEFT's rules) where one matches; DoRA adds the magnitude (out) of each.
  */
 export function countLoraParams(model: ModelConfig, lora: CountConfig): number {
   const cfg = { r: lora.r, alpha: lora.r, dropout: 0, useRslora: false, targetModules: [...lora.targetModules], rankPattern: lora.rankPattern ?? {}, alphaPattern: {} };
@@ -27,7 +27,7 @@ export function countLoraParams(model: ModelConfig, lora: CountConfig): number {
   for (const { module, path } of loraModules(model, lora.targetModules)) {
     const { r } = loraRankAlpha(cfg, path);
     const shape = moduleShape(module, model);
-    total += r * (shape.in + shape.out);
+    total += r * (shape.in + shape.out) + (lora.useDora ? shape.out : 0);
   }
   return total;
 }

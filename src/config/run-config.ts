@@ -8,6 +8,8 @@ import { TARGETS } from './lora-targets';
  */
 export const runConfigSchema = z
   .object({
+    /** LoRA trains small adapters beside the frozen model; full finetuning trains every base weight in f32 (about 16 bytes per parameter with AdamW). */
+    method: z.enum(['lora', 'full']).default('lora'),
     /** LoRA rank r: the width of the low-rank update. 8-16 is typical; higher learns more and costs more. */
     rank: z.number().int().min(1).max(1024).default(8),
     /** LoRA alpha: the update is scaled by alpha / r (alpha / sqrt(r) with rsLoRA). alpha = 2 x rank is a good default. */
@@ -16,6 +18,8 @@ export const runConfigSchema = z
     dropout: z.number().min(0).max(0.9).default(0),
     /** rsLoRA: scale by alpha / sqrt(r), which keeps high ranks stable. */
     useRslora: z.boolean().default(false),
+    /** DoRA: also learn a magnitude per output row, applied to the normalized direction W + BA (often better than LoRA at low rank; slower). */
+    useDora: z.boolean().default(false),
     /** Which projections get a LoRA adapter. "all linear layers" (everything but head) is the strongest common choice. */
     targets: z.array(z.enum(TARGETS)).min(1, 'choose at least one LoRA target').default(['query', 'value']),
     /** Per-module rank overrides (PEFT rank_pattern), e.g. {"model.layers.0.self_attn.q_proj": 16}. */
@@ -109,6 +113,12 @@ export const runConfigSchema = z
     }
     if (c.earlyStoppingPatience > 0 && c.evalEvery === 0) {
       ctx.addIssue({ code: 'custom', path: ['earlyStoppingPatience'], message: 'early stopping needs validation: set evalEvery above 0' });
+    }
+    if (c.method === 'full' && c.basePrecision !== 'f32') {
+      ctx.addIssue({ code: 'custom', path: ['basePrecision'], message: `full finetuning trains the base weights in f32: set basePrecision to f32 (now ${c.basePrecision})` });
+    }
+    if (c.method === 'full' && c.optimizer !== 'adamw' && c.optimizer !== 'sgd') {
+      ctx.addIssue({ code: 'custom', path: ['optimizer'], message: `full finetuning supports the adamw and sgd optimizers (now ${c.optimizer})` });
     }
     if (c.doubleQuant && c.basePrecision !== 'nf4') {
       ctx.addIssue({ code: 'custom', path: ['doubleQuant'], message: 'double quantization applies to NF4 base weights only' });

@@ -54,8 +54,12 @@ export async function releaseEngine(engine: Engine): Promise<void> {
   engine.pool.destroyAll();
   const { device } = engine.gpu;
   try {
-    device.queue.submit([device.createCommandEncoder({ label: 'release' }).finish()]);
-    await device.queue.onSubmittedWorkDone();
+    // Twice: the device frees what the first submission waited for while it processes the second
+    // (its deferred deletions run on the device's tick, which a finished queue may not get again).
+    for (let i = 0; i < 2; i++) {
+      device.queue.submit([device.createCommandEncoder({ label: 'release' }).finish()]);
+      await device.queue.onSubmittedWorkDone();
+    }
   } catch {
     // a lost or destroyed device: nothing left to free
   }

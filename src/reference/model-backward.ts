@@ -25,7 +25,7 @@ export function backward(cache: ForwardCache): Map<string, LoraGrad> {
   const C = c.hiddenSize;
   const V = c.vocabSize;
   const grads = new Map<string, LoraGrad>();
-  for (const [path, m] of ctx.lora) grads.set(path, { dA: zerosLike(m.A), dB: zerosLike(m.B) });
+  for (const [path, m] of ctx.lora) grads.set(path, { dA: zerosLike(m.A), dB: zerosLike(m.B), ...(m.m ? { dm: zerosLike(m.m) } : {}) });
 
   let dlogits = new ctx.Float(N * V); // (N, V) d(loss)/d(logits the loss read)
   crossEntropyBackward(dlogits, cache.logits, cache.lse, cache.targets, N, V);

@@ -4,6 +4,7 @@ import type { ActivationPrecision } from '../config/run-config';
 import { modulePath, moduleShape, type ModuleName } from '../config/lora-targets';
 import type { DropoutOptions } from './dropout';
 import { linearBackward, linearForward } from './ops/linear';
+import { doraBackward, doraForward, doraWeightNorm } from './ops/dora';
 import { loraBackward, loraForward } from './ops/lora';
 import type { FloatArray, FloatCtor } from './types';
 
@@ -19,6 +20,8 @@ export interface LoraModule {
   B: FloatArray;
   r: number;
   scale: number;
+  /** DoRA only: lora_magnitude_vector (out); the module is DoRA when present (ops/dora.ts). */
+  m?: FloatArray;
 }
 
 /** LoRA modules keyed by module path (`modulePath()`: `model.layers.0.self_attn.q_proj`, `lm_head`). */
@@ -28,6 +31,8 @@ export type LoraWeights = Map<string, LoraModule>;
 export interface LoraGrad {
   dA: FloatArray;
   dB: FloatArray;
+  /** DoRA modules: the magnitude's gradient (out). */
+  dm?: FloatArray;
 }
 
 /** What a forward pass shares with every projection. */
@@ -47,6 +52,8 @@ export interface ProjCache {
   x: FloatArray;
   h: FloatArray | null;
   mask: DropoutMask | null;
+  /** DoRA: the per-row norm of W + scale B A (out), a constant of the backward. */
+  norm?: FloatArray;
 }
 
 /** A base tensor by name, checked for presence and size. */
@@ -77,6 +84,7 @@ function loraModule(ctx: ProjContext, path: string, In: number, Out: number): Lo
   if (m.A.length !== m.r * In || m.B.length !== Out * m.r) {
     throw new RangeError(`lora "${path}": A ${m.A.length} / B ${m.B.length} elements do not fit r=${m.r}, in=${In}, out=${Out}`);
   }
+  if (m.m && m.m.length !== Out) throw new RangeError(`lora "${path}": the DoRA magnitude has ${m.m.length} elements, expected out=${Out}`);
   return m;
 }
 
@@ -97,6 +105,12 @@ export function projectForward(ctx: ProjContext, out: FloatArray, x: FloatArray,
     mask = { keep, p: ctx.dropout.p };
   }
   const h = new ctx.Float(N * m.r);
+  if (m.m) {
+    const norm = new ctx.Float(Out);
+    doraWeightNorm(norm, W, m.A, m.B, m.scale, In, m.r, Out);
+    doraForward(out, h, x, W, m.A, m.B, m.m, norm, m.scale, mask, N, In, m.r, Out);
+    return { x, h, mask, norm };
+  }
   loraForward(out, h, x, m.A, m.B, m.scale, mask, N, In, m.r, Out);
   return { x, h, mask };
 }
@@ -115,5 +129,9 @@ export function projectBackward(
   const m = loraModule(ctx, path, In, Out);
   const g = grads.get(path);
   if (!m || !g || !pc.h) return;
+  if (m.m && pc.norm) {
+    doraBackward(dx, g.dA, g.dB, g.dm ?? null, dout, pc.x, pc.h, W, m.A, m.B, m.m, pc.norm, m.scale, pc.mask, N, In, m.r, Out);
+    return;
+  }
   loraBackward(dx, g.dA, g.dB, dout, pc.x, pc.h, m.A, m.B, m.scale, pc.mask, N, In, m.r, Out);
 }

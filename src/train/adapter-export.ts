@@ -14,6 +14,7 @@ export async function adapterFromGraph(g: TrainGraph, baseModel: string, params:
     tensors: g.layout.slots.map((s) => ({
       path: s.path, module: s.module, layer: s.layer, r: s.r, alpha: s.alpha, inFeatures: s.inFeatures, outFeatures: s.outFeatures,
       A: tensors.get(s.path)!.A, B: tensors.get(s.path)!.B,
+      ...(tensors.get(s.path)!.M ? { M: tensors.get(s.path)!.M } : {}),
     })),
   };
 }

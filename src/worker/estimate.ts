@@ -40,7 +40,8 @@ export class Estimator {
       this.cache.set(key, cached);
     }
     const { plan, problems } = cached;
-    const trainableParams = countLoraParams(model, { r: run.rank, targetModules: modulesForTargets(run.targets), rankPattern: run.rankPattern });
+    // Full finetuning trains every base weight; LoRA only its adapters.
+    const trainableParams = run.method === 'full' ? countBaseParams(model) : countLoraParams(model, { r: run.rank, targetModules: modulesForTargets(run.targets), rankPattern: run.rankPattern, useDora: run.useDora });
     const baseParams = countBaseParams(model);
     const n = train?.length ?? 0;
     const { tokens, loss } = train ? epochTokens(train, run.maxSeqLen) : { tokens: 0, loss: 0 };

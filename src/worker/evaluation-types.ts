@@ -6,8 +6,8 @@
 
 /** The task sets bundled with the demo (public/demo/tasks/), with what each shows. */
 export const DEMO_TASKS = [
-  { file: 'demo-qa-mc.jsonl', title: 'Demo questions, multiple choice', kind: 'mc' },
-  { file: 'demo-qa-exact.jsonl', title: 'Demo questions, exact answer', kind: 'exact' },
+  { file: 'demo-tell-ask-shout-mc.jsonl', title: 'Tell, ask or shout (held-out sentences), multiple choice', kind: 'mc' },
+  { file: 'demo-tell-ask-shout-exact.jsonl', title: 'Tell, ask or shout (held-out sentences), exact answer', kind: 'exact' },
   { file: 'demo-english-mc.jsonl', title: 'English next word, multiple choice (should not get worse)', kind: 'mc' },
 ] as const;
 

@@ -44,11 +44,11 @@ describe('task files', () => {
 describe('the demo\'s bundled task sets (public/demo/tasks)', () => {
   const read = (name: string) => readFileSync(`public/demo/tasks/${name}`, 'utf8');
   it('parse, with the kinds their names say', () => {
-    for (const name of ['demo-qa-mc.jsonl', 'demo-english-mc.jsonl']) {
+    for (const name of ['demo-tell-ask-shout-mc.jsonl', 'demo-english-mc.jsonl']) {
       expect(detectTaskKind(read(name), name)).toBe('mc');
       expect(parseMcTask(read(name), name, 320).length).toBeGreaterThanOrEqual(20);
     }
-    expect(detectTaskKind(read('demo-qa-exact.jsonl'), 'x')).toBe('exact');
-    expect(parseExactTask(read('demo-qa-exact.jsonl'), 'x')).toHaveLength(20);
+    expect(detectTaskKind(read('demo-tell-ask-shout-exact.jsonl'), 'x')).toBe('exact');
+    expect(parseExactTask(read('demo-tell-ask-shout-exact.jsonl'), 'x')).toHaveLength(30);
   });
 });

@@ -81,7 +81,7 @@ describe('per-layer patterns', () => {
 });
 
 const estimate = (over: Partial<Estimate> = {}): Estimate => ({
-  trainableParams: 1000, baseParams: 100000, trainablePercent: 1,
+  trainableParams: 1000, baseParams: 500_000_000, trainablePercent: 1,
   memory: { byCategory: { weights: 1, lora: 1, grads: 1, optimizer: 1, activations: 1, workspace: 1 }, total: 6, largest: { label: 'x', bytes: 1 } },
   limits: { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 }, problems: [], examples: 100, tokensPerEpoch: 1000, lossTokensPerEpoch: 500,
   microBatchesPerEpoch: 25, steps: 100, ...over,
@@ -92,7 +92,15 @@ describe('guidance', () => {
   const fields = (notes: { field: string }[]) => notes.map((n) => n.field);
 
   it('says nothing about a sensible config', () => {
-    expect(guidance(cfg({ learningRate: 2e-4 }), estimate(), null, 2048)).toEqual([]);
+    expect(guidance(cfg({ learningRate: 2e-4, targets: ['query', 'key', 'value', 'projection', 'mlp'] }), estimate(), null, 2048)).toEqual([]);
+  });
+
+  it('takes the demo defaults (learning rate 1e-2, LoRA on the head) as sensible for a tiny model, not for a large one', () => {
+    const tiny = estimate({ baseParams: 133_440 });
+    expect(guidance(cfg(), tiny, null, 256)).toEqual([]);
+    expect(fields(guidance(cfg({ learningRate: 5e-2 }), tiny, null, 256))).toContain('learningRate');
+    const large = guidance(cfg(), estimate(), null, 2048);
+    expect(fields(large)).toEqual(expect.arrayContaining(['learningRate', 'targets']));
   });
 
   it('flags alpha far from 2 x rank, but not with rsLoRA', () => {

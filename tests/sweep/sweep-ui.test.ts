@@ -62,14 +62,14 @@ describe('the Sweep tab\'s choices', () => {
 
 const outcome = (p: number, best: number | null, train: number) => ({
   trainableParams: p, peakMemoryBytes: 1000 * p, wallTimeS: 1.5, finalTrainLoss: train, bestValLoss: best, finalValLoss: best === null ? null : best + 0.1,
-  scores: taskScores('demo-qa-mc.jsonl', { acc: p / 100, acc_norm: 0.5 }),
+  scores: taskScores('demo-tell-ask-shout-mc.jsonl', { acc: p / 100, acc_norm: 0.5 }),
 });
 const entry = (i: number, varying: Record<string, unknown>, extra: Partial<SweepEntry>): SweepEntry => ({
   name: `${i}`, label: describeVarying(varying), config: parseRunConfig({ rank: varying.rank as number }), varying, status: 'done', ...extra,
 });
 const record: SweepRecord = {
   version: 1, id: 's', name: 'S', createdAt: 0, updatedAt: 0, status: 'stopped', axes: [['rank', [4, 8]], ['targets', [QV, ALL]]],
-  tasks: [{ source: { kind: 'bundled', file: 'demo-qa-mc.jsonl' }, name: 'demo-qa-mc.jsonl' }], model: 'm', dataset: 'd',
+  tasks: [{ source: { kind: 'bundled', file: 'demo-tell-ask-shout-mc.jsonl' }, name: 'demo-tell-ask-shout-mc.jsonl' }], model: 'm', dataset: 'd',
   entries: [
     entry(1, { rank: 4, targets: QV }, { outcome: outcome(10, 2.5, 2.0) }),
     entry(2, { rank: 4, targets: ALL }, { outcome: outcome(30, 2.1, 1.8) }),
@@ -82,8 +82,8 @@ describe('the results table', () => {
   const rows = sweepRows(record);
   it('rows are the CLI\'s; the best is the finished run with the lowest best validation loss', () => {
     expect(rows.map((r) => r.best)).toEqual([false, true, false, false]);
-    expect(rows[1].cells).toMatchObject({ run: '2', rank: 4, targets: ALL, trainable_params: 30, best_val_loss: 2.1, 'demo-qa-mc.acc': 0.3, best: true });
-    expect(sweepColumns(record, rows).map((c) => c.key)).toEqual(['rank', 'targets', 'trainable_params', 'peak_memory_bytes', 'wall_time_s', 'final_train_loss', 'best_val_loss', 'final_val_loss', 'demo-qa-mc.acc', 'demo-qa-mc.acc_norm']);
+    expect(rows[1].cells).toMatchObject({ run: '2', rank: 4, targets: ALL, trainable_params: 30, best_val_loss: 2.1, 'demo-tell-ask-shout-mc.acc': 0.3, best: true });
+    expect(sweepColumns(record, rows).map((c) => c.key)).toEqual(['rank', 'targets', 'trainable_params', 'peak_memory_bytes', 'wall_time_s', 'final_train_loss', 'best_val_loss', 'final_val_loss', 'demo-tell-ask-shout-mc.acc', 'demo-tell-ask-shout-mc.acc_norm']);
   });
 
   it('sorts by any column both ways, unfinished runs last; exports the finished rows as CSV', () => {
@@ -92,7 +92,7 @@ describe('the results table', () => {
     expect(sortRows(rows, { key: 'rank', dir: 'desc' }).map((r) => r.index)).toEqual([2, 3, 0, 1]);
     expect(sortRows(rows, { key: 'targets', dir: 'asc' }).map((r) => r.index)).toEqual([1, 3, 0, 2]);
     const csv = toCsv(exportRows(rows)).trim().split('\n');
-    expect(csv[0]).toBe('run,rank,targets,trainable_params,peak_memory_bytes,wall_time_s,final_train_loss,best_val_loss,final_val_loss,demo-qa-mc.acc,demo-qa-mc.acc_norm,best');
+    expect(csv[0]).toBe('run,rank,targets,trainable_params,peak_memory_bytes,wall_time_s,final_train_loss,best_val_loss,final_val_loss,demo-tell-ask-shout-mc.acc,demo-tell-ask-shout-mc.acc_norm,best');
     expect(csv.slice(1)).toEqual([
       '1,4,query+value,10,10000,1.5,2,2.5,2.6,0.1,0.5,false',
       '2,4,query+key+value+projection+mlp,30,30000,1.5,1.8,2.1,2.2,0.3,0.5,true',
@@ -107,7 +107,7 @@ describe('the results table', () => {
       { name: 'LoRA targets query + value', points: [{ x: 4, y: 2.5 }, { x: 8, y: 2.3 }] },
       { name: 'LoRA targets all linear layers', points: [{ x: 4, y: 2.1 }] },
     ]);
-    const byTargets = chartSeries(record, rows, 'targets', 'demo-qa-mc.acc');
+    const byTargets = chartSeries(record, rows, 'targets', 'demo-tell-ask-shout-mc.acc');
     expect(byTargets.numeric).toBe(false);
     expect(byTargets.categories).toEqual(['query + value', 'all linear layers']);
     expect(byTargets.series.map((s) => s.name)).toEqual(['Rank 4', 'Rank 8']);

@@ -22,6 +22,7 @@ import type { datasetOptions } from './data';
 import { buildTrainGraph, loraConfigOf } from '../../model/graph/train-graph';
 import { planOrExplain, refuseUnfit } from '../../model/plan/fit';
 import { adapterFromGraph } from '../../train/adapter-export';
+import { fullModelConfigJson, fullModelSafetensors } from '../../model/export/full-model';
 import { parseRunConfig, type RunConfig } from '../../config/run-config';
 import { train, type StepEvent } from '../../train/trainer';
 import type { BestEvaluation } from '../../train/early-stopping';
@@ -156,17 +157,23 @@ async function trainOpened(o: TrainRunInput, model: ModelSource, close: () => Pr
       log(`best validation loss ${best!.loss.toFixed(4)} after step ${best!.step}: writing that step's adapter`);
       await writeFile(join(o.out, 'best.json'), JSON.stringify({ step: best!.step, eval_loss: best!.loss, stopped_early_at: stoppedEarlyAt ?? null }, null, 2) + '\n');
     }
-    const { weights, configJson } = exportPeftAdapter(await adapterFromGraph(g, model.name, fromBest ? g.lora.best : undefined));
-    await writeFile(join(o.out, 'adapter_model.safetensors'), weights);
-    await writeFile(join(o.out, 'adapter_config.json'), configJson);
+    if (g.full) {
+      // Full finetuning: the whole trained model in Hugging Face layout instead of an adapter.
+      await writeFile(join(o.out, 'model.safetensors'), await fullModelSafetensors(engine, g.full, fromBest ? g.lora.best : undefined));
+      await writeFile(join(o.out, 'config.json'), fullModelConfigJson(model.configJson));
+    } else {
+      const { weights, configJson } = exportPeftAdapter(await adapterFromGraph(g, model.name, fromBest ? g.lora.best : undefined));
+      await writeFile(join(o.out, 'adapter_model.safetensors'), weights);
+      await writeFile(join(o.out, 'adapter_config.json'), configJson);
+    }
     await writeFile(join(o.out, 'metrics.jsonl'), lines.join('\n') + '\n');
     const peakMemoryBytes = engine.pool.ledgerSnapshot().peakTotal;
     const last = events[events.length - 1];
-    log(`wrote ${o.out}/adapter_model.safetensors, adapter_config.json, metrics.jsonl (${events.length} logged steps, final loss ${last?.loss.toFixed(4)}, peak memory ${mib(peakMemoryBytes)})`);
+    log(`wrote ${o.out}/${g.full ? 'model.safetensors, config.json' : 'adapter_model.safetensors, adapter_config.json'}, metrics.jsonl (${events.length} logged steps, final loss ${last?.loss.toFixed(4)}, peak memory ${mib(peakMemoryBytes)})`);
     const lora = loraConfigOf(run);
     return {
       run, events, evalLosses, peakMemoryBytes, ...(best ? { best } : {}), ...(stoppedEarlyAt !== undefined ? { stoppedEarlyAt } : {}), wallTimeS: (performance.now() - started) / 1000,
-      trainableParams: countLoraParams(model.config, { r: lora.r, targetModules: lora.targetModules, rankPattern: lora.rankPattern }),
+      trainableParams: g.full ? g.lora.layout.params : countLoraParams(model.config, { r: lora.r, targetModules: lora.targetModules, rankPattern: lora.rankPattern, useDora: lora.useDora }),
     };
   } finally {
     await releaseEngine(engine);

@@ -1,5 +1,5 @@
 import { compareArrays, compareNormwise, type Comparison } from './compare';
-import { adapterKey, type GoldenCase } from './golden-case';
+import { adapterKey, tensorKinds, type GoldenCase } from './golden-case';
 import type { GoldenResult } from './golden-engine';
 
 /** Tolerances from the golden README: what a correct float32 implementation meets. */
@@ -74,7 +74,7 @@ export async function expectedResult(c: GoldenCase): Promise<GoldenResult> {
   const grads = new Map<string, Float32Array>();
   const afterAdamw = new Map<string, Float32Array>();
   for (const t of c.adapter.tensors) {
-    for (const which of ['A', 'B'] as const) {
+    for (const which of tensorKinds(t)) {
       const key = adapterKey(t.path, which);
       grads.set(key, await c.expected.readF32(`${key}.grad`));
       afterAdamw.set(key, await c.expected.readF32(`${key}.after_adamw_1`));
@@ -102,7 +102,7 @@ export function compareResults(
   ];
   const each = (suffix: string, of: (r: GoldenResult) => Map<string, Float32Array>, t: Tolerance) => {
     for (const a of c.adapter.tensors) {
-      for (const which of ['A', 'B'] as const) {
+      for (const which of tensorKinds(a)) {
         const key = adapterKey(a.path, which);
         out.push(compare(`${key}.${suffix}`, of(got).get(key) ?? [], of(want).get(key) ?? [], base && of(base).get(key), t));
       }
@@ -110,7 +110,7 @@ export function compareResults(
   };
   each('grad', (r) => r.grads, tol.grads);
   for (const a of c.adapter.tensors) {
-    for (const which of ['A', 'B'] as const) {
+    for (const which of tensorKinds(a)) {
       const key = adapterKey(a.path, which);
       const name = `${key}.after_adamw_1`;
       const [g, w] = [got.afterAdamw.get(key) ?? [], want.afterAdamw.get(key) ?? []];

@@ -15,7 +15,7 @@ export const cpuGoldenEngineFor = (activationPrecision: ActivationPrecision, opt
     const model: RefModel = { config: c.config, weights: c.weights };
     const lora: LoraWeights = new Map();
     for (const t of c.adapter.tensors) {
-      lora.set(t.path, { A: t.A.slice(), B: t.B.slice(), r: t.r, scale: loraScaling(t.r, t.alpha, c.adapter.config.useRslora) });
+      lora.set(t.path, { A: t.A.slice(), B: t.B.slice(), r: t.r, scale: loraScaling(t.r, t.alpha, c.adapter.config.useRslora), ...(t.M ? { m: t.M.slice() } : {}) });
     }
     const { loss, logits, grads } = lossAndGrads(model, lora, c.tokens, c.targets, c.B, c.T, { activationPrecision, ...opts });
 
@@ -26,7 +26,9 @@ export const cpuGoldenEngineFor = (activationPrecision: ActivationPrecision, opt
       const m = lora.get(path)!;
       gradByKey.set(adapterKey(path, 'A'), Float32Array.from(g.dA));
       gradByKey.set(adapterKey(path, 'B'), Float32Array.from(g.dB));
-      for (const [which, p, dp] of [['A', m.A, g.dA], ['B', m.B, g.dB]] as const) {
+      if (m.m && g.dm) gradByKey.set(adapterKey(path, 'M'), Float32Array.from(g.dm));
+      const steps = [['A', m.A, g.dA], ['B', m.B, g.dB], ...(m.m && g.dm ? [['M', m.m, g.dm] as const] : [])] as const;
+      for (const [which, p, dp] of steps) {
         adamwStep(p, dp, new Float32Array(p.length), new Float32Array(p.length), 1, hp);
         after.set(adapterKey(path, which), Float32Array.from(p));
       }

@@ -29,9 +29,14 @@ const expectedJsonSchema = z.object({
   adamw: z.object({ lr: z.number(), weight_decay: z.number(), betas: z.tuple([z.number(), z.number()]), eps: z.number() }),
 });
 
-/** The safetensors key PEFT uses for one LoRA tensor. */
-export function adapterKey(path: string, which: 'A' | 'B'): string {
-  return `base_model.model.${path}.lora_${which}.weight`;
+/** The safetensors key PEFT uses for one LoRA tensor (M: DoRA's magnitude, saved without `.weight`). */
+export function adapterKey(path: string, which: 'A' | 'B' | 'M'): string {
+  return which === 'M' ? `base_model.model.${path}.lora_magnitude_vector` : `base_model.model.${path}.lora_${which}.weight`;
+}
+
+/** The tensors of one adapted module a golden case compares: A and B, and M for DoRA. */
+export function tensorKinds(t: { M?: Float32Array }): readonly ('A' | 'B' | 'M')[] {
+  return t.M ? ['A', 'B', 'M'] : ['A', 'B'];
 }
 
 /** Golden cases are small: read each file whole (no file handles left open). */

@@ -24,7 +24,7 @@ export async function runGoldenOnGpu(c: GoldenCase, gpu: Gpu, extra: Partial<Run
   const a = c.adapter.config;
   const run = parseRunConfig({
     rank: a.r, alpha: a.alpha, useRslora: a.useRslora, targets: targetsForModules(a.targetModules),
-    rankPattern: a.rankPattern, alphaPattern: a.alphaPattern, basePrecision: 'f32', optimizer: 'adamw',
+    rankPattern: a.rankPattern, alphaPattern: a.alphaPattern, useDora: a.useDora === true, basePrecision: 'f32', optimizer: 'adamw',
     learningRate: c.adamw.lr, betas: c.adamw.betas, eps: c.adamw.eps, weightDecay: c.adamw.weightDecay,
     schedule: 'constant', gradClip: 0, microBatch: c.B, maxSeqLen: c.T, vocabChunk: c.config.vocabSize, dropout: 0,
     ...extra,
@@ -34,7 +34,7 @@ export async function runGoldenOnGpu(c: GoldenCase, gpu: Gpu, extra: Partial<Run
     if (!w) throw new Error(`model.safetensors has no tensor "${name}"`);
     return new Float32Array(w);
   };
-  const tensors = new Map(c.adapter.tensors.map((t) => [t.path, { A: t.A, B: t.B }]));
+  const tensors = new Map(c.adapter.tensors.map((t) => [t.path, { A: t.A, B: t.B, M: t.M }]));
   const layout = loraLayout(c.config, loraConfigOf(run));
   try {
     const g = await buildTrainGraph(engine, c.config, run, { load, initialLora: loraParamsFrom(layout, tensors) });
@@ -71,11 +71,12 @@ async function readLogits(g: TrainGraph): Promise<Float32Array> {
   return out;
 }
 
-function byKey(m: Map<string, { A: Float32Array; B: Float32Array }>): Map<string, Float32Array> {
+function byKey(m: Map<string, { A: Float32Array; B: Float32Array; M?: Float32Array }>): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   for (const [path, t] of m) {
     out.set(adapterKey(path, 'A'), t.A);
     out.set(adapterKey(path, 'B'), t.B);
+    if (t.M) out.set(adapterKey(path, 'M'), t.M);
   }
   return out;
 }

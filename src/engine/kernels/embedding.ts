@@ -54,6 +54,8 @@ export interface EmbeddingBackwardArgs {
   accumulate?: boolean;
   /** as in the forward: the gradient is scaled by it; default 1 */
   scale?: number;
+  /** a vocabulary shard: `dtable` holds rows [v0, v0 + V) (default 0, the whole table) */
+  v0?: number;
   label?: string;
 }
 
@@ -103,7 +105,7 @@ export async function prepareEmbeddingBackward(engine: Engine, a: EmbeddingBackw
   });
   return makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,
-    uniform: embeddingParams(label, N, C, V, a.scale),
+    uniform: embeddingParams(label, N, C, V, a.scale, a.v0 ?? 0, (a.v0 ?? 0) + V),
     resources: bindings,
     workgroups: flatGrid(engine, Math.ceil((V * C) / FLAT_WG)),
   });

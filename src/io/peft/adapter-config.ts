@@ -66,7 +66,6 @@ export function parseAdapterConfig(text: string): ParsedAdapterConfig {
     throw bad(`task_type "${c.task_type}" is not supported; the studio works with causal language models (CAUSAL_LM)`);
   }
   if (c.fan_in_fan_out) throw bad('fan_in_fan_out is true (GPT-2 style Conv1D weights); only fan_in_fan_out false is supported');
-  if (c.use_dora) throw bad('use_dora is true; DoRA adapters are not supported');
   if (c.lora_bias) throw bad('lora_bias is true; LoRA biases are not supported');
   if (c.bias !== 'none') throw bad(`bias is "${c.bias}"; only bias "none" is supported`);
   if (c.modules_to_save?.length) throw bad(`modules_to_save (${c.modules_to_save.join(', ')}) is not supported: only LoRA weights are`);
@@ -102,6 +101,7 @@ export function parseAdapterConfig(text: string): ParsedAdapterConfig {
       targetModules,
       rankPattern: c.rank_pattern ?? {},
       alphaPattern: c.alpha_pattern ?? {},
+      ...(c.use_dora ? { useDora: true } : {}),
     },
     baseModel: c.base_model_name_or_path ?? '',
     targetRegex,
@@ -130,7 +130,7 @@ export function serializeAdapterConfig(config: LoraConfig, baseModel: string): s
     revision: null,
     target_modules: [...new Set(config.targetModules)].sort(),
     task_type: 'CAUSAL_LM',
-    use_dora: false,
+    use_dora: config.useDora === true,
     use_rslora: config.useRslora,
   };
   return JSON.stringify(fields, null, 2) + '\n';

@@ -2,7 +2,7 @@ import { loraRankAlpha } from '../../config/lora-config';
 import { MODULE_NAMES, modulePath } from '../../config/lora-targets';
 import { writeSafetensors, type TensorToWrite } from '../safetensors/writer';
 import { serializeAdapterConfig } from './adapter-config';
-import { loraKey } from './keys';
+import { loraKey, magnitudeKey } from './keys';
 import type { LoraTensor, PeftAdapter } from '../../config/adapter';
 
 /**
@@ -25,6 +25,7 @@ export function exportPeftAdapter(a: PeftAdapter): { weights: Uint8Array; config
   const out: TensorToWrite[] = ordered.flatMap((t) => [
     { name: loraKey(t.path, 'A'), dtype: 'F32', shape: [t.r, t.inFeatures], data: t.A },
     { name: loraKey(t.path, 'B'), dtype: 'F32', shape: [t.outFeatures, t.r], data: t.B },
+    ...(t.M ? [{ name: magnitudeKey(t.path), dtype: 'F32' as const, shape: [t.outFeatures], data: t.M }] : []),
   ]);
   return {
     weights: writeSafetensors(out, { format: 'pt' }),
@@ -45,4 +46,6 @@ function checkTensor(a: PeftAdapter, t: LoraTensor): void {
   }
   if (t.A.length !== t.r * t.inFeatures) throw new Error(`${what}: A has ${t.A.length} values, expected r*in = ${t.r}*${t.inFeatures}`);
   if (t.B.length !== t.outFeatures * t.r) throw new Error(`${what}: B has ${t.B.length} values, expected out*r = ${t.outFeatures}*${t.r}`);
+  if (!!a.config.useDora !== !!t.M) throw new Error(`${what}: ${t.M ? 'has a DoRA magnitude but config.useDora is off' : 'config.useDora is on but the module has no magnitude'}`);
+  if (t.M && t.M.length !== t.outFeatures) throw new Error(`${what}: the DoRA magnitude has ${t.M.length} values, expected out = ${t.outFeatures}`);
 }

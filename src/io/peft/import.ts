@@ -6,7 +6,7 @@ import type { ByteSource } from '../safetensors/byte-source';
 import type { TensorInfo } from '../safetensors/header';
 import { openSafetensors } from '../safetensors/reader';
 import { parseAdapterConfig } from './adapter-config';
-import { loraKey, parseAdapterKey, parseModulePath } from './keys';
+import { loraKey, magnitudeKey, parseAdapterKey, parseModulePath } from './keys';
 import type { LoraTensor, PeftAdapter } from '../../config/adapter';
 
 const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
@@ -25,12 +25,21 @@ export async function importPeftAdapter(weights: ByteSource, configJson: string,
 
   // Pair up lora_A and lora_B per module path.
   const pairs = new Map<string, { A?: TensorInfo; B?: TensorInfo }>();
+  const magnitudes = new Map<string, TensorInfo>(); // DoRA: path -> lora_magnitude_vector
   for (const key of file.names()) {
     const k = parseAdapterKey(key);
     if (k.kind === 'unsupported') throw bad(`tensor "${key}" ${k.reason}`);
+    if (k.kind === 'magnitude') {
+      if (!config.useDora) throw bad(`tensor "${key}" is a DoRA magnitude vector but adapter_config.json's use_dora is false; set use_dora to true or remove the tensor`);
+      magnitudes.set(k.path, file.info(key));
+      continue;
+    }
     const pair = pairs.get(k.path) ?? {};
     pair[k.which] = file.info(key);
     pairs.set(k.path, pair);
+  }
+  for (const path of magnitudes.keys()) {
+    if (!pairs.has(path)) throw bad(`module "${path}" has a DoRA magnitude vector but no lora_A / lora_B`);
   }
   if (pairs.size === 0) throw bad('holds no LoRA tensors');
 
@@ -63,9 +72,22 @@ export async function importPeftAdapter(weights: ByteSource, configJson: string,
       path: t.path, module: t.module, layer: t.layer, r, alpha, inFeatures, outFeatures,
       A: await file.readF32(t.A.name),
       B: await file.readF32(t.B.name),
+      ...(config.useDora ? { M: await readMagnitude(name, magnitudes.get(t.path), t.path, outFeatures, file.readF32.bind(file)) } : {}),
     });
   }
   return { config, baseModel, tensors };
+}
+
+/** DoRA: every adapted module has a float magnitude of shape [out]. */
+async function readMagnitude(
+  file: string, info: TensorInfo | undefined, path: string, out: number, read: (name: string) => Promise<Float32Array>,
+): Promise<Float32Array> {
+  if (!info) throw new BadFileError(file, `use_dora is true but module "${path}" has no DoRA magnitude (missing tensor "${magnitudeKey(path)}")`);
+  if (!FLOAT_DTYPES.has(info.dtype)) throw new BadFileError(file, `tensor "${info.name}" has dtype ${info.dtype}; a DoRA magnitude must be F32, F16, BF16 or F64`);
+  if (info.shape.length !== 1 || info.shape[0] !== out) {
+    throw new BadFileError(file, `tensor "${info.name}" has shape [${info.shape}]; the DoRA magnitude of "${path}" must be [${out}] (its out features)`);
+  }
+  return read(info.name);
 }
 
 /** A is (r, in), B is (out, r); with a model, (out, in) must be the module's. Returns [in, out]. */

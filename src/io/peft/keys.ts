@@ -8,16 +8,27 @@ export function loraKey(path: string, which: 'A' | 'B'): string {
   return `${PEFT_PREFIX}${path}.lora_${which}.weight`;
 }
 
-export type AdapterKey = { kind: 'lora'; path: string; which: 'A' | 'B' } | { kind: 'unsupported'; reason: string };
+/** `base_model.model.<path>.lora_magnitude_vector` ((out)): DoRA's magnitude, saved without `.weight` (PEFT >= 0.10). */
+export function magnitudeKey(path: string): string {
+  return `${PEFT_PREFIX}${path}.lora_magnitude_vector`;
+}
+
+export type AdapterKey =
+  | { kind: 'lora'; path: string; which: 'A' | 'B' }
+  | { kind: 'magnitude'; path: string }
+  | { kind: 'unsupported'; reason: string };
 
 const LORA_KEY = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/;
+const MAGNITUDE_KEY = /^base_model\.model\.(.+)\.lora_magnitude_vector$/;
 
 /** Classifies a key of adapter_model.safetensors; the reason says why anything else is refused. */
 export function parseAdapterKey(key: string): AdapterKey {
   const m = LORA_KEY.exec(key);
   if (m) return { kind: 'lora', path: m[1], which: m[2] as 'A' | 'B' };
+  const mag = MAGNITUDE_KEY.exec(key);
+  if (mag) return { kind: 'magnitude', path: mag[1] };
   const reason = (() => {
-    if (key.includes('lora_magnitude_vector')) return 'is a DoRA magnitude vector; DoRA adapters (use_dora) are not supported';
+    if (key.includes('lora_magnitude_vector')) return 'is a DoRA magnitude vector with an adapter name or suffix PEFT does not save; re-save the adapter with save_pretrained';
     if (/\.lora_[AB]\.bias$/.test(key)) return 'is a LoRA bias (lora_bias); LoRA biases are not supported';
     if (key.includes('lora_embedding_')) return 'is a LoRA on an embedding layer, which is not supported';
     if (/\.lora_[AB]\./.test(key)) return 'is a LoRA tensor with an adapter name or suffix PEFT does not save; re-save the adapter with save_pretrained';

@@ -73,7 +73,8 @@ export interface BaseWeights {
   headChunks: GpuWeight[];
 }
 
-const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST;
+// COPY_SRC: full finetuning reads the trained weights back (export, checkpoints).
+const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
 
 function f32Buffer(engine: Engine, label: string, elements: number): Promise<GPUBuffer> {
   return engine.pool.alloc({ size: 4 * elements, usage: STORAGE, category: 'weights', label });

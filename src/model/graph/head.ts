@@ -21,6 +21,7 @@ import type { BaseWeights } from './base-weights';
 import type { GraphDims } from './dims';
 import { flatView } from './lora-state';
 import type { LoraBranch, ModuleDropout } from './projection';
+import { prepareNormWeightGrad, prepareWeightGrad, type FullGrads } from './full-grads';
 
 export interface HeadContext {
   engine: Engine;
@@ -35,6 +36,8 @@ export interface HeadContext {
   ws: Workspace;
   /** LoRA on lm_head, or null; its `h` is act.headH. */
   lora: LoraBranch | null;
+  /** Full finetuning: base buffer -> its gradient (the head's, or the tied embedding's, and the final norm's). */
+  fullGrads?: FullGrads;
 }
 
 export interface PreparedHead {
@@ -92,6 +95,7 @@ export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
     backward.push(...logitsOps[i]);
     backward.push(await prepareCrossEntropyBackward(engine, { logits: ws.logits, lse: act.rowLse, stats: ws.ceStats, targets: act.targets, N, V, v0, Vc: w, softcap: c.softcap, label: `cross-entropy bwd [${v0}:${v0 + w}]` }));
     backward.push(await prepareLinearBackwardInput(engine, { dx: ws.dxn, dy: ws.logits, weight: base.headChunks[i], M: N, accumulate: !first, label: `lm_head bwd [${v0}:${v0 + w}]` }));
+    if (c.fullGrads) backward.push(...await prepareWeightGrad(engine, c.fullGrads, base.headChunks[i], act.xnf, ws.logits, N, `lm_head [${v0}:${v0 + w}]`));
     if (lora && slot) {
       backward.push(await prepareMatmul(engine, {
         out: flatView(lora.state.grads, slot.offsetB + v0 * slot.r, w * slot.r), a: ws.logits, b: lora.h, M: w, N: slot.r, K: N,
@@ -114,5 +118,6 @@ export async function prepareHead(c: HeadContext): Promise<PreparedHead> {
     }
   }
   backward.push(await prepareRmsnormBackward(engine, { dinp: ws.dres, dout: ws.dxn, inp: act.xOut, weight: base.finalNorm, rstd: act.rstdf, N, C, plusOne: c.plusOne, accumulate: false, label: 'final norm bwd' }));
+  if (c.fullGrads) backward.push(...await prepareNormWeightGrad(engine, c.fullGrads, base.finalNorm, { dout: ws.dxn, inp: act.xOut, rstd: act.rstdf, N, C, label: 'final norm' }));
   return { forward, backward, dropouts, chunkLogits: logitsOps };
 }

@@ -11,11 +11,13 @@ import { prepareSwigluBackward } from '../../engine/kernels/swiglu';
 import type { LayerLinear } from './base-weights';
 import type { LayerContext } from './layer-forward';
 import { prepareProjectionBackward, type ModuleDropout } from './projection';
+import { prepareLinearWeightGrad, prepareNormWeightGrad } from './full-grads';
 
 export async function prepareLayerBackward(c: LayerContext): Promise<{ ops: PreparedOp[]; dropouts: ModuleDropout[] }> {
   const { engine, dims: d, act, weights: w, ws, layer } = c;
   const { N, C, H, KV, D, F, B, T } = d;
-  const first = layer === 0;
+  // Full finetuning needs the first layer's input gradient too (for the embedding's).
+  const first = layer === 0 && !c.fullGrads;
   const ops: PreparedOp[] = [];
   const dropouts: ModuleDropout[] = [];
   const proj = async (m: LayerLinear, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer | null, accumulateDx: boolean) => {
@@ -24,11 +26,13 @@ export async function prepareLayerBackward(c: LayerContext): Promise<{ ops: Prep
     });
     ops.push(...p.ops);
     dropouts.push(...p.dropouts);
+    if (c.fullGrads) ops.push(...await prepareLinearWeightGrad(engine, c.fullGrads, w.linears[m], x, dy, N, `L${layer} ${m}`));
   };
 
   const { plusOne } = c.arch;
   const normBack = async (dinp: GPUBuffer, dout: GPUBuffer, inp: GPUBuffer, weight: GPUBuffer, rstd: GPUBuffer, rows: number, cols: number, accumulate: boolean, what: string) => {
     ops.push(await prepareRmsnormBackward(engine, { dinp, dout, inp, weight, rstd, N: rows, C: cols, plusOne, accumulate, label: `L${layer} ${what} bwd` }));
+    if (c.fullGrads) ops.push(...await prepareNormWeightGrad(engine, c.fullGrads, weight, { dout, inp, rstd, N: rows, C: cols, label: `L${layer} ${what}` }));
   };
   const sw = act.sandwich;
 

@@ -22,6 +22,7 @@ import type { LayerWeights, LayerLinear } from './base-weights';
 import type { GraphDims } from './dims';
 import { prepareProjectionForward, type LoraBranch, type ModuleDropout } from './projection';
 import { prepareStore, type Bf16Field } from './bf16-activations';
+import type { FullGrads } from './full-grads';
 
 export interface LayerContext {
   engine: Engine;
@@ -36,6 +37,8 @@ export interface LayerContext {
   rope: RopeTables;
   /** The LoRA branch of a module of this layer, or null when it is not adapted. */
   lora(module: LayerLinear): LoraBranch | null;
+  /** Full finetuning: base buffer -> its gradient (./full-grads.ts); absent with LoRA (the base is frozen). */
+  fullGrads?: FullGrads;
 }
 
 /**

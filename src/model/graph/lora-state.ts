@@ -74,6 +74,12 @@ export function slotViews(v: FlatVector, slot: LoraSlot): { A: BufferRef; B: Buf
   return { A: flatView(v, slot.offsetA, slot.r * slot.inFeatures), B: flatView(v, slot.offsetB, slot.outFeatures * slot.r) };
 }
 
+/** DoRA: the view of one module's magnitude m (out) inside a flat vector. */
+export function magnitudeView(v: FlatVector, slot: LoraSlot): BufferRef {
+  if (slot.offsetM === undefined) throw new Error(`${slot.path} has no DoRA magnitude (useDora is off)`);
+  return flatView(v, slot.offsetM, slot.outFeatures);
+}
+
 /** Write a whole flat vector (P values) from the CPU, chunk by chunk. */
 export function writeFlat(queue: GPUQueue, v: FlatVector, data: Float32Array): void {
   const P = v.chunks.reduce((n, c) => n + c.length, 0);
@@ -117,7 +123,7 @@ export function initialLoraParams(layout: LoraLayout, seed: number): Float32Arra
 }
 
 /** Flat parameters from given tensors (an imported adapter), keyed by module path. */
-export function loraParamsFrom(layout: LoraLayout, tensors: Map<string, { A: Float32Array; B: Float32Array }>): Float32Array<ArrayBuffer> {
+export function loraParamsFrom(layout: LoraLayout, tensors: Map<string, { A: Float32Array; B: Float32Array; M?: Float32Array }>): Float32Array<ArrayBuffer> {
   const flat = new Float32Array(layout.length);
   for (const s of layout.slots) {
     const t = tensors.get(s.path);
@@ -127,18 +133,23 @@ export function loraParamsFrom(layout: LoraLayout, tensors: Map<string, { A: Flo
     }
     flat.set(t.A, s.offsetA);
     flat.set(t.B, s.offsetB);
+    if (s.offsetM !== undefined) {
+      if (t.M?.length !== s.outFeatures) throw new Error(`adapter tensors of ${s.path} have no DoRA magnitude of ${s.outFeatures} values (the run uses DoRA)`);
+      flat.set(t.M, s.offsetM);
+    }
   }
   return flat;
 }
 
 /** Read a flat LoRA vector back and split it per module. */
-export async function readLoraTensors(engine: Engine, v: FlatVector, layout: LoraLayout): Promise<Map<string, { A: Float32Array; B: Float32Array }>> {
+export async function readLoraTensors(engine: Engine, v: FlatVector, layout: LoraLayout): Promise<Map<string, { A: Float32Array; B: Float32Array; M?: Float32Array }>> {
   const [flat] = await readFlats(engine, [v]);
-  const out = new Map<string, { A: Float32Array; B: Float32Array }>();
+  const out = new Map<string, { A: Float32Array; B: Float32Array; M?: Float32Array }>();
   for (const s of layout.slots) {
     out.set(s.path, {
       A: flat.slice(s.offsetA, s.offsetA + s.r * s.inFeatures),
       B: flat.slice(s.offsetB, s.offsetB + s.outFeatures * s.r),
+      ...(s.offsetM !== undefined ? { M: flat.slice(s.offsetM, s.offsetM + s.outFeatures) } : {}),
     });
   }
   return out;

@@ -16,6 +16,7 @@ import { MODULE_NAMES } from '../../config/lora-targets';
 import type { LoraSlot } from '../plan/lora-layout';
 import type { LoraState } from './lora-state';
 import { slotViews } from './lora-state';
+import { prepareDoraBackward, prepareDoraForward, type DoraBuffers } from './dora';
 
 export interface LoraBranch {
   slot: LoraSlot;
@@ -29,6 +30,8 @@ export interface LoraBranch {
   /** (N, max r) scratch */
   dh: GPUBuffer;
   dropout: { p: number; seed: number } | null;
+  /** DoRA (slot.offsetM set): the module's norm and the shared scratch (./dora.ts); absent for plain LoRA. */
+  dora?: DoraBuffers;
 }
 
 export interface ProjectionArgs {
@@ -79,6 +82,10 @@ export async function prepareProjectionForward(engine: Engine, a: ProjectionArgs
     // h (N, r) = src (N, in) A^T
     ops.push(await prepareMatmul(engine, { out: b.h, a: src, b: A, M: a.N, N: slot.r, K: slot.inFeatures, transB: true, label: `${a.label} lora h` }));
     if (a.hiddenOnly) return { ops, dropouts };
+    if (b.dora) {
+      ops.push(...await prepareDoraForward({ engine, label: a.label, N: a.N, slot, params: b.state.params, weight: a.weight, dora: b.dora, src, y: a.y, h: b.h }));
+      return { ops, dropouts };
+    }
     // y (N, out) += scale * h B^T
     ops.push(await prepareMatmul(engine, {
       out: a.y, a: b.h, b: B, M: a.N, N: slot.outFeatures, K: slot.r, transB: true, alpha: slot.scale, accumulate: true, label: `${a.label} lora out`,
@@ -112,6 +119,23 @@ export async function prepareProjectionBackward(engine: Engine, a: ProjectionBac
   const withDropout = !!(b.dropout && b.dropout.p > 0 && b.xd && b.dxd);
   const dropout = (out: BufferRef, inp: BufferRef, accumulate: boolean, what: string) =>
     prepareDropout(engine, { out, inp, n: N * K, p: b.dropout!.p, seed: b.dropout!.seed, stream: 0, accumulate, label: `${a.label} lora dropout ${what}` });
+  if (b.dora) {
+    let src: BufferRef = a.x;
+    if (withDropout) {
+      const d = await dropout(b.xd!, a.x, false, 'recompute');
+      ops.push(d);
+      dropouts.push(moduleDropout(d, slot));
+      src = b.xd!;
+    }
+    const dxd = withDropout && a.dx ? b.dxd! : null;
+    ops.push(...await prepareDoraBackward({ engine, label: a.label, N, slot, params: b.state.params, grads: b.state.grads, weight: a.weight, dora: b.dora, src, h: b.h, dh: b.dh, dy: a.dy, dx: a.dx, dxd }));
+    if (dxd && a.dx) {
+      const d = await dropout(a.dx, dxd, true, 'backward');
+      ops.push(d);
+      dropouts.push(moduleDropout(d, slot));
+    }
+    return { ops, dropouts };
+  }
 
   // dB (O, r) += scale * dy^T h
   ops.push(await prepareMatmul(engine, { out: grads.B, a: a.dy, b: b.h, M: O, N: r, K: N, transA: true, alpha: scale, accumulate: true, label: `${a.label} lora dB` }));

@@ -32,6 +32,9 @@ import { allocBestLora, createLoraState, initialLoraParams, writeFlat, type Lora
 import { perChunk, sequence } from './chunked-ops';
 import { optimizerBufferCount, prepareHessianPass, prepareRunOptimizer, type HessianPass } from './optimizer';
 import type { LoraBranch, ModuleDropout } from './projection';
+import { createFullState, fullLayout, type FullState } from './full-state';
+import { prepareEmbeddingGrads } from './full-grads';
+import { allocDoraBuffers, initDoraMagnitudes } from './dora';
 
 /** Floats per row of the metrics buffer: [loss, grad norm, clip coefficient, non-finite flag]. */
 export const METRICS_ROW = 4;
@@ -44,6 +47,8 @@ export interface TrainGraph {
   layout: LoraLayout;
   base: BaseWeights;
   lora: LoraState;
+  /** Full finetuning (run.method 'full'): the base weights as parameters; `lora` is then their state. */
+  full?: FullState;
   act: Activations;
   ws: Workspace;
   /** Embedding, the layers, final norm, head logits and cross-entropy: the loss of one micro-batch. */
@@ -80,6 +85,7 @@ export function loraConfigOf(run: RunConfig): LoraConfig {
   return {
     r: run.rank, alpha: run.alpha, dropout: run.dropout, useRslora: run.useRslora,
     targetModules: modulesForTargets(run.targets), rankPattern: run.rankPattern, alphaPattern: run.alphaPattern,
+    ...(run.useDora ? { useDora: true } : {}),
   };
 }
 
@@ -98,25 +104,33 @@ const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DS
 
 export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: RunConfig, opts: BuildOptions = {}): Promise<TrainGraph> {
   const dims = graphDims(model, run.microBatch, run.maxSeqLen, run.vocabChunk, opts.maxBindingBytes ?? maxBindingBytes(engine.gpu.limits));
-  const layout = loraLayout(model, loraConfigOf(run));
+  // Full finetuning: no LoRA slots; the base weights are the parameters (./full-state.ts).
+  const layout = run.method === 'full' ? fullLayout(0) : loraLayout(model, loraConfigOf(run));
+  if (run.useDora && layout.slots.some((s) => s.module === 'lm_head')) {
+    throw new RangeError('DoRA on the LM head is not supported on the GPU; leave "head" out of the targets or turn DoRA off');
+  }
   const format = run.basePrecision;
   const base = await createBaseWeights(engine, model, format, run.doubleQuant, dims, opts.load);
   // The flat state in chunks that fit a binding (lm_head's B, if it must be cut, at whole vocabulary chunks).
-  const lora = await createLoraState(engine, layout, optimizerBufferCount(run), loraChunks(layout, dims.maxBindingBytes, dims.Vc));
-  if (opts.load || opts.initialLora) writeFlat(engine.gpu.device.queue, lora.params, opts.initialLora ?? initialLoraParams(layout, run.seed));
+  const full = run.method === 'full' ? await createFullState(engine, model, base, optimizerBufferCount(run)) : undefined;
+  const lora = full?.state ?? await createLoraState(engine, layout, optimizerBufferCount(run), loraChunks(layout, dims.maxBindingBytes, dims.Vc));
+  if (!full && (opts.load || opts.initialLora)) writeFlat(engine.gpu.device.queue, lora.params, opts.initialLora ?? initialLoraParams(layout, run.seed));
   // Early stopping keeps the best evaluation's parameters beside the live ones (copied on the GPU, never read back per evaluation).
   if (run.earlyStoppingPatience > 0) lora.best = await allocBestLora(engine, lora);
   const dropoutOn = run.dropout > 0;
   const { act, ws } = await createActivations(engine, dims, layout, dropoutOn, run.activationCheckpointing,
     { qkNorm: model.qkNorm === true, sandwichNorms: model.sandwichNorms === true }, run.activationPrecision);
   // One table per distinct RoPE (Gemma 3's local layers have their own base).
+  // DoRA: each module's row norms and one shared scratch; fresh magnitudes start at ||W||_row (PEFT).
+  const dora = await allocDoraBuffers(engine, layout.slots, dims.N);
+  if (dora && !full && opts.load && !opts.initialLora) await initDoraMagnitudes(engine, lora, dora, (s) => base.layers[s.layer!].linears[s.module as LayerLinear]);
   const ropes = ropeSpecsByLayer(model);
   const ropeTables = await Promise.all(ropes.specs.map((s) => uploadRopeTables(engine, dims.T, dims.D, s)));
 
   const branch = (layer: number | null, module: string, h: GPUBuffer | null): LoraBranch | null => {
     const slot = layout.slots.find((s) => s.layer === layer && s.module === module);
     if (!slot || !h) return null;
-    return { slot, state: lora, h, xd: ws.xd, dxd: ws.dxd, dh: ws.dh, dropout: dropoutOn ? { p: run.dropout, seed: run.seed } : null };
+    return { slot, state: lora, h, xd: ws.xd, dxd: ws.dxd, dh: ws.dh, dropout: dropoutOn ? { p: run.dropout, seed: run.seed } : null, dora: dora?.get(slot.path) };
   };
 
   // Gemma scales the gathered embedding (the tied head reads the unscaled table).
@@ -126,7 +140,7 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   const contexts: LayerContext[] = act.layers.map((la, l) => ({
     engine, dims, layer: l, arch: layerArchitecture(model, l), weights: base.layers[l], act: la,
     xNext: l + 1 < dims.L ? act.layers[l + 1].x : act.xOut, ws, rope: ropeTables[ropes.ofLayer[l]],
-    lora: (m: LayerLinear) => branch(l, m, la.loraH[m] ?? null),
+    lora: (m: LayerLinear) => branch(l, m, la.loraH[m] ?? null), fullGrads: full?.grads,
   }));
   for (const c of contexts) {
     const f = await prepareLayerForward(c);
@@ -135,7 +149,7 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   }
   const head = await prepareHead({
     engine, dims, eps: model.rmsNormEps, plusOne: model.normPlusOne === true, softcap: model.finalLogitSoftcap ?? null,
-    base, act, ws, lora: branch(null, 'lm_head', act.headH),
+    base, act, ws, lora: branch(null, 'lm_head', act.headH), fullGrads: full?.grads,
   });
   forward.push(...head.forward);
   backward.push(...head.backward);
@@ -156,6 +170,9 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
     dropouts.push(...b.dropouts);
   }
 
+  // Full finetuning: ws.dres now holds dL/d(embedding output); scatter it into the table's gradient.
+  if (full) backward.push(...await prepareEmbeddingGrads(engine, full.grads, base.embed, { dx: ws.dres, tokens: act.tokens, N: dims.N, C: dims.C, scale: model.embedScale }));
+
   const small = (label: string, bytes: number) => engine.pool.alloc({ size: bytes, usage: STORAGE, category: 'workspace', label });
   const stepLoss = await small('step loss (1)', 4);
   const evalLoss = await small('eval loss (1)', 4);
@@ -168,7 +185,7 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
     ? await prepareHessianPass({ engine, run, dims, lora, act, ws, chunkLogits: head.chunkLogits, softcap: model.finalLogitSoftcap ?? null })
     : undefined;
   return {
-    engine, model, run, dims, layout, base, lora, act, ws, forward, backward, dropouts, chunkLogits: head.chunkLogits,
+    engine, model, run, dims, layout: lora.layout, base, lora, full, act, ws, forward, backward, dropouts, chunkLogits: head.chunkLogits,
     zeroGrads: sequence(await perChunk(lora, (c) => prepareFill(engine, { y: c.grad, n: c.n, label: c.label('zero grads') }))),
     zeroStepLoss: await prepareFill(engine, { y: stepLoss, n: 1, label: 'zero step loss' }),
     accumulateLoss: await prepareAccumulate(engine, { y: stepLoss, x: ws.ceStats, n: 1, alpha: gradScale, label: 'step loss +=' }),

@@ -97,7 +97,11 @@ export class WeightStream {
     const absmax = dq ? device.createBuffer({ label: `${name}:absmax`, size: 4 * Math.ceil(numel / 64), usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST }) : target.absmax;
     let slot = -1;
     try {
-      const read = (at: number) => this.readRaw(name, { start: start + at, count: Math.min(this.chunk, numel - at) });
+      const read = (at: number) => {
+        const p = this.readRaw(name, { start: start + at, count: Math.min(this.chunk, numel - at) });
+        p.catch(() => undefined); // a read ahead that fails after this stream failed is no unhandled rejection
+        return p;
+      };
       let next: Promise<RawTensor> | null = read(0);
       for (let at = 0; next; at += this.chunk) {
         const raw: RawTensor = await next;

@@ -14,6 +14,11 @@ export interface DeltaTerm {
   B: Float32Array;
   r: number;
   coef: number;
+  /**
+   * DoRA (the module's only term): lora_magnitude_vector (out). The merged row is then
+   * m[o] * (W + coef B A)_o / ||(W + coef B A)_o||, as PEFT's merge computes it.
+   */
+  magnitude?: Float32Array;
 }
 
 /** The output array of a tensor of n elements in dtype. */
@@ -25,7 +30,9 @@ export function outputArray(dtype: MergeDtype, n: number): Float32Array | Uint16
 export function mergeLinear(dst: Float32Array | Uint16Array, dtype: MergeDtype, W: Float32Array, out: number, inF: number, terms: readonly DeltaTerm[]): void {
   for (const t of terms) {
     if (t.A.length !== t.r * inF || t.B.length !== out * t.r) throw new RangeError(`merge: a LoRA term of rank ${t.r} does not fit a [${out}, ${inF}] weight`);
+    if (t.magnitude && (t.magnitude.length !== out || terms.length !== 1)) throw new RangeError(`merge: a DoRA term needs a magnitude of ${out} values and must be the module's only term`);
   }
+  const magnitude = terms[0]?.magnitude;
   const row = new Float64Array(inF);
   for (let o = 0; o < out; o++) {
     const base = o * inF;
@@ -37,6 +44,12 @@ export function mergeLinear(dst: Float32Array | Uint16Array, dtype: MergeDtype, 
         const a = k * inF;
         for (let j = 0; j < inF; j++) row[j] += c * A[a + j];
       }
+    }
+    if (magnitude) {
+      let ss = 0;
+      for (let j = 0; j < inF; j++) ss += row[j] * row[j];
+      const f = magnitude[o] / Math.sqrt(ss);
+      for (let j = 0; j < inF; j++) row[j] *= f;
     }
     storeRow(dst, dtype, base, row);
   }

@@ -190,6 +190,16 @@ function moduleTerms(model: ModelConfig, adapters: readonly (WeightedAdapter & {
   for (const [path, list] of members) {
     const origin = { adapterName: list[0].a.name, out: list[0].t.outFeatures, inF: list[0].t.inFeatures };
     const scale = (m: (typeof list)[number]) => m.a.weight * loraScaling(m.t.r, m.t.alpha, m.a.adapter.config.useRslora);
+    const dora = list.find((m) => m.t.M);
+    if (dora) {
+      // DoRA's merge renormalizes each row; a sum with other adapters, or a weight, has no PEFT meaning.
+      if (list.length > 1 || dora.a.weight !== 1) {
+        throw new RangeError(`merge: ${dora.a.name} is a DoRA adapter; it merges alone at weight 1 ("${path}" ${list.length > 1 ? 'has other adapters too' : `has weight ${dora.a.weight}`})`);
+      }
+      if (dora.t.M!.length !== dora.t.outFeatures) throw new RangeError(`merge: ${dora.a.name} module "${path}": the DoRA magnitude has ${dora.t.M!.length} values, expected ${dora.t.outFeatures}`);
+      out.set(path, { origin, terms: [{ A: dora.t.A, B: dora.t.B, r: dora.t.r, coef: scale(dora), magnitude: dora.t.M }] });
+      continue;
+    }
     if (combination === 'cat') {
       out.set(path, { origin, terms: list.map((m) => ({ A: m.t.A, B: m.t.B, r: m.t.r, coef: scale(m) })).filter((t) => t.coef !== 0) });
       continue;

@@ -54,7 +54,9 @@ function changes(run: RunConfig): Change[][] {
   for (let t = run.maxSeqLen >> 1; t >= 32; t >>= 1) kinds[1].push({ patch: { maxSeqLen: t }, say: `shorter sequences: ${t} tokens (now ${run.maxSeqLen})` });
   if (!run.activationCheckpointing) kinds.push([{ patch: { activationCheckpointing: true }, say: 'activation checkpointing' }]);
   if (run.activationPrecision === 'f32') kinds.push([{ patch: { activationPrecision: 'bf16' }, say: 'bf16 activations' }]);
-  if (run.basePrecision !== 'nf4') kinds.push([{ patch: { basePrecision: 'nf4', doubleQuant: false }, say: `NF4 base weights (now ${run.basePrecision})` }]);
+  // Full finetuning trains f32 weights: no quantized base; LoRA is the change that shrinks it most.
+  if (run.method === 'full') kinds.push([{ patch: { method: 'lora' }, say: 'LoRA instead of full finetuning (no gradients or optimizer state for the base weights)' }]);
+  if (run.basePrecision !== 'nf4' && run.method !== 'full') kinds.push([{ patch: { basePrecision: 'nf4', doubleQuant: false }, say: `NF4 base weights (now ${run.basePrecision})` }]);
   if (run.vocabChunk > 1024) kinds.push([{ patch: { vocabChunk: 1024 }, say: `LM-head vocabulary chunk 1024 (now ${run.vocabChunk})` }]);
   return kinds;
 }

@@ -26,6 +26,7 @@ function segments(layout: LoraLayout, cap: number, headRows: number): LoraChunk[
   for (const s of layout.slots) {
     starts.push({ at: s.offsetA, what: `${s.path} A (${s.r}, ${s.inFeatures})`, rowElements: 0, splittable: false });
     starts.push({ at: s.offsetB, what: `${s.path} B (${s.outFeatures}, ${s.r})`, rowElements: headRows * s.r, splittable: s.module === 'lm_head' });
+    if (s.offsetM !== undefined) starts.push({ at: s.offsetM, what: `${s.path} DoRA magnitude (${s.outFeatures})`, rowElements: 0, splittable: false });
   }
   starts.sort((a, b) => a.at - b.at);
   const out: LoraChunk[] = [];

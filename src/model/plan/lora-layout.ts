@@ -21,6 +21,8 @@ export interface LoraSlot {
   /** Offsets in f32 elements into the flat buffer. */
   offsetA: number; // A (r, in)
   offsetB: number; // B (out, r)
+  /** DoRA only: the magnitude m (out), trained like A and B. */
+  offsetM?: number;
 }
 
 export interface LoraLayout {
@@ -48,7 +50,13 @@ export function loraLayout(model: ModelConfig, lora: LoraConfig): LoraLayout {
     const offsetB = cursor;
     cursor = alignUp(cursor + shape.out * r, LORA_ALIGN_ELEMENTS);
     params += r * (shape.in + shape.out);
-    slots.push({ path, module, layer, r, alpha, scale: loraScaling(r, alpha, lora.useRslora), inFeatures: shape.in, outFeatures: shape.out, offsetA, offsetB });
+    const slot: LoraSlot = { path, module, layer, r, alpha, scale: loraScaling(r, alpha, lora.useRslora), inFeatures: shape.in, outFeatures: shape.out, offsetA, offsetB };
+    if (lora.useDora) {
+      slot.offsetM = cursor;
+      cursor = alignUp(cursor + shape.out, LORA_ALIGN_ELEMENTS);
+      params += shape.out;
+    }
+    slots.push(slot);
   }
   return { slots, length: Math.max(cursor, LORA_ALIGN_ELEMENTS), params };
 }

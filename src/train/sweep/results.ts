@@ -37,7 +37,7 @@ export function lossSummary(trainLosses: readonly number[], evalLosses: readonly
   };
 }
 
-/** A task's column name: its file name without .jsonl, a dot, the metric ("demo-qa-mc.acc"). */
+/** A task's column name: its file name without .jsonl, a dot, the metric ("demo-tell-ask-shout-mc.acc"). */
 export function taskColumn(task: string, metric: string): string {
   const base = task.split(/[\\/]/).pop() ?? task;
   return `${base.replace(/\.jsonl?$/, '')}.${metric}`;

@@ -10,6 +10,11 @@ import { OptimizerFields } from './OptimizerFields';
 import { RankPatternEditor } from './RankPatternEditor';
 import { TargetPicker } from './TargetPicker';
 
+/** [value, label, what it does in one line] of every training method of RunConfig. */
+const METHODS = [
+  ['lora', 'LoRA', 'Trains small low-rank adapters beside the frozen model: little memory, any base precision.'],
+  ['full', 'Full finetuning', 'Trains every base weight in f32 with its gradient and optimizer state (about 16 bytes per parameter with AdamW): needs basePrecision f32.'],
+] as const;
 const PRECISIONS = [['nf4', 'NF4 4-bit (QLoRA)'], ['int8', 'int8'], ['f16', 'f16'], ['bf16', 'bf16'], ['f32', 'f32']] as const;
 const ACTIVATION_PRECISIONS = [['f32', 'f32'], ['bf16', 'bf16 (half the activation memory)']] as const;
 const SCHEDULES = [['constant', 'constant'], ['cosine', 'cosine'], ['warmup-cosine', 'warmup + cosine'], ['linear', 'warmup + linear decay']] as const;
@@ -51,6 +56,13 @@ export function ConfigPanel() {
             <button type="button" className="link" onClick={() => continueTraining(null)}>Start fresh instead</button>
           </p>
         )}
+        <section aria-labelledby="sec-method">
+          <h3 id="sec-method">Method</h3>
+          <div className="grid">
+            <ConfigSelect field="method" options={METHODS.map(([v, l]) => [v, l] as const)} help={METHODS.find(([k]) => k === draft.method)?.[2]} />
+          </div>
+        </section>
+
         <section aria-labelledby="sec-lora">
           <h3 id="sec-lora">LoRA</h3>
           <div className="grid">

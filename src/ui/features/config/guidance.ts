@@ -13,6 +13,9 @@ export interface Note {
 
 const LINEAR_TARGETS = ['query', 'key', 'value', 'projection', 'mlp'] as const;
 
+/** Below this many base parameters the usual learning-rate advice is scaled up. */
+const TINY_MODEL_PARAMS = 10_000_000;
+
 export function guidance(c: RunConfig, est: Estimate | null, data: DatasetSummary | null, maxPositions?: number): Note[] {
   const notes: Note[] = [];
   const ratio = c.alpha / c.rank;
@@ -23,13 +26,18 @@ export function guidance(c: RunConfig, est: Estimate | null, data: DatasetSummar
     notes.push({ field: 'useRslora', level: 'info', text: `At rank ${c.rank}, rsLoRA (alpha / sqrt(r)) keeps the update from shrinking as the rank grows.` });
   }
   const linear = LINEAR_TARGETS.filter((t) => c.targets.includes(t)).length;
-  const adamLimit = linear >= 4 ? 3e-4 : 1e-3;
+  // Typical LoRA learning rates are for models of hundreds of millions of parameters and more; a
+  // model of a few million (the demo's 133k) needs one ten to a hundred times larger to move at all.
+  const tiny = est !== null && est.baseParams < TINY_MODEL_PARAMS;
+  const adamLimit = tiny ? 2e-2 : linear >= 4 ? 3e-4 : 1e-3;
   if (c.optimizer === 'adamw' && c.learningRate > adamLimit) {
     notes.push({
       field: 'learningRate', level: 'warn',
-      text: linear >= 4
-        ? `A learning rate of ${c.learningRate} is high with ${linear} adapted projections per layer; 1e-4 to 3e-4 is typical for all linear layers. Watch for a loss that jumps or diverges.`
-        : `A learning rate of ${c.learningRate} is high for LoRA with AdamW (1e-4 to 1e-3 is typical).`,
+      text: tiny
+        ? `A learning rate of ${c.learningRate} is high even for a model this small (up to about ${+adamLimit.toPrecision(2)} here). Watch for a loss that jumps or diverges.`
+        : linear >= 4
+          ? `A learning rate of ${c.learningRate} is high with ${linear} adapted projections per layer; 1e-4 to 3e-4 is typical for all linear layers. Watch for a loss that jumps or diverges.`
+          : `A learning rate of ${c.learningRate} is high for LoRA with AdamW (1e-4 to 1e-3 is typical).`,
     });
   }
   if ((c.optimizer === 'lion' || c.optimizer === 'sophia') && c.learningRate > adamLimit / 3) {
@@ -39,7 +47,8 @@ export function guidance(c: RunConfig, est: Estimate | null, data: DatasetSummar
   if (c.optimizer === 'sgd' && c.learningRate < 1e-3) {
     notes.push({ field: 'learningRate', level: 'info', text: 'SGD usually needs a larger learning rate than AdamW (1e-2 or more).' });
   }
-  if (c.targets.includes('head')) {
+  // A tiny model (the demo) learns to spell its answers through the head; a large one rarely needs it.
+  if (c.targets.includes('head') && !tiny) {
     notes.push({ field: 'targets', level: 'info', text: 'An adapter on the LM head is large (vocabulary x rank) and rarely needed; most recipes leave it out.' });
   }
   if (c.gradClip === 0) notes.push({ field: 'gradClip', level: 'info', text: 'Without gradient clipping one bad batch can undo a run; 1.0 is the usual value.' });

@@ -5,12 +5,15 @@ import { studio } from '../../client';
 import { ErrorBox } from '../../components/ErrorBox';
 import { NumberInput } from '../../components/fields';
 import { useSession } from '../../stores/session';
+import { fetchHeldOut, isRight, type HeldOutExample } from './held-out';
 import { usePlayground, type Output } from './store';
 
-function OutputPane({ title, out, testId }: { title: string; out: Output; testId: string }) {
+function OutputPane({ title, out, testId, expected }: { title: string; out: Output; testId: string; expected?: string }) {
+  const verdict = expected !== undefined && out.result && !out.running ? (isRight(out.text, expected) ? 'right' : 'wrong') : null;
   return (
     <figure className="output" data-testid={testId}>
       <figcaption>{title} {out.running && <span className="muted">generating…</span>}
+        {verdict && <span className={`verdict ${verdict}`} data-testid={`${testId}-verdict`}>{verdict === 'right' ? '✓ right' : '✗ wrong'}</span>}
         {out.result && <span className="muted small"> {out.result.tokens} tokens · {out.result.tokensPerSecond.toFixed(1)} tok/s · {out.result.stoppedBy === 'eos' ? 'stopped at EOS' : out.result.stoppedBy === 'stopped' ? 'stopped' : 'hit max tokens'}</span>}
       </figcaption>
       <pre aria-live="polite" aria-label={`${title} output`} data-testid={`${testId}-text`}>{out.text}</pre>
@@ -29,6 +32,9 @@ function Num({ label, value, onChange, integer }: { label: string; value: number
   );
 }
 
+/** The playground's first prompt before the demo had held-out examples (still in some browsers' saved state). */
+const LEGACY_DEFAULT_PROMPT = 'What is 12 + 7?';
+
 export function Playground() {
   const p = usePlayground();
   const model = useSession((s) => s.model);
@@ -40,13 +46,31 @@ export function Playground() {
   const [adapters, setAdapters] = useState<AdapterMeta[] | null>(null);
   const promptId = useId();
   const adapterId = useId();
+  const exampleId = useId();
+  /** The demo's held-out prompts with their answers (none for other models). */
+  const [heldOut, setHeldOut] = useState<HeldOutExample[]>([]);
+  useEffect(() => {
+    if (model?.source !== 'demo') { setHeldOut([]); return; }
+    let live = true;
+    void fetchHeldOut().then((list) => {
+      if (!live) return;
+      setHeldOut(list);
+      // A prompt never typed by this person (the old default, or empty) becomes the first held-out one.
+      const { prompt, set } = usePlayground.getState();
+      if (list.length && (!prompt.trim() || prompt === LEGACY_DEFAULT_PROMPT)) set({ prompt: list[0].question, useTemplate: true });
+    });
+    return () => { live = false; };
+  }, [model?.source]);
   useEffect(() => { void studio().listAdapters().then(setAdapters, () => setAdapters([])); }, [version]);
   // "Try" asked for an adapter: select it, and clear the outputs of the previous one.
   useEffect(() => {
     if (!wanted) return;
     usePlayground.getState().select(wanted);
     useSession.getState().tookPlaygroundAdapter();
-  }, [wanted]);
+    // A new adapter is tried on a prompt it has not seen: a held-out example, unless one is already there.
+    const { prompt, set } = usePlayground.getState();
+    if (heldOut.length && !heldOut.some((h) => h.question === prompt)) set({ prompt: heldOut[0].question, useTemplate: true });
+  }, [wanted, heldOut]);
   // Once listed, keep the selection valid (an adapter deleted meanwhile); default to the newest.
   useEffect(() => {
     if (!adapters) return;
@@ -55,6 +79,7 @@ export function Playground() {
     else if (!current && adapters.length) select(adapters[0].id);
   }, [adapters]);
   const running = p.base.running || p.tuned.running;
+  const example = heldOut.find((h) => h.question === p.prompt);
   const disabled = !model || training !== 'idle';
   return (
     <section className="panel" aria-labelledby="play-title">
@@ -62,6 +87,16 @@ export function Playground() {
       {training !== 'idle' && <p className="note info">The GPU is training; the playground is available when the run ends.</p>}
       <div className="play-layout">
         <form className="play-controls" aria-label="Generation settings" onSubmit={(e) => { e.preventDefault(); if (!running && !disabled) void p.run(); }}>
+          {heldOut.length > 0 && (
+            <div className="field">
+              <label htmlFor={exampleId}>Held-out example</label>
+              <select id={exampleId} value={example ? heldOut.indexOf(example) : ''} onChange={(e) => { const h = heldOut[Number(e.target.value)]; if (h) p.set({ prompt: h.question, useTemplate: true }); }}>
+                <option value="">your own prompt</option>
+                {heldOut.map((h, i) => <option key={i} value={i}>{h.question}</option>)}
+              </select>
+              <p className="help">Sentences the demo's training data never shows; the expected answer is checked below.</p>
+            </div>
+          )}
           <div className="field">
             <label htmlFor={promptId}>Prompt</label>
             <textarea id={promptId} rows={5} value={p.prompt} onChange={(e) => p.set({ prompt: e.target.value })}
@@ -92,8 +127,9 @@ export function Playground() {
           </div>
         </form>
         <div className="outputs">
-          <OutputPane title="Base model" out={p.base} testId="output-base" />
-          <OutputPane title={p.adapterId ? `Base + ${adapters?.find((a) => a.id === p.adapterId)?.name ?? 'adapter'}` : 'Base + adapter (choose one)'} out={p.tuned} testId="output-adapter" />
+          {example && <p className="muted small" data-testid="expected-answer">Expected answer: <b>{example.answer}</b></p>}
+          <OutputPane title="Base model" out={p.base} testId="output-base" expected={example?.answer} />
+          <OutputPane title={p.adapterId ? `Base + ${adapters?.find((a) => a.id === p.adapterId)?.name ?? 'adapter'}` : 'Base + adapter (choose one)'} out={p.tuned} testId="output-adapter" expected={example?.answer} />
         </div>
       </div>
     </section>

@@ -49,7 +49,7 @@ export const usePlayground = create<PlaygroundState>()(persist((set, get) => {
     }
   };
   return {
-    prompt: 'What is 12 + 7?',
+    prompt: '',
     adapterId: null,
     temperature: 0,
     topK: 0,
