@@ -40,14 +40,14 @@ test('per-layer patterns, wording, schedule and warmup, estimate', async ({ page
   });
 
   await test.step('a pattern that matches no module is a warning; one that matches says how many', async () => {
-    await page.getByLabel('Module pattern').fill('gate_proj'); // MLP is not a target by default
+    await page.getByLabel('Module pattern').fill('embed_tokens'); // the embedding never gets a LoRA
     await page.getByRole('button', { name: 'Add override' }).click();
     await expect(page.getByTestId('pattern-warning')).toContainText('matches none of the');
     await expect(train(page)).toBeEnabled();
     await page.getByLabel('Module pattern').fill('layers\\.0\\..*');
     await page.getByRole('button', { name: 'Add override' }).click();
-    await expect(page.getByTestId('pattern-row').nth(1)).toContainText('2 modules');
-    await page.getByRole('button', { name: 'Remove override gate_proj' }).click();
+    await expect(page.getByTestId('pattern-row').nth(1)).toContainText('7 modules'); // q, k, v, o, gate, up, down of layer 0
+    await page.getByRole('button', { name: 'Remove override embed_tokens' }).click();
     await page.getByRole('button', { name: 'Remove override layers\\.0\\..*' }).click();
   });
 
@@ -72,7 +72,7 @@ test('per-layer patterns, wording, schedule and warmup, estimate', async ({ page
     await expect(page.getByLabel('Warmup steps')).toHaveCount(0);
     await expect(train(page)).toBeEnabled();
     await page.getByLabel('LR schedule').selectOption('warmup-cosine');
-    await expect(page.getByLabel('Warmup steps')).toHaveValue('5');
+    await page.getByLabel('Warmup steps').fill('5');
     await page.getByLabel('Max steps').fill('3');
     await expect(train(page)).toBeEnabled();
     await expect(page.getByLabel('Advice')).toContainText('Warmup (5 steps) is longer than the run (3 steps)');
@@ -82,6 +82,6 @@ test('per-layer patterns, wording, schedule and warmup, estimate', async ({ page
   await test.step('epochs -> steps gives the default step count', async () => {
     await page.getByRole('radio', { name: 'epochs' }).check();
     await page.getByRole('radio', { name: 'steps' }).check();
-    await expect(page.getByLabel('Max steps')).toHaveValue('60');
+    await expect(page.getByLabel('Max steps')).toHaveValue('100');
   });
 });

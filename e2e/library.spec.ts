@@ -33,7 +33,7 @@ test('names, notes, delete with undo, try in the playground, accessible labels',
     const names = await page.getByTestId('run-name').locator('.name').allTextContents();
     expect(names).toHaveLength(2);
     expect(new Set(names).size).toBe(2);
-    for (const n of names) expect(n).toMatch(/^Run \d+ · r8 α16 query\+value f32$/);
+    for (const n of names) expect(n).toMatch(/^Run \d+ · r16 α32 .+ f32$/);
     // Mean of the last training losses and the best validation loss with its step.
     await expect(page.getByTestId('run-row').first()).toContainText(/\d\.\d{4} \(step [24]\)/);
   });

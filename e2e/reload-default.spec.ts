@@ -15,20 +15,20 @@ test('reload mid-run with the default settings: resume is offered, Runs shows th
   await openStudio(page);
   await page.getByRole('tab', { name: 'Train' }).click();
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(page.getByTestId('checkpoint-status')).toContainText(/Checkpoint saved after step (10|20|30|40|50)/, { timeout: 120_000 });
-  await expect.poll(async () => (await runs(page))[0]?.pointCount ?? 0, { timeout: 60_000, intervals: [250] }).toBeGreaterThanOrEqual(12);
+  await expect(page.getByTestId('checkpoint-status')).toContainText(/Checkpoint saved after step (10|20|30|40|50|60|70|80|90)/, { timeout: 120_000 });
+  await expect.poll(async () => (await runs(page))[0]?.pointCount ?? 0, { timeout: 60_000, intervals: [250] }).toBeGreaterThanOrEqual(22); // past the first evaluation (every 20 steps)
   await page.reload();
   await openStudio(page);
 
   const banner = page.getByTestId('resume-banner');
   await expect(banner).toBeVisible({ timeout: 30_000 });
-  const resume = banner.getByRole('button', { name: /^Resume Run \d+ · r8 α16 query\+value f32 from step (10|20|30|40|50)$/ });
+  const resume = banner.getByRole('button', { name: /^Resume Run \d+ · r16 α32 .+ f32 from step (10|20|30|40|50|60|70|80|90)$/ });
   await expect(resume).toBeEnabled();
 
   await page.getByRole('tab', { name: 'Runs' }).click();
   const row = page.getByTestId('run-row').first();
   await expect(row).toContainText('interrupted');
-  await expect(row).toContainText(/(1[2-9]|[2-5]\d) \/ 60/); // its logged steps
+  await expect(row).toContainText(/(2[2-9]|[3-9]\d) \/ 100/); // its logged steps
   await expect(row).toContainText(/\d\.\d{4} \(step \d+\)/); // and its best validation loss so far
   await expect(row.getByRole('button', { name: /^Resume/ })).toBeEnabled();
 

@@ -86,8 +86,8 @@ test('compare two runs at 800 px: smoothed overlays, legends outside the plots, 
 
   await test.step('settings in words; no horizontal page overflow at 800 px', async () => {
     const table = page.getByTestId('compare-table');
-    await expect(table).toContainText('micro-batch 8 × accumulation 1 × 64 tokens = 512 tokens/step');
-    await expect(table).toContainText('AdamW, learning rate 0.001');
+    await expect(table).toContainText('micro-batch 8 × accumulation 1 × 32 tokens = 256 tokens/step');
+    await expect(table).toContainText('AdamW, learning rate 0.01');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     // The table stays inside its own box (it scrolls there if it must).

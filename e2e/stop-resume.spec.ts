@@ -22,7 +22,7 @@ test('stop and save, read the outcome, resume the stopped run to the end', async
 
   await expect(page.getByTestId('run-status')).toHaveText('stopped', { timeout: 60_000 });
   const outcome = page.getByTestId('run-outcome');
-  await expect(outcome).toContainText(/^Stopped after step \d+ of 60: validation loss \d+\.\d+ → \d+\.\d+/);
+  await expect(outcome).toContainText(/^Stopped after step \d+ of 100: validation loss \d+\.\d+ → \d+\.\d+/);
   const stoppedAt = Number(/step (\d+)/.exec((await outcome.textContent())!)![1]);
   await expect(page.getByRole('progressbar')).toHaveCount(1); // progress only: no "Saving the adapter" left behind
   await expect(page.getByText(/ETA/)).toHaveCount(0);
@@ -38,7 +38,7 @@ test('stop and save, read the outcome, resume the stopped run to the end', async
   expect(best, 'best validation loss with its step').not.toBeNull();
   const bestStep = Number(best![1]);
   expect(bestStep % 10 === 0 && bestStep >= 10 && bestStep <= stoppedAt).toBe(true);
-  await expect(row).toContainText(`${stoppedAt} / 60`);
+  await expect(row).toContainText(`${stoppedAt} / 100`);
   await expect(row.getByRole('button', { name: new RegExp(`^Resume .* from step ${stoppedAt}$`) })).toBeEnabled();
 
   await page.getByRole('tab', { name: 'Train' }).click();
@@ -48,7 +48,7 @@ test('stop and save, read the outcome, resume the stopped run to the end', async
   await expect(page.getByTestId('run-outcome')).toContainText(/^Done: validation loss \d+\.\d+ → \d+\.\d+/);
   const [after] = await runs(page);
   expect(after.status).toBe('completed');
-  expect(after.final?.steps).toBe(60);
+  expect(after.final?.steps).toBe(100);
   expect(after.baseValLoss).toBeGreaterThan(0);
   await page.getByRole('tab', { name: 'Runs' }).click();
   await expect(page.getByTestId('run-row').first()).toContainText('completed');

@@ -32,11 +32,11 @@ test('upload your own Alpaca file: it loads, a length that cannot fit is offered
     await pick(page, long);
     const err = page.getByTestId('dataset-error');
     await expect(err).toContainText('long.jsonl');
-    await expect(err).toContainText('maximum sequence length of 64 tokens');
+    await expect(err).toContainText('maximum sequence length of 32 tokens');
     const fix = page.getByTestId('length-fix').getByRole('button');
     await expect(fix).toHaveText(/^Use \d+ tokens and load long\.jsonl$/);
     needed = Number(/Use (\d+)/.exec((await fix.textContent())!)![1]);
-    expect(needed).toBeGreaterThan(64);
+    expect(needed).toBeGreaterThan(32);
     // The file that stayed loaded is named, not passed off as the person's.
     await expect(info(page)).toContainText('colors.jsonl');
     await fix.click();

@@ -110,9 +110,9 @@ async function continueFrom(store: AdapterStore, id: string, run: RunConfig, mod
   const want = loraConfigOf(run);
   const a = meta.lora;
   const same = (x: object, y: object) => JSON.stringify(Object.entries(x).sort()) === JSON.stringify(Object.entries(y).sort());
-  if (a.r !== want.r || a.alpha !== want.alpha || a.useRslora !== want.useRslora || [...a.targetModules].sort().join() !== [...want.targetModules].sort().join()
+  if (a.r !== want.r || a.alpha !== want.alpha || a.useRslora !== want.useRslora || !!a.useDora !== !!want.useDora || [...a.targetModules].sort().join() !== [...want.targetModules].sort().join()
     || !same(a.rankPattern, want.rankPattern) || !same(a.alphaPattern, want.alphaPattern)) {
-    throw new RunConfigError(`continuing "${meta.name}" needs the adapter's shape: rank ${a.r}, alpha ${a.alpha}${a.useRslora ? ' (rsLoRA)' : ''}, ` +
+    throw new RunConfigError(`continuing "${meta.name}" needs the adapter's shape: rank ${a.r}, alpha ${a.alpha}${a.useRslora ? ' (rsLoRA)' : ''}${a.useDora ? ', DoRA' : ''}, ` +
       `targets ${a.targetModules.join(', ')}; this run has rank ${want.r}, alpha ${want.alpha}, targets ${want.targetModules.join(', ')}`, 'rank');
   }
   return loraParamsFrom(loraLayout(model.config, want), await adapterTensors(store, id, model.config));

@@ -1,6 +1,6 @@
 /**
  * Lion, Adafactor and Sophia each finetune the demo: 50 steps of LoRA (rank 4 on query + value,
- * 2 x 64 tokens a step) lower the loss on the training examples and on held-out ones, as AdamW
+ * 2 x 32 tokens a step) lower the loss on the training examples and on held-out ones, as AdamW
  * does in demo-finetune.test.ts. Learning rates follow each optimizer's convention: Lion and Sophia step
  * every coordinate by about the learning rate, so they take a smaller one than AdamW's (the demo's
  * README uses 1e-2 for this small model).
@@ -42,7 +42,7 @@ describe.skipIf(!gpu)('the demo finetunes with Lion, Adafactor and Sophia', asyn
 
   for (const [name, over] of CASES) {
     it(`${name}: 50 steps lower the training and the held-out loss`, async () => {
-      const run = parseRunConfig({ rank: 4, alpha: 8, targets: ['query', 'value'], maxSteps: 50, maxSeqLen: 64, microBatch: 2, logEvery: 10, schedule: 'constant', ...over });
+      const run = parseRunConfig({ rank: 4, alpha: 8, targets: ['query', 'value'], maxSteps: 50, maxSeqLen: 32, microBatch: 2, logEvery: 10, schedule: 'constant', ...over });
       const data = prepareDataset(readFileSync(join(DIR, 'dataset.jsonl')), 'dataset.jsonl', tok, { template: 'model', maxLen: run.maxSeqLen, seed: run.seed });
       const engine = createEngine(gpu!);
       engines.push(engine);

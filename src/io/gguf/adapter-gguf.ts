@@ -46,6 +46,9 @@ function plan(input: AdapterGgufInput): { metadata: GgufKv[]; tensors: AdapterTe
   const wtype = type === 'f32' ? 'F32' : 'F16';
   const arch = ggufArchitecture(c);
   if (a.tensors.length === 0) throw new GgufExportError('gguf: the adapter has no LoRA tensors');
+  if (a.config.useDora || a.tensors.some((t) => t.M)) {
+    throw new GgufExportError('gguf: a DoRA adapter cannot be written as a llama.cpp LoRA adapter (llama.cpp applies no magnitude); merge it into the model and export the merged model instead');
+  }
   const alpha = a.config.alpha;
   const tensors: AdapterTensor[] = [];
   for (const t of a.tensors) {

@@ -103,6 +103,7 @@ export function exportAxolotl(input: TrainerExportInput): TrainerExport {
     entry('lora_r', run.rank), entry('lora_alpha', intAlpha(run.alpha, 'alpha', notes)), entry('lora_dropout', run.dropout),
     entry('lora_target_modules', list(...loraModules(run))),
     entry('peft_use_rslora', run.useRslora),
+    run.useDora && entry('peft_use_dora', true, 'DoRA (PEFT use_dora)'),
     Object.keys(run.rankPattern).length > 0 && entry('lora_rank_pattern', mapOf(run.rankPattern), 'PEFT rank_pattern (needs an Axolotl with lora_rank_pattern)'),
     Object.keys(alphaPattern).length > 0 && entry('lora_alpha_pattern', mapOf(alphaPattern), 'PEFT alpha_pattern'),
     comment('data'),

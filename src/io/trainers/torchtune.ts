@@ -130,6 +130,7 @@ export function exportTorchtune(input: TrainerExportInput): TrainerExport {
       entry('apply_lora_to_mlp', run.targets.includes('mlp'), 'gate_proj, up_proj and down_proj (w1, w3, w2)'),
       entry('apply_lora_to_output', run.targets.includes('head') && !(model?.tiedEmbeddings ?? false)),
       entry('lora_rank', run.rank), entry('lora_alpha', alpha, run.useRslora ? `rsLoRA: alpha ${run.alpha} x sqrt(${run.rank})` : undefined), entry('lora_dropout', run.dropout),
+      run.useDora && entry('use_dora', true, 'DoRA (magnitude vectors beside lora_a / lora_b)'),
       entry('quantize_base', p.load === '4bit', p.load === '4bit' ? 'QLoRA: NF4 base weights (torchao: blocks of 64, scales quantized in blocks of 256)' : undefined),
     )),
     entry('tokenizer', map(entry('_component_', model?.tokenizer.component ?? 'SET_ME'), ...tokFiles, (model?.tokenizer.takesMaxSeqLen ?? true) && entry('max_seq_len', run.maxSeqLen))),

@@ -47,6 +47,7 @@ export function exportTrl(input: TrainerExportInput): TrainerExport {
   const lora = kwargs([
     { name: 'r', value: run.rank }, { name: 'lora_alpha', value: run.alpha }, { name: 'lora_dropout', value: run.dropout },
     { name: 'target_modules', value: loraModules(run) }, { name: 'use_rslora', value: run.useRslora },
+    ...(run.useDora ? [{ name: 'use_dora', value: true }] : []),
     { name: 'rank_pattern', value: run.rankPattern }, { name: 'alpha_pattern', value: run.alphaPattern },
     { name: 'bias', value: 'none' }, { name: 'task_type', value: 'CAUSAL_LM' },
   ]);

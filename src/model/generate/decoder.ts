@@ -18,6 +18,7 @@ import { checkDecoderLora, type DecoderLora } from './lora-source';
 import { allocFlat, writeFlat, type FlatVector } from '../graph/lora-state';
 import { maxBindingBytes } from '../graph/dims';
 import { loraChunks } from '../plan/lora-chunks';
+import { allocDoraBuffers } from '../graph/dora';
 import { prepareDecoderHead, prepareTrunk, type DecoderContext, type TaggedOp, type Trunk } from './trunk';
 
 export interface DecoderOptions {
@@ -82,7 +83,13 @@ export async function createDecoder(
   const dims = decoderDims(model, maxLen, Tc);
   const buf = await createDecoderBuffers(engine, model, dims, lora?.layout ?? null);
   owned.push(...decoderBufferList(buf));
-  const ctx: DecoderContext = { engine, model, dims, base, buf, lora: lora && params ? { layout: lora.layout, params } : null };
+  if (lora?.layout.slots.some((s) => s.offsetM !== undefined && s.module === 'lm_head')) {
+    throw new RangeError('decoder: DoRA on the LM head is not supported; merge the adapter into the model first');
+  }
+  // DoRA: each module's norms (filled by the prefill) and one (Tc, max out) scratch.
+  const dora = lora ? await allocDoraBuffers(engine, lora.layout.slots, Tc) : null;
+  if (dora) owned.push(...new Set([...dora.values()].flatMap((d) => [d.t, d.norm])));
+  const ctx: DecoderContext = { engine, model, dims, base, buf, lora: lora && params ? { layout: lora.layout, params } : null, dora };
   const prefill = await prepareTrunk(ctx, Tc);
   const single = Tc === 1 ? prefill : await prepareTrunk(ctx, 1);
   const head = await prepareDecoderHead(ctx);

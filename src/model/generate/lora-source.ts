@@ -40,10 +40,16 @@ export function layoutOfAdapter(model: ModelConfig, adapter: PeftAdapter): LoraL
     const offsetB = cursor;
     cursor = alignUp(cursor + shape.out * t.r);
     params += t.r * (shape.in + shape.out);
-    slots.push({
+    const slot: LoraSlot = {
       path: t.path, module: t.module, layer: t.layer, r: t.r, alpha: t.alpha, scale: loraScaling(t.r, t.alpha, adapter.config.useRslora),
       inFeatures: shape.in, outFeatures: shape.out, offsetA, offsetB,
-    });
+    };
+    if (t.M) { // DoRA's magnitude (out) after B
+      slot.offsetM = cursor;
+      cursor = alignUp(cursor + shape.out);
+      params += shape.out;
+    }
+    slots.push(slot);
   }
   return { slots, length: Math.max(cursor, LORA_ALIGN_ELEMENTS), params };
 }
@@ -51,7 +57,7 @@ export function layoutOfAdapter(model: ModelConfig, adapter: PeftAdapter): LoraL
 /** A decoder's LoRA from an imported PEFT adapter (`importPeftAdapter`). */
 export function decoderLoraFromPeft(model: ModelConfig, adapter: PeftAdapter): DecoderLora {
   const layout = layoutOfAdapter(model, adapter);
-  const params = loraParamsFrom(layout, new Map(adapter.tensors.map((t) => [t.path, { A: t.A, B: t.B }])));
+  const params = loraParamsFrom(layout, new Map(adapter.tensors.map((t) => [t.path, { A: t.A, B: t.B, M: t.M }])));
   return { layout, params };
 }
 

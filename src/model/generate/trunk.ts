@@ -26,6 +26,7 @@ import { prepareEmbeddingShards, type BaseWeights, type LayerLinear } from '../g
 import { layerArchitecture } from '../graph/layer-architecture';
 import type { LoraLayout, LoraSlot } from '../plan/lora-layout';
 import { flatView, type FlatVector } from '../graph/lora-state';
+import { prepareDoraForward, type DoraBuffers } from '../graph/dora';
 import type { DecoderBuffers, DecoderDims } from './buffers';
 
 export interface TaggedOp {
@@ -50,6 +51,8 @@ export interface DecoderContext {
   buf: DecoderBuffers;
   /** The flat LoRA parameters on the GPU (in chunks), or null. */
   lora: { layout: LoraLayout; params: FlatVector } | null;
+  /** DoRA modules' norms and scratch (../graph/dora.ts), by module path; absent without DoRA. */
+  dora?: ReadonlyMap<string, DoraBuffers> | null;
 }
 
 const f32View = (buffer: GPUBuffer, elementOffset: number): BufferRef => ({ buffer, offset: 4 * elementOffset });
@@ -72,6 +75,14 @@ async function projection(
   if (!slot || !c.lora) return;
   const { params } = c.lora;
   const { r, inFeatures: In, outFeatures: Out, scale } = slot;
+  const dora = c.dora?.get(slot.path);
+  if (dora) {
+    // DoRA: h = x A^T, then the norms (prefill only: the adapter is fixed while a decoder runs) and
+    // y += (c - 1) x W^T + c s h B^T, as the training graph's forward.
+    ops.push({ op: await prepareMatmul(engine, { out: buf.loraH, a: x, b: flatView(params, slot.offsetA, r * In), M, N: r, K: In, transB: true, label: `${label} lora h` }), lora: true });
+    for (const op of await prepareDoraForward({ engine, label, N: M, slot, params, weight, dora, src: x, y, h: buf.loraH, withNorm: M === c.dims.Tc })) ops.push({ op, lora: true });
+    return;
+  }
   if (M === 1) {
     ops.push({ op: await prepareMatvecWeight(engine, { out: buf.loraH, x, weight: loraWeight(params, slot.offsetA, r, In), label: `${label} lora h` }), lora: true });
     ops.push({ op: await prepareMatvecWeight(engine, { out: y, x: buf.loraH, weight: loraWeight(params, slot.offsetB, Out, r), alpha: scale, accumulate: true, label: `${label} lora out` }), lora: true });

@@ -39,7 +39,7 @@ export interface ScoreRow {
 export function evalRunConfig(adapter: PeftAdapter | null, o: EvalGraphOptions): RunConfig {
   const a = adapter?.config;
   return parseRunConfig({
-    ...(a ? { rank: a.r, alpha: a.alpha, useRslora: a.useRslora, targets: targetsForModules(a.targetModules), rankPattern: a.rankPattern, alphaPattern: a.alphaPattern }
+    ...(a ? { rank: a.r, alpha: a.alpha, useRslora: a.useRslora, targets: targetsForModules(a.targetModules), rankPattern: a.rankPattern, alphaPattern: a.alphaPattern, useDora: a.useDora === true }
       : { rank: 1, alpha: 1, targets: ['query'] }),
     basePrecision: o.basePrecision ?? 'f32', optimizer: 'sgd', momentum: 0, dropout: 0, schedule: 'constant',
     microBatch: o.microBatch ?? 8, maxSeqLen: o.maxSeqLen, ...(o.vocabChunk ? { vocabChunk: o.vocabChunk } : {}),
@@ -53,7 +53,7 @@ export function evalRunConfig(adapter: PeftAdapter | null, o: EvalGraphOptions):
 export async function buildEvalGraph(engine: Engine, model: ModelConfig, load: TensorLoader, adapter: PeftAdapter | null, o: EvalGraphOptions): Promise<TrainGraph> {
   const run = evalRunConfig(adapter, { ...o, maxSeqLen: Math.min(o.maxSeqLen, model.maxPositionEmbeddings) });
   const initialLora = adapter
-    ? loraParamsFrom(loraLayout(model, loraConfigOf(run)), new Map(adapter.tensors.map((t) => [t.path, { A: t.A, B: t.B }])))
+    ? loraParamsFrom(loraLayout(model, loraConfigOf(run)), new Map(adapter.tensors.map((t) => [t.path, { A: t.A, B: t.B, M: t.M }])))
     : undefined;
   return buildTrainGraph(engine, model, run, { load, initialLora });
 }

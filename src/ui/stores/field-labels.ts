@@ -3,7 +3,7 @@
  * words every message uses instead of the schema's identifiers ("Warmup steps", not `warmupSteps`).
  */
 export const FIELD_LABELS: Record<string, string> = {
-  method: 'Method', rank: 'Rank (r)', alpha: 'Alpha', dropout: 'LoRA dropout', useRslora: 'rsLoRA scaling', targets: 'LoRA targets',
+  method: 'Method', rank: 'Rank (r)', alpha: 'Alpha', dropout: 'LoRA dropout', useRslora: 'rsLoRA scaling', useDora: 'DoRA (magnitude + direction)', targets: 'LoRA targets',
   rankPattern: 'Per-layer rank', alphaPattern: 'Per-layer alpha', basePrecision: 'Base precision', doubleQuant: 'Double quantization',
   optimizer: 'Optimizer', learningRate: 'Learning rate', betas: 'Betas', 'betas.0': 'Beta 1', 'betas.1': 'Beta 2', eps: 'Epsilon',
   weightDecay: 'Weight decay', momentum: 'Momentum', nesterov: 'Nesterov', schedule: 'LR schedule', warmupSteps: 'Warmup steps',

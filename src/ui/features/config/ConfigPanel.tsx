@@ -75,6 +75,7 @@ export function ConfigPanel() {
             </div>
             <ConfigNumber field="dropout" />
             <ConfigCheck field="useRslora" />
+            <ConfigCheck field="useDora" />
           </div>
           <TargetPicker />
           <PatternDetails invalid={!!(errors.rankPattern || errors.alphaPattern)} layers={model?.config.numLayers ?? 0} />
