@@ -31,6 +31,7 @@ async function configure(page: Page): Promise<void> {
   await set('Micro-batch', '4');
   await set('Max sequence length', '64');
   await set('Eval every (steps)', '0');
+  await page.getByLabel('LR schedule').selectOption('warmup-cosine');
   await set('Warmup steps', '2');
   await set('Checkpoint every (steps)', '4');
   await expect(page.getByTestId('steps')).toContainText(String(STEPS));
