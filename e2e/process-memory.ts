@@ -12,10 +12,17 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, CDPSession, Page } from '@playwright/test';
 import type { DeviceMemory } from '../src/engine/pool';
+import { fiberStackBytes } from '../tests/helpers/swiftshader-stacks';
 
 export interface MemoryFigures {
   /** Resident set of Chromium's GPU process, bytes (null off Linux). */
   gpuProcessBytes: number | null;
+  /**
+   * Of it, the stacks of SwiftShader's fibers (the CPU device's task scheduler, marl): its pool keeps
+   * as many as were ever blocked at once, a high-water mark set by thread timing that a GPU does not
+   * have. 0 on a GPU.
+   */
+  cpuDeviceStackBytes: number;
   /** The worker's used JS heap, bytes. */
   workerHeapBytes: number;
   /** ArrayBuffer backing stores of the worker, bytes. */
@@ -116,6 +123,7 @@ export async function memoryProbe(page: Page, browser: Browser): Promise<{ measu
       const pid = await gpuPid();
       return {
         gpuProcessBytes: pid === null ? null : residentBytes(pid),
+        cpuDeviceStackBytes: pid === null ? 0 : fiberStackBytes(pid),
         workerHeapBytes: heap.usedSize,
         workerArrayBufferBytes: heap.backingStorageSize ?? 0,
         ledger,

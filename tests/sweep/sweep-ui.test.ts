@@ -51,7 +51,7 @@ describe('the Sweep tab\'s choices', () => {
   it('says what it changes in the draft: epochs replace the step limit, warmup goes for schedules without one', () => {
     const e = buildSweep(config, { picks: picks({ epochs: { text: '1, 2' } }), alpha: 'tied' });
     expect(e.request!.base.maxSteps).toBeUndefined();
-    expect(e.notes[0]).toMatch(/step limit \(60 steps\) is left out/);
+    expect(e.notes[0]).toMatch(/step limit \(100 steps\) is left out/);
     const s = buildSweep(config, { picks: picks({ schedule: { chosen: ['constant', 'warmup-cosine'] } }), alpha: 'tied' });
     expect(s.request!.base.warmupSteps).toBe(0);
     expect(expandAxes(s.request!.base, s.request!.axes).map((r) => parseRunConfig(r.config).schedule)).toEqual(['constant', 'warmup-cosine']);

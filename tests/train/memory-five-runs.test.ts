@@ -51,7 +51,8 @@ describe('five training runs on one device', () => {
       const m = process.memoryUsage();
       figures.push({ rss: m.rss, heap: m.heapUsed + m.arrayBuffers });
     }
-    console.log(`after each run: ${figures.map((f, i) => `#${i + 1} rss ${(f.rss / 2 ** 20).toFixed(1)} MiB, heap + ArrayBuffers ${(f.heap / 2 ** 20).toFixed(1)} MiB`).join('; ')}`);
+    const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+    console.log(`after each run: ${figures.map((f, i) => `#${i + 1} rss ${mib(f.rss)} MiB, heap + ArrayBuffers ${mib(f.heap)} MiB`).join('; ')}`);
     for (let i = 1; i < RUNS; i++) {
       expect(figures[i].rss, `process memory after run ${i + 1} against run ${i}`).toBeLessThanOrEqual(figures[i - 1].rss * GROWTH);
       expect(figures[i].heap, `JS heap and ArrayBuffers after run ${i + 1} against run ${i}`).toBeLessThanOrEqual(figures[i - 1].heap * GROWTH);
