@@ -22,7 +22,7 @@ async function download(page: Page, click: () => Promise<void>): Promise<{ name:
 }
 
 test('merged zip, adapter GGUF with its Modelfile, Axolotl files of the run', async ({ page }) => {
-  await withRunSettings(page, { maxSteps: 4, evalEvery: 2, warmupSteps: 1, rank: 4, alpha: 8 });
+  await withRunSettings(page, { maxSteps: 4, evalEvery: 2, warmupSteps: 1, schedule: 'warmup-cosine', rank: 4, alpha: 8 });
   await openStudio(page);
   await trainOnce(page);
   await page.getByRole('tab', { name: 'Adapters' }).click();
