@@ -16,8 +16,8 @@ test('stop and save, read the outcome, resume the stopped run to the end', async
   await openStudio(page);
   await page.getByRole('tab', { name: 'Train' }).click();
   await page.getByRole('button', { name: 'Train', exact: true }).click();
-  // Past the first validation (step 10) and the first checkpoint.
-  await expect.poll(async () => (await runs(page))[0]?.pointCount ?? 0, { timeout: 120_000, intervals: [250] }).toBeGreaterThanOrEqual(14);
+  // Past the first validation (step 20) and the first checkpoint.
+  await expect.poll(async () => (await runs(page))[0]?.pointCount ?? 0, { timeout: 120_000, intervals: [250] }).toBeGreaterThanOrEqual(22);
   await page.getByRole('button', { name: 'Stop and save' }).click();
 
   await expect(page.getByTestId('run-status')).toHaveText('stopped', { timeout: 60_000 });
