@@ -1,4 +1,4 @@
-// `npm run bench -- --real [--only a,b,...]`: the bench at real shapes (issue 12), on random bf16
+// `npm run bench -- --real [--only a,b,...|report]`: the bench at real shapes (issue 12), on random bf16
 // weights with real configs (scripts/bench-real/make-models.ts writes them once). Parts:
 //   load      Node: Qwen2.5-0.5B-shaped bf16 -> NF4, load time and host memory, GPU quantizer and CPU packer
 //   train     Node: SmolLM2-135M-shaped training step at 4 x 256 tokens, with and without checkpointing
@@ -142,7 +142,8 @@ async function workerChannel(session, part) {
   await session.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
   return {
     async ready() {
-      sessionId = await attached;
+      const late = new Promise((_, fail) => setTimeout(() => fail(new Error(`no worker whose URL holds "${part}" attached within 60 s`)), 60_000));
+      sessionId = await Promise.race([attached, late]);
     },
     send(method, params = {}) {
       const mine = ++id;
@@ -200,13 +201,15 @@ async function partChromium(env) {
     log(`chromium: ${url}`);
     await page.goto(url);
     const phase = () => page.evaluate(() => window.__benchReal?.phase ?? 'starting');
+    // The page's phases, each within 30 minutes (a stuck page fails the part instead of hanging it).
     const waitFor = async (want) => {
-      for (;;) {
+      for (const until = Date.now() + 30 * 60_000; Date.now() < until;) {
         const p = await phase();
         if (p === 'failed') throw new Error(`the bench page failed: ${await page.evaluate(() => window.__benchReal.error)}`);
         if (want.includes(p)) return p;
         await new Promise((r) => setTimeout(r, 500));
       }
+      throw new Error(`the bench page did not reach ${want.join(' or ')} within 30 minutes (phase ${await phase()})`);
     };
     await waitFor(['ready', 'done']);
     await worker.ready();
@@ -255,13 +258,16 @@ async function partChromium(env) {
 
 export async function runReal(argv) {
   const started = Date.now();
-  const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : PARTS;
+  // --only report measures nothing: it writes bench/real.md and BENCHMARKS.md from bench/real.json again.
+  const only = (argv.includes('--only') ? argv[argv.indexOf('--only') + 1].split(',') : PARTS).filter((p) => p !== 'report');
   const unknown = only.filter((p) => !PARTS.includes(p));
-  if (unknown.length) throw new Error(`--only takes ${PARTS.join(',')}; got ${unknown.join(',')}`);
+  if (unknown.length) throw new Error(`--only takes ${PARTS.join(',')} or report; got ${unknown.join(',')}`);
   const env = prepareGpuEnvironment();
-  mkdirSync(MODELS, { recursive: true });
-  const make = await node([...TSX, 'scripts/bench-real/make-models.ts', MODELS], env);
-  if (make.code !== 0) throw new Error(`make-models failed:\n${make.err}`);
+  if (only.length) {
+    mkdirSync(MODELS, { recursive: true });
+    const make = await node([...TSX, 'scripts/bench-real/make-models.ts', MODELS], env);
+    if (make.code !== 0) throw new Error(`make-models failed:\n${make.err}`);
+  }
   const file = 'bench/real.json';
   const results = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const parts = { load: partLoad, train: partTrain, accept: partAccept, plan: partPlan, chromium: partChromium };
@@ -274,12 +280,13 @@ export async function runReal(argv) {
   }
   const md = realMarkdown(results);
   writeFileSync('bench/real.md', md);
-  // BENCHMARKS.md: the latest `npm run bench` figures, this section, then bench/history.md.
+  // BENCHMARKS.md as `npm run bench` composes it: its latest figures, then this section,
+  // bench/memory-runs.md and bench/history.md (each file's text from its first heading on is replaced).
   const bench = existsSync('BENCHMARKS.md') ? readFileSync('BENCHMARKS.md', 'utf8') : '# Benchmarks\n';
-  const cut = [bench.indexOf('\n## Real shapes'), bench.indexOf('\n## Kernel changes')].filter((i) => i >= 0);
-  const main = cut.length ? bench.slice(0, Math.min(...cut)) : bench;
-  const history = existsSync('bench/history.md') ? `\n${readFileSync('bench/history.md', 'utf8')}` : '';
-  writeFileSync('BENCHMARKS.md', `${main.trimEnd()}\n\n${md}${history}`);
+  const appended = [md, ...['bench/memory-runs.md', 'bench/history.md'].filter(existsSync).map((f) => readFileSync(f, 'utf8'))];
+  const cuts = appended.map((text) => bench.indexOf(`\n${text.split('\n')[0]}\n`)).filter((i) => i >= 0);
+  const main = cuts.length ? bench.slice(0, Math.min(...cuts)) : bench;
+  writeFileSync('BENCHMARKS.md', `${main.trimEnd()}\n${appended.map((text) => `\n${text}`).join('')}`);
   log(`wrote bench/real.json, bench/real.md and BENCHMARKS.md in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return 0;
 }
