@@ -16,10 +16,14 @@ import type { GoldenEngine, GoldenResult } from './golden-engine';
  * The golden case on the WebGPU training graph: the same graph a training run uses, with the
  * adapter's weights loaded, one vocabulary chunk (so the logits can be read back), no dropout and
  * no clipping. `extra` adds run options: ones that must not change the result (e.g. activation
- * checkpointing), or bf16 activations (checked against the reference in the same mode). The caller
- * owns `gpu`; the graph's buffers are freed before returning.
+ * checkpointing), or bf16 activations (checked against the reference in the same mode). `sizing`
+ * cuts every piece for a smaller binding than the device's (so a small model takes each split path a
+ * real one takes under a real limit) and lets a test look at the built graph. The caller owns `gpu`;
+ * the graph's buffers are freed before returning.
  */
-export async function runGoldenOnGpu(c: GoldenCase, gpu: Gpu, extra: Partial<RunConfigInput> = {}): Promise<GoldenResult> {
+export async function runGoldenOnGpu(
+  c: GoldenCase, gpu: Gpu, extra: Partial<RunConfigInput> = {}, sizing: { maxBindingBytes?: number; inspect?: (g: TrainGraph) => void } = {},
+): Promise<GoldenResult> {
   const engine = createEngine(gpu);
   const a = c.adapter.config;
   const run = parseRunConfig({
@@ -37,7 +41,8 @@ export async function runGoldenOnGpu(c: GoldenCase, gpu: Gpu, extra: Partial<Run
   const tensors = new Map(c.adapter.tensors.map((t) => [t.path, { A: t.A, B: t.B, M: t.M }]));
   const layout = loraLayout(c.config, loraConfigOf(run));
   try {
-    const g = await buildTrainGraph(engine, c.config, run, { load, initialLora: loraParamsFrom(layout, tensors) });
+    const g = await buildTrainGraph(engine, c.config, run, { load, initialLora: loraParamsFrom(layout, tensors), maxBindingBytes: sizing.maxBindingBytes });
+    sizing.inspect?.(g);
     const batch: MicroBatch = { tokens: Int32Array.from(c.tokens), targets: Int32Array.from(c.targets) };
     const device = gpu.device;
 
