@@ -15,6 +15,7 @@
 import { readFlats, writeFlat } from '../model/graph/lora-state';
 import type { TrainGraph } from '../model/graph/train-graph';
 import type { RunConfig } from '../config/run-config';
+import type { EarlyStoppingState } from './early-stopping';
 
 export interface TrainState {
   /** Optimizer steps done: training continues with step index `step` (0-based). */
@@ -26,12 +27,23 @@ export interface TrainState {
    * Sophia: [m (P), h (P)]; Adafactor: [second moment (rows + cols per tensor)] (+ [m (P)] with beta1).
    */
   moments: Float32Array<ArrayBuffer>[];
+  /**
+   * Early stopping's state, with the best evaluation's parameters (P) when there is one: a resumed
+   * run still keeps the best adapter found before the interruption, and its patience counts on.
+   */
+  earlyStopping?: EarlyStoppingState & { bestParams?: Float32Array<ArrayBuffer> };
 }
 
-/** Read the parameters and optimizer moments back (one readback; call between steps, never per step). */
-export async function snapshotTrainState(g: TrainGraph, step: number): Promise<TrainState> {
-  const [params, ...moments] = await readFlats(g.engine, [g.lora.params, ...g.lora.moments]);
-  return { step, params, moments };
+/**
+ * Read the parameters and optimizer moments back (one readback; call between steps, never per
+ * step), and the best evaluation's parameters when `early` has a best.
+ */
+export async function snapshotTrainState(g: TrainGraph, step: number, early: EarlyStoppingState | null = null): Promise<TrainState> {
+  const withBest = early?.best && g.lora.best ? [g.lora.best] : [];
+  const read = await readFlats(g.engine, [g.lora.params, ...g.lora.moments, ...withBest]);
+  const bestParams = withBest.length ? read.pop() : undefined;
+  const [params, ...moments] = read;
+  return { step, params, moments, ...(early ? { earlyStopping: { ...early, ...(bestParams ? { bestParams } : {}) } } : {}) };
 }
 
 /** Write a saved state into a graph built for the same model and run (before its first step). */
@@ -49,11 +61,24 @@ export function restoreTrainState(g: TrainGraph, s: TrainState): void {
   const q = g.engine.gpu.device.queue;
   writeFlat(q, g.lora.params, s.params);
   s.moments.forEach((m, i) => writeFlat(q, g.lora.moments[i], m));
+  const bestParams = s.earlyStopping?.bestParams;
+  if (bestParams && g.lora.best) {
+    if (bestParams.length !== P) throw new RangeError(`checkpoint's best parameters hold ${bestParams.length} values; this run's layout has ${P}`);
+    writeFlat(q, g.lora.best, bestParams);
+  }
+}
+
+/** The early-stopping state a resumed run continues from (`TrainOptions.earlyStopping`), when the checkpoint kept one. */
+export function resumedEarlyStopping(s: Pick<TrainState, 'earlyStopping'>): EarlyStoppingState | undefined {
+  const e = s.earlyStopping;
+  // A best without its parameters cannot be exported: start the search again rather than name a step whose adapter is gone.
+  if (!e || (e.best && !e.bestParams)) return undefined;
+  return { best: e.best, sinceBest: e.sinceBest };
 }
 
 /** True when every parameter and moment is a finite number (a checkpoint never keeps NaN or infinity). */
 export function isFiniteState(s: TrainState): boolean {
-  for (const a of [s.params, ...s.moments]) {
+  for (const a of [s.params, ...s.moments, ...(s.earlyStopping?.bestParams ? [s.earlyStopping.bestParams] : [])]) {
     for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
   }
   return true;

@@ -15,13 +15,29 @@ export interface BestEvaluation {
   loss: number;
 }
 
+/** Where early stopping stands between two steps: what a checkpoint keeps (with g.lora.best's parameters) and a resumed run continues from. */
+export interface EarlyStoppingState {
+  best: BestEvaluation | null;
+  /** Evaluations since the best one. */
+  sinceBest: number;
+}
+
 export class EarlyStopping {
   best: BestEvaluation | null = null;
   /** Evaluations since the best one. */
   sinceBest = 0;
 
-  constructor(private readonly g: TrainGraph) {
+  /** `resumed`: the state a checkpoint kept (its best parameters already written into g.lora.best). */
+  constructor(private readonly g: TrainGraph, resumed?: EarlyStoppingState) {
     if (g.run.earlyStoppingPatience > 0 && !g.lora.best) throw new Error('early stopping needs the graph built with earlyStoppingPatience > 0 (its best-parameters buffer)');
+    if (resumed) {
+      this.best = resumed.best;
+      this.sinceBest = resumed.sinceBest;
+    }
+  }
+
+  state(): EarlyStoppingState {
+    return { best: this.best, sinceBest: this.sinceBest };
   }
 
   get patience(): number {

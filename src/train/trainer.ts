@@ -14,7 +14,7 @@ import { epochBatches, type TokenizedExample } from '../data/batching';
 import type { LedgerSnapshot } from '../engine/pool';
 import type { TrainGraph } from '../model/graph/train-graph';
 import { dataPosition } from './checkpoint';
-import { EarlyStopping, type BestEvaluation } from './early-stopping';
+import { EarlyStopping, type BestEvaluation, type EarlyStoppingState } from './early-stopping';
 import { learningRateAt } from './schedule';
 import { evaluate, readStepMetrics, releaseStepReadback, submitMicroBatch, submitOptimizerStep, type StepMetrics } from './step';
 
@@ -62,9 +62,10 @@ export interface TrainOptions {
    * Awaited before each optimizer step (0-based): the studio's pause holds here, with the GPU state
    * kept, and checkpoints are taken here (never mid-step). `at.flush()` reads back and reports
    * every step before this one (a checkpoint then has the whole curve up to it); it throws
-   * NonFiniteError if one of them was NaN.
+   * NonFiniteError if one of them was NaN. `at.earlyStopping` is early stopping's state after the
+   * steps before this one (null without early stopping), for a checkpoint to keep.
    */
-  beforeStep?: (step: number, at: { flush(): Promise<void> }) => Promise<void> | void;
+  beforeStep?: (step: number, at: { flush(): Promise<void>; earlyStopping: EarlyStoppingState | null }) => Promise<void> | void;
   /**
    * Resume: the optimizer steps already done. The graph must hold the LoRA parameters and
    * optimizer state after them (`restoreTrainState`); the data order, learning-rate schedule,
@@ -72,6 +73,8 @@ export interface TrainOptions {
    * gives the same curve as a run that was never interrupted.
    */
   startStep?: number;
+  /** Resume with early stopping: its state at the checkpoint; the best parameters must be in g.lora.best (`restoreTrainState`). */
+  earlyStopping?: EarlyStoppingState;
   /**
    * Early stopping (run.earlyStoppingPatience > 0): told of each new best evaluation, whose
    * parameters are then in `g.lora.best` (export them with `adapterFromGraph(g, name, g.lora.best)`).
@@ -113,7 +116,7 @@ async function trainSteps(g: TrainGraph, opts: TrainOptions): Promise<StepEvent[
     return queue.shift()!;
   };
   const microPerEpoch = Math.ceil(opts.train.length / dims.B);
-  const stopping = run.earlyStoppingPatience > 0 && validation.length > 0 && run.evalEvery > 0 ? new EarlyStopping(g) : null;
+  const stopping = run.earlyStoppingPatience > 0 && validation.length > 0 && run.evalEvery > 0 ? new EarlyStopping(g, opts.earlyStopping) : null;
 
   const events: StepEvent[] = [];
   const started = performance.now();
@@ -172,7 +175,7 @@ async function trainSteps(g: TrainGraph, opts: TrainOptions): Promise<StepEvent[
   }
 
   for (let step = startStep; step < steps; step++) {
-    if (opts.beforeStep) await opts.beforeStep(step, { flush: () => flush(step) });
+    if (opts.beforeStep) await opts.beforeStep(step, { flush: () => flush(step), earlyStopping: stopping?.state() ?? null });
     if (opts.signal?.aborted) {
       // Stopped: report the steps done, so the curve and a checkpoint end together.
       await flush(step);

@@ -9,6 +9,7 @@ import type { Fingerprints } from '../config/fingerprints';
 import type { CheckpointInfo, CheckpointStore } from '../io/stores/checkpoints';
 import type { TrainGraph } from '../model/graph/train-graph';
 import { checkpointDue, dataPosition, isFiniteState, snapshotTrainState } from '../train/checkpoint';
+import type { EarlyStoppingState } from '../train/early-stopping';
 import type { RunConfig } from '../config/run-config';
 import { learningRateAt } from '../train/schedule';
 import { NonFiniteError } from '../train/trainer';
@@ -42,16 +43,17 @@ export class Checkpointer {
   }
 
   /**
-   * Save the state after `step` optimizer steps. Throws NonFiniteError when the state holds NaN or
-   * infinity (nothing is written); returns the storage's error, without throwing, when the write fails.
+   * Save the state after `step` optimizer steps (with early stopping's, `early`). Throws NonFiniteError
+   * when the state holds NaN or infinity (nothing is written); returns the storage's error, without
+   * throwing, when the write fails.
    */
-  async save(g: TrainGraph, step: number): Promise<{ info: CheckpointInfo } | { error: Error }> {
+  async save(g: TrainGraph, step: number, early: EarlyStoppingState | null = null): Promise<{ info: CheckpointInfo } | { error: Error }> {
     try {
       await this.rec.save();
     } catch (e) {
       return { error: e as Error };
     }
-    const state = await snapshotTrainState(g, step);
+    const state = await snapshotTrainState(g, step, early);
     if (!isFiniteState(state)) throw new NonFiniteError(step, 'LoRA state after this step');
     try {
       const info = await this.store.save({
@@ -61,6 +63,7 @@ export class Checkpointer {
         data: dataPosition(step, this.run, this.examples),
         optimizer: { kind: this.run.optimizer, moments: state.moments },
         params: state.params,
+        ...(state.earlyStopping ? { earlyStopping: state.earlyStopping } : {}),
         points: { count: this.rec.pointCount, elapsedMs: this.rec.last?.elapsedMs ?? 0 },
         fingerprints: this.fingerprints,
       });

@@ -3,7 +3,8 @@
  * stops once the validation loss has not improved for `patience` evaluations; the adapter it keeps
  * holds the parameters of the best evaluation (read at that evaluation and compared bit for bit,
  * and scored again to the same loss), not the last step's. Multi-epoch runs evaluate at each
- * epoch's end besides every evalEvery steps. The kept copy is in the memory plan.
+ * epoch's end besides every evalEvery steps. The kept copy is in the memory plan. A run resumed
+ * from a checkpoint taken after its best evaluation keeps that best and stops where it would have.
  */
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/context';
@@ -14,6 +15,7 @@ import { chainDataset, loaderOf, tinyModelConfig, tinyWeights } from '../../src/
 import { parseRunConfig, RunConfigError, type RunConfigInput } from '../../src/config/run-config';
 import { adapterFromGraph } from '../../src/train/adapter-export';
 import type { BestEvaluation } from '../../src/train/early-stopping';
+import { restoreTrainState, resumedEarlyStopping, snapshotTrainState, type TrainState } from '../../src/train/checkpoint';
 import { buildEvalGraph } from '../../src/train/eval';
 import { evaluate } from '../../src/train/step';
 import { epochBatches } from '../../src/data/batching';
@@ -104,5 +106,55 @@ describe.skipIf(!gpu)('early stopping on the GPU', () => {
     engine.pool.destroyAll();
     expect(events.at(-1)!.step).toBe(8);
     expect(events.filter((e) => e.evalLoss !== undefined).map((e) => e.step)).toEqual([3, 4, 5, 8]);
+  });
+
+  it('a run resumed from a checkpoint taken after its best evaluation keeps that best and stops where it would have', async () => {
+    const run = parseRunConfig({ ...base, learningRate: 0.3, maxSteps: 40, evalEvery: 1, earlyStoppingPatience: 3, gradClip: 0 });
+    const fresh = async () => {
+      const engine = createEngine(gpu!);
+      return { engine, g: await buildTrainGraph(engine, model, run, { load: loaderOf(weights) }) };
+    };
+    const outcome = async (g: Awaited<ReturnType<typeof fresh>>['g'], events: StepEvent[], stopped: { step: number; best: BestEvaluation | null } | null) => {
+      const [kept] = await readFlats(g.engine, [g.lora.best!]);
+      g.engine.pool.destroyAll();
+      return { lastStep: events.at(-1)!.step, stopped, kept };
+    };
+
+    // Uninterrupted.
+    const a = await fresh();
+    let stoppedA: { step: number; best: BestEvaluation | null } | null = null;
+    const whole = await outcome(a.g, await train(a.g, { train: data, validation, padId: 0, onEarlyStop: (e) => { stoppedA = e; } }), stoppedA);
+    const bestStep = whole.stopped!.best!.step;
+    expect(whole.stopped!.step).toBeGreaterThan(bestStep + 1);
+
+    // Interrupted one step after the best (a checkpoint then, as the studio takes it), resumed in a new graph.
+    const b = await fresh();
+    const stop = new AbortController();
+    let saved: TrainState | null = null;
+    await train(b.g, {
+      train: data, validation, padId: 0, signal: stop.signal,
+      beforeStep: async (step, at) => {
+        if (step !== bestStep + 1) return;
+        saved = await snapshotTrainState(b.g, step, at.earlyStopping);
+        stop.abort();
+      },
+    });
+    b.engine.pool.destroyAll();
+    expect(saved!.earlyStopping).toMatchObject({ best: whole.stopped!.best, sinceBest: 1 });
+    expect(saved!.earlyStopping!.bestParams).toHaveLength(saved!.params.length);
+
+    const c = await fresh();
+    restoreTrainState(c.g, saved!);
+    let stoppedC: { step: number; best: BestEvaluation | null } | null = null;
+    const events = await train(c.g, {
+      train: data, validation, padId: 0, startStep: saved!.step, earlyStopping: resumedEarlyStopping(saved!),
+      onEarlyStop: (e) => { stoppedC = e; },
+    });
+    const resumed = await outcome(c.g, events, stoppedC);
+    expect(resumed.stopped).toEqual(whole.stopped);
+    expect(resumed.lastStep).toBe(whole.lastStep);
+    expect(Buffer.from(resumed.kept.buffer).equals(Buffer.from(whole.kept.buffer))).toBe(true);
+    // Without the checkpoint's early-stopping state the resumed run would take its first evaluation as the best.
+    expect(resumedEarlyStopping({ earlyStopping: { best: { step: 3, loss: 1 }, sinceBest: 0 } }), 'a best without parameters is not resumed').toBeUndefined();
   });
 });

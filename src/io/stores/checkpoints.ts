@@ -36,13 +36,15 @@ export interface Checkpoint {
   };
   /** (P) flat LoRA parameters in the layout's order. */
   params: Float32Array<ArrayBuffer>;
+  /** Early stopping's state (runs with earlyStoppingPatience > 0): the best evaluation, its parameters (P), evaluations since it. */
+  earlyStopping?: { best: { step: number; loss: number } | null; sinceBest: number; bestParams?: Float32Array<ArrayBuffer> };
   /** The run's curve up to the checkpoint: its first `count` points in the runs store; `elapsedMs` the training time then. */
   points: { count: number; elapsedMs: number };
   fingerprints: Fingerprints;
 }
 
 /** A checkpoint without its tensors (what listings show), with the bytes it takes. */
-export type CheckpointInfo = Omit<Checkpoint, 'params' | 'optimizer'> & { optimizer: { kind: RunConfig['optimizer'] }; bytes: number };
+export type CheckpointInfo = Omit<Checkpoint, 'params' | 'optimizer' | 'earlyStopping'> & { optimizer: { kind: RunConfig['optimizer'] }; bytes: number };
 
 export type NewCheckpoint = Omit<Checkpoint, 'version' | 'id' | 'createdAt'>;
 
@@ -60,8 +62,8 @@ const latestKey = (runId: string) => `latest:${runId}`;
 const dataKey = (runId: string, id: string) => `data:${runId}:${id}`;
 
 export function checkpointInfo(c: Checkpoint): CheckpointInfo {
-  const { params, optimizer, ...rest } = c;
-  const bytes = params.byteLength + optimizer.moments.reduce((n, m) => n + m.byteLength, 0);
+  const { params, optimizer, earlyStopping, ...rest } = c;
+  const bytes = params.byteLength + optimizer.moments.reduce((n, m) => n + m.byteLength, 0) + (earlyStopping?.bestParams?.byteLength ?? 0);
   return { ...rest, optimizer: { kind: optimizer.kind }, bytes };
 }
 
