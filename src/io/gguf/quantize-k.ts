@@ -31,6 +31,9 @@ function checkSuperBlocks(type: string, n: number): number {
   return n / QK_K;
 }
 
+/** x - min of the values make_qkx2_quants fits (rounded to f32 on store, as C's float), reused for every sub-block. */
+const shifted = new Float32Array(32);
+
 /**
  * make_qkx2_quants: codes L[0..n) in 0..nmax and (scale, min) with x ~ scale * L - min, the
  * weighted least-squares fit of the best of nstep + 1 trial scales (squared errors: Q4_K's use_mad
@@ -68,6 +71,8 @@ function makeQkx2Quants(
     const diff = fr(fr(fr(scale * l) + min) - x[x0 + i]);
     bestError = fr(bestError + fr(w[i] * fr(diff * diff)));
   }
+  // x - min of each value, for the codes; refreshed when a better fit moves `min`.
+  for (let i = 0; i < n; i++) shifted[i] = x[x0 + i] - min;
   for (let is = 0; is <= nstep; is++) {
     // `min` is the best fit's so far: the trial scales and the codes move with it, as in C.
     iscale = fr(fr(fr(rmin + fr(RDELTA * is)) + nmax) / fr(max - min));
@@ -75,7 +80,7 @@ function makeQkx2Quants(
     let sumL2 = 0;
     let sumXL = 0;
     for (let i = 0; i < n; i++) {
-      const l = clamp(nearestInt(fr(iscale * fr(x[x0 + i] - min))), 0, nmax);
+      const l = clamp(nearestInt(fr(iscale * shifted[i])), 0, nmax);
       aux[i] = l;
       const wl = fr(w[i] * l);
       sumL = fr(sumL + wl);
@@ -99,12 +104,21 @@ function makeQkx2Quants(
       L.set(aux.subarray(0, n), l0);
       bestError = curError;
       scale = thisScale;
-      min = thisMin;
+      if (thisMin !== min) {
+        min = thisMin;
+        for (let i = 0; i < n; i++) shifted[i] = x[x0 + i] - min;
+      }
     }
   }
   fit[0] = scale;
   fit[1] = -min;
 }
+
+/** clamp(nearest_int(iscale * v), -nmax, nmax - 1): make_qx_quants' code of one value. */
+const qxCode = (iscale: number, v: number, nmax: number) => clamp(nearestInt(fr(iscale * v)), -nmax, nmax - 1);
+
+/** Trial codes of make_qx_quants (at most 16 values), reused: it runs for every 16 values of a model. */
+const qxTrial = new Int8Array(16);
 
 /**
  * make_qx_quants with rmse_type 1 (weights x^2) and no importance: codes L = l + nmax with l in
@@ -124,32 +138,35 @@ function makeQxQuants(x: Float32Array, x0: number, n: number, nmax: number, L: I
     L.fill(0, l0, l0 + n);
     return 0;
   }
-  const code = (iscale: number, v: number) => clamp(nearestInt(fr(iscale * v)), -nmax, nmax - 1);
-  // sum_i w l x and sum_i w l^2 over the codes of a trial scale, w = x^2.
+  // sum_i w l x and sum_i w l^2 over the codes of each trial scale (w = x^2), codes kept in qxTrial.
+  let iscale = fr(-nmax / max);
   let sumlx = 0;
   let suml2 = 0;
-  const sums = (iscale: number) => {
-    sumlx = 0;
-    suml2 = 0;
-    for (let i = 0; i < n; i++) {
-      const v = x[x0 + i];
-      const l = code(iscale, v);
-      const w = fr(v * v);
-      sumlx = fr(sumlx + fr(fr(w * v) * l));
-      suml2 = fr(suml2 + fr(fr(w * l) * l));
-    }
-  };
-  let iscale = fr(-nmax / max);
-  for (let i = 0; i < n; i++) L[l0 + i] = code(iscale, x[x0 + i]) + nmax;
-  sums(iscale);
+  for (let i = 0; i < n; i++) {
+    const v = x[x0 + i];
+    const l = qxCode(iscale, v, nmax);
+    L[l0 + i] = l + nmax;
+    const w = fr(v * v);
+    sumlx = fr(sumlx + fr(fr(w * v) * l));
+    suml2 = fr(suml2 + fr(fr(w * l) * l));
+  }
   let scale = suml2 ? fr(sumlx / suml2) : 0;
   let best = fr(scale * sumlx);
   for (let is = -9; is <= 9; is++) {
     if (is === 0) continue;
     iscale = fr(-fr(nmax + fr(RDELTA * is)) / max);
-    sums(iscale);
+    sumlx = 0;
+    suml2 = 0;
+    for (let i = 0; i < n; i++) {
+      const v = x[x0 + i];
+      const l = qxCode(iscale, v, nmax);
+      qxTrial[i] = l;
+      const w = fr(v * v);
+      sumlx = fr(sumlx + fr(fr(w * v) * l));
+      suml2 = fr(suml2 + fr(fr(w * l) * l));
+    }
     if (suml2 > 0 && fr(sumlx * sumlx) > fr(best * suml2)) {
-      for (let i = 0; i < n; i++) L[l0 + i] = code(iscale, x[x0 + i]) + nmax;
+      for (let i = 0; i < n; i++) L[l0 + i] = qxTrial[i] + nmax;
       scale = fr(sumlx / suml2);
       best = fr(scale * sumlx);
     }
