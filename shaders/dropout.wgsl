@@ -7,6 +7,7 @@
 // The same kernel is the forward (xd = dropout(x), overwrite) and the backward
 // (dx += dxd * mask * scale, ACCUMULATE = true): the mask is recomputed, never stored.
 // One thread handles the 4 elements of one Philox block; the grid is 2D (groups_x per row).
+// block0 shifts the RNG blocks: elements [4 block0, 4 block0 + n) of a longer input (row chunks).
 
 override ACCUMULATE: bool = false;
 const WG: u32 = 64u;
@@ -18,6 +19,7 @@ struct DropoutParams {
   groups_x: u32,      // workgroups along x
   seed: vec2<u32>,    // (lo, hi)
   stream: vec2<u32>,  // (lo, hi)
+  block0: u32,        // RNG block of element 0: elementOffset / 4 (a chunk of a longer input)
 }
 
 @group(0) @binding(0) var<uniform> params: DropoutParams;
@@ -31,7 +33,7 @@ fn dropout(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_inde
   if (first >= params.n) {
     return;
   }
-  let r = rng_block(params.seed, params.stream, vec2<u32>(block, 0u));
+  let r = rng_block(params.seed, params.stream, vec2<u32>(params.block0 + block, 0u));
   for (var lane = 0u; lane < 4u; lane++) {
     let j = first + lane;
     if (j < params.n) {

@@ -3,6 +3,8 @@
  *   out (n) = inp (n) * mask / (1 - p)          forward: xd = dropout(x)
  *   out (n) += inp (n) * mask / (1 - p)         backward (`accumulate`): dx += dropout'(dxd)
  *   mask[j] = uniform(seed, stream, j) >= p     j = flat element index (N * K for an (N, K) input)
+ * `elementOffset` e0 runs the op on elements [e0, e0 + n) of a longer stream (rows of a token-row
+ * chunk): inp and out hold those n elements, and the mask is the whole input's, at j = e0 + i.
  * The mask is never stored: the backward recomputes it from the same (seed, stream). The CPU twin is
  * `dropoutMask` in src/core/rng.ts; the stream comes from `dropoutStream(step, micro, layer, module)`.
  *
@@ -40,6 +42,8 @@ export interface DropoutArgs {
   stream: number;
   /** Add onto `out` instead of overwriting it (the backward into an accumulated dx). */
   accumulate?: boolean;
+  /** Index in the RNG stream of the first element (a multiple of 4, one Philox block); default 0. */
+  elementOffset?: number;
   label?: string;
 }
 
@@ -58,6 +62,10 @@ export async function prepareDropout(engine: Engine, args: DropoutArgs): Promise
   const label = args.label ?? `dropout n=${n} p=${p}${args.accumulate ? ' +=' : ''}`;
   checkDims(label, { n });
   if (n >= 2 ** 30) throw new RangeError(`${label}: n = ${n} must be below 2^30`);
+  const e0 = args.elementOffset ?? 0;
+  if (!Number.isSafeInteger(e0) || e0 < 0 || e0 % 4 || (e0 + n) / 4 > 2 ** 32) {
+    throw new RangeError(`${label}: elementOffset ${e0} must be a multiple of 4 with (elementOffset + n) / 4 at most 2^32`);
+  }
   const threshold = dropoutThreshold(p);
   const scale = 1 / (1 - p);
   const [seedLo, seedHi] = splitU53('seed', args.seed);
@@ -81,7 +89,7 @@ export async function prepareDropout(engine: Engine, args: DropoutArgs): Promise
     const [s0, s1] = splitU53('stream', stream);
     return uniformBlock([
       ['u', n], ['u', enabled ? threshold : 0], ['f', enabled ? scale : 1], ['u', workgroups[0]],
-      ['u', seedLo], ['u', seedHi], ['u', s0], ['u', s1],
+      ['u', seedLo], ['u', seedHi], ['u', s0], ['u', s1], ['u', e0 / 4],
     ]);
   };
   const op = await makeOp(engine, {

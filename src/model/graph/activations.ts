@@ -6,6 +6,9 @@
  * of every layer points at one shared set, which the backward refills by recomputing the layer.
  * With bf16 activations every layer works on one f32 set and keeps packed bf16 copies of what its
  * backward reads (./bf16-activations.ts).
+ * The MLP's (N, F) buffers are cut into token-row chunks when (N, F) does not fit one binding
+ * (dims.mlpChunks, ./mlp-chunks.ts): the activations g, u, a one buffer per chunk, the MLP's
+ * workspace (and the LoRA dropout scratch) sized for one chunk, reused by every chunk.
  */
 import type { Category } from '../../core/memory-categories';
 import type { Engine } from '../../engine/context';
@@ -15,8 +18,9 @@ import { bf16PackedBytes } from '../../engine/kernels/bf16-store';
 import { MODULE_NAMES, type ModuleName } from '../../config/lora-targets';
 import type { ActivationPrecision } from '../../config/run-config';
 import type { LoraLayout } from '../plan/lora-layout';
-import { fieldElements, fieldShape, fieldsReadByBackward, type Bf16Layer, type PackedActivations } from './bf16-activations';
+import { fieldElements, fieldShape, fieldsReadByBackward, MLP_FIELDS, type Bf16Layer, type MlpField, type PackedActivations } from './bf16-activations';
 import type { GraphDims } from './dims';
+import { chunkRows, MLP_MODULES } from './mlp-chunks';
 
 export interface LayerActivations {
   x: GPUBuffer; //     (N, C)     layer input (residual stream)
@@ -30,9 +34,10 @@ export interface LayerActivations {
   x1: GPUBuffer; //    (N, C)     x + o_proj(att)
   xn2: GPUBuffer; //   (N, C)     post_attention_layernorm(x1)
   rstd2: GPUBuffer; // (N)
-  g: GPUBuffer; //     (N, F)     gate_proj(xn2)
-  u: GPUBuffer; //     (N, F)     up_proj(xn2)
-  a: GPUBuffer; //     (N, F)     act(g) * u, input of down_proj
+  /** Per MLP token-row chunk k of dims.mlpChunks, (rows_k, F); one (N, F) buffer when the MLP is not split. */
+  g: GPUBuffer[]; //   (N, F)     gate_proj(xn2)
+  u: GPUBuffer[]; //   (N, F)     up_proj(xn2)
+  a: GPUBuffer[]; //   (N, F)     act(g) * u, input of down_proj
   /** Per-head q/k norms (Qwen3, Gemma 3): the projections before their norm, and the norms' 1/rms. */
   qk?: {
     qp: GPUBuffer; //    (N, H*D)   q_proj(xn1)
@@ -73,15 +78,16 @@ export interface Workspace {
   dk: GPUBuffer; //      (N, KV*D)
   dv: GPUBuffer; //      (N, KV*D)
   dvec: GPUBuffer; //    (B, H, T)
-  da: GPUBuffer; //      (N, F)
-  dg: GPUBuffer; //      (N, F)
-  du: GPUBuffer; //      (N, F)
+  /** The MLP's gradients, (Nc, F) for Nc the most rows of an MLP chunk (N when the MLP is not split), reused by every chunk. */
+  da: GPUBuffer; //      (Nc, F)
+  dg: GPUBuffer; //      (Nc, F)
+  du: GPUBuffer; //      (Nc, F)
   /** Gradients of q and k before their per-head norms (qkNorm): (N, H*D), (N, KV*D). */
   dqp: GPUBuffer | null;
   dkp: GPUBuffer | null;
   /** Gradient of an attention or MLP output before its sandwich norm (N, C). */
   dsub: GPUBuffer | null;
-  /** Dropped-out LoRA input, and the gradient w.r.t. it: (N, max in). Only with dropout. */
+  /** Dropped-out LoRA input, and the gradient w.r.t. it: (N, max in), (Nc, in) for the MLP's modules. Only with dropout. */
   xd: GPUBuffer | null;
   dxd: GPUBuffer | null;
   /** Gradient w.r.t. a LoRA hidden: (N, max r). */
@@ -112,6 +118,15 @@ export async function createActivations(
   const act = (label: string, elements: number) => f32('activations', label, elements);
   const ws = (label: string, elements: number) => f32('workspace', label, elements);
   const lseBytes = attentionWorkspaceBytes({ B, H, T });
+  // The MLP's token-row chunks: one (N, F) buffer per field, or one (rows, F) per chunk.
+  const split = d.mlpChunks.length > 1;
+  const Nc = chunkRows(d.mlpChunks);
+  const mlpField = async (p: string, name: string) => {
+    if (!split) return [await act(`${p} ${name} (N, F)`, N * F)];
+    const out: GPUBuffer[] = [];
+    for (const [n0, rows] of d.mlpChunks) out.push(await act(`${p} ${name} rows [${n0}:${n0 + rows}] (${rows}, F)`, rows * F));
+    return out;
+  };
 
   /** Everything of one layer but its input; `rank` is the LoRA rank of a module (0: not adapted). */
   const layerSet = async (p: string, rank: (m: ModuleName) => number): Promise<Omit<LayerActivations, 'x'>> => {
@@ -126,9 +141,9 @@ export async function createActivations(
       x1: await act(`${p} x1 (N, C)`, N * C),
       xn2: await act(`${p} xn2 (N, C)`, N * C),
       rstd2: await act(`${p} rstd2 (N)`, N),
-      g: await act(`${p} gate (N, F)`, N * F),
-      u: await act(`${p} up (N, F)`, N * F),
-      a: await act(`${p} gated (N, F)`, N * F),
+      g: await mlpField(p, 'gate'),
+      u: await mlpField(p, 'up'),
+      a: await mlpField(p, 'gated'),
       loraH: {},
     };
     if (features.qkNorm) {
@@ -190,10 +205,19 @@ export async function createActivations(
       const read = fieldsReadByBackward(l, (m) => rankAt(l)(m) > 0, features);
       const stored = last ? [] : checkpointing ? ['x' as const] : read;
       const packed: PackedActivations = {};
+      const packedRows: Partial<Record<MlpField, GPUBuffer[]>> = {};
+      const alloc = (elements: number, label: string) =>
+        engine.pool.alloc({ size: bf16PackedBytes(elements), usage: USAGE, category: 'activations', label: `layer ${l} ${label}` });
       for (const f of stored) {
-        packed[f] = await engine.pool.alloc({ size: bf16PackedBytes(fieldElements(d, f)), usage: USAGE, category: 'activations', label: `layer ${l} ${f} bf16 ${fieldShape(f)}` });
+        if (split && (MLP_FIELDS as readonly string[]).includes(f)) {
+          const rows: GPUBuffer[] = (packedRows[f as MlpField] = []);
+          for (const [n0, n] of d.mlpChunks) rows.push(await alloc(n * F, `${f} rows [${n0}:${n0 + n}] bf16 (${n}, F)`));
+        } else {
+          packed[f] = await alloc(fieldElements(d, f), `${f} bf16 ${fieldShape(f)}`);
+        }
       }
-      layers.push({ x, ...own, bf16: { packed, rounded: read.filter((f) => !packed[f]) } });
+      const stores = (f: (typeof read)[number]) => !!packed[f] || !!packedRows[f as MlpField];
+      layers.push({ x, ...own, bf16: { packed, ...(split ? { packedRows } : {}), rounded: read.filter((f) => !stores(f)) } });
     }
     return act(`layer ${d.L} x (N, C)`, N * C);
   };
@@ -227,6 +251,10 @@ export async function createActivations(
   };
 
   const maxIn = Math.max(0, ...layout.slots.map((s) => s.inFeatures));
+  // The dropout scratch: (N, in) for a module on all rows, (Nc, in) for one inside the MLP's chunks.
+  const rowsOf = (m: ModuleName) => (MLP_MODULES.includes(m) ? Nc : N);
+  const dropElements = Math.max(0, ...layout.slots.map((s) => rowsOf(s.module) * s.inFeatures));
+  const dropShape = split ? `(${dropElements}): (N, in) or (${Nc}, in) in the MLP` : `(N, ${maxIn})`;
   const maxR = Math.max(1, ...layout.slots.map((s) => s.r));
   const workspace: Workspace = {
     tmpC: await ws('tmp (N, C)', N * C),
@@ -237,14 +265,14 @@ export async function createActivations(
     dk: await ws('dk (N, KV*D)', N * KV * D),
     dv: await ws('dv (N, KV*D)', N * KV * D),
     dvec: await ws('attention dvec (B, H, T)', lseBytes.dvec / 4),
-    da: await ws('d swiglu (N, F)', N * F),
-    dg: await ws('d gate (N, F)', N * F),
-    du: await ws('d up (N, F)', N * F),
+    da: await ws(split ? `d swiglu (${Nc}, F)` : 'd swiglu (N, F)', Nc * F),
+    dg: await ws(split ? `d gate (${Nc}, F)` : 'd gate (N, F)', Nc * F),
+    du: await ws(split ? `d up (${Nc}, F)` : 'd up (N, F)', Nc * F),
     dqp: features.qkNorm ? await ws('dq before norm (N, H*D)', N * H * D) : null,
     dkp: features.qkNorm ? await ws('dk before norm (N, KV*D)', N * KV * D) : null,
     dsub: features.sandwichNorms ? await ws('d output before sandwich norm (N, C)', N * C) : null,
-    xd: dropout && maxIn ? await ws(`lora dropped input (N, ${maxIn})`, N * maxIn) : null,
-    dxd: dropout && maxIn ? await ws(`d lora dropped input (N, ${maxIn})`, N * maxIn) : null,
+    xd: dropout && maxIn ? await ws(`lora dropped input ${dropShape}`, dropElements) : null,
+    dxd: dropout && maxIn ? await ws(`d lora dropped input ${dropShape}`, dropElements) : null,
     dh: await ws(`d lora h (N, ${maxR})`, N * maxR),
     logits: await ws(`logits chunk (N, ${d.Vc})`, N * d.Vc),
     ceMax: await ws('ce max (N)', N),

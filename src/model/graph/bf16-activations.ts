@@ -11,6 +11,11 @@
  * gradient is not needed), xn1 / xn2 / a only when a module reading them is adapted. The last layer
  * stores nothing: its backward runs on the working set, rounded in place first. With checkpointing
  * only x is stored; the recomputed activations are rounded in place before the backward reads them.
+ *
+ * The MLP's (N, F) fields g, u, a live in one buffer per token-row chunk of the MLP
+ * (./mlp-chunks.ts; one (N, F) buffer when it is not split): each chunk has its own packed copy,
+ * stored by that chunk's forward, and loaded or rounded with the others. Rounding is per element,
+ * so the values are those of the unchunked graph.
  */
 import type { Engine } from '../../engine/context';
 import { prepareBf16Load, prepareBf16Round, prepareBf16Store } from '../../engine/kernels/bf16-store';
@@ -22,27 +27,37 @@ import type { GraphDims } from './dims';
 export const BF16_FIELDS = ['x', 'xn1', 'qp', 'kp', 'q', 'k', 'v', 'att', 'o', 'x1', 'xn2', 'g', 'u', 'a', 'm'] as const;
 export type Bf16Field = (typeof BF16_FIELDS)[number];
 
+/** The MLP's (N, F) fields: one buffer per token-row chunk. */
+export const MLP_FIELDS = ['g', 'u', 'a'] as const;
+export type MlpField = (typeof MLP_FIELDS)[number];
+const isMlpField = (f: Bf16Field): f is MlpField => (MLP_FIELDS as readonly string[]).includes(f);
+
 /** Packed copies of one layer's stored activations: field -> (ceil(n / 2)) u32 words. */
 export type PackedActivations = Partial<Record<Bf16Field, GPUBuffer>>;
 
 /** How one layer keeps its activations in bf16 mode. */
 export interface Bf16Layer {
-  /** The stored copies, loaded into the working set before the layer's backward (or its recompute). */
+  /**
+   * The stored copies, loaded into the working set before the layer's backward (or its recompute):
+   * every field in one buffer, g / u / a too when the MLP runs in one chunk.
+   */
   packed: PackedActivations;
+  /** The MLP runs in several token-row chunks: g / u / a's copies, one per chunk, ceil(rows * F / 2) words each (not in `packed`). */
+  packedRows?: Partial<Record<MlpField, GPUBuffer[]>>;
   /** Fields its backward reads that are not stored: rounded in place in the working set first (after a recompute). */
   rounded: Bf16Field[];
 }
 
-/** A layer's activations as this file reads them (LayerActivations in ./activations.ts). */
-export type LayerFields = Partial<Record<Exclude<Bf16Field, 'qp' | 'kp' | 'o' | 'm'>, GPUBuffer>> & {
+/** A layer's activations as this file reads them (LayerActivations in ./activations.ts); g, u, a one buffer per MLP chunk. */
+export type LayerFields = Partial<Record<Exclude<Bf16Field, 'qp' | 'kp' | 'o' | 'm' | MlpField>, GPUBuffer>> & Partial<Record<MlpField, GPUBuffer[]>> & {
   qk?: { qp: GPUBuffer; kp: GPUBuffer };
   sandwich?: { o: GPUBuffer; m: GPUBuffer };
   /** bf16 mode only (absent in f32). */
   bf16?: Bf16Layer;
 };
 
-/** The f32 working buffer of a field, or null when the architecture has no such activation. */
-export function workingBuffer(la: LayerFields, f: Bf16Field): GPUBuffer | null {
+/** The f32 working buffer of a field of one buffer (not g, u, a), or null when the architecture has no such activation. */
+function workingBuffer(la: LayerFields, f: Exclude<Bf16Field, MlpField>): GPUBuffer | null {
   switch (f) {
     case 'qp': return la.qk?.qp ?? null;
     case 'kp': return la.qk?.kp ?? null;
@@ -50,6 +65,25 @@ export function workingBuffer(la: LayerFields, f: Bf16Field): GPUBuffer | null {
     case 'm': return la.sandwich?.m ?? null;
     default: return la[f] ?? null;
   }
+}
+
+/** One buffer of a field: the f32 working values (n) and its packed copy, if the layer stores the field. */
+interface FieldPiece {
+  values: GPUBuffer;
+  packed: GPUBuffer | undefined;
+  n: number;
+}
+
+/** A field's buffers: one, or for g / u / a one per MLP token-row chunk (dims.mlpChunks); none when the architecture lacks it. */
+function fieldPieces(d: GraphDims, la: LayerFields, f: Bf16Field): FieldPiece[] {
+  if (isMlpField(f)) {
+    const chunks = la[f] ?? [];
+    return chunks.map((values, k) => ({
+      values, n: d.mlpChunks[k][1] * d.F, packed: chunks.length === 1 ? la.bf16?.packed[f] : la.bf16?.packedRows?.[f]?.[k],
+    }));
+  }
+  const values = workingBuffer(la, f);
+  return values ? [{ values, n: fieldElements(d, f), packed: la.bf16?.packed[f] }] : [];
 }
 
 /** The shape of a field: (N, C), (N, H*D), (N, KV*D) or (N, F). */
@@ -83,23 +117,35 @@ export function fieldsReadByBackward(layer: number, adapted: (m: ModuleName) => 
   return BF16_FIELDS.filter((f) => read.has(f));
 }
 
-/** The forward stores field `f` (just written) in its packed copy, if it has one; nothing when recomputing or in f32. */
+/** A piece's label: the field, and the chunk's rows when the MLP has several. */
+const pieceLabel = (d: GraphDims, f: Bf16Field, k: number, count: number) =>
+  count > 1 ? `${f} rows [${d.mlpChunks[k][0]}:${d.mlpChunks[k][0] + d.mlpChunks[k][1]}]` : f;
+
+/**
+ * The forward stores field `f` (just written) in its packed copy, if it has one; nothing when
+ * recomputing or in f32. `chunk`: for g / u / a, the MLP chunk just written (default: every chunk).
+ */
 export async function prepareStore(
-  engine: Engine, d: GraphDims, la: LayerFields, f: Bf16Field, recompute: boolean, label: string,
+  engine: Engine, d: GraphDims, la: LayerFields, f: Bf16Field, recompute: boolean, label: string, chunk?: number,
 ): Promise<PreparedOp[]> {
-  const values = workingBuffer(la, f);
-  const packed = la.bf16?.packed[f];
-  if (recompute || !values || !packed) return [];
-  return [await prepareBf16Store(engine, { values, packed, n: fieldElements(d, f), label: `${label} ${f} bf16 store` })];
+  if (recompute) return [];
+  const ops: PreparedOp[] = [];
+  const pieces = fieldPieces(d, la, f);
+  for (const [k, { values, packed, n }] of pieces.entries()) {
+    if (!packed || (chunk !== undefined && k !== chunk)) continue;
+    ops.push(await prepareBf16Store(engine, { values, packed, n, label: `${label} ${pieceLabel(d, f, k, pieces.length)} bf16 store` }));
+  }
+  return ops;
 }
 
 /** Load every packed copy of a layer back into the working set (before its backward or its recompute). */
 export async function prepareLoadPacked(engine: Engine, d: GraphDims, la: LayerFields, label: string): Promise<PreparedOp[]> {
   const ops: PreparedOp[] = [];
   for (const f of BF16_FIELDS) {
-    const packed = la.bf16?.packed[f];
-    const values = workingBuffer(la, f);
-    if (packed && values) ops.push(await prepareBf16Load(engine, { values, packed, n: fieldElements(d, f), label: `${label} ${f} bf16 load` }));
+    const pieces = fieldPieces(d, la, f);
+    for (const [k, { values, packed, n }] of pieces.entries()) {
+      if (packed) ops.push(await prepareBf16Load(engine, { values, packed, n, label: `${label} ${pieceLabel(d, f, k, pieces.length)} bf16 load` }));
+    }
   }
   return ops;
 }
@@ -108,8 +154,10 @@ export async function prepareLoadPacked(engine: Engine, d: GraphDims, la: LayerF
 export async function prepareRoundWorking(engine: Engine, d: GraphDims, la: LayerFields, label: string): Promise<PreparedOp[]> {
   const ops: PreparedOp[] = [];
   for (const f of la.bf16?.rounded ?? []) {
-    const values = workingBuffer(la, f);
-    if (values) ops.push(await prepareBf16Round(engine, { values, n: fieldElements(d, f), label: `${label} ${f} bf16 round` }));
+    const pieces = fieldPieces(d, la, f);
+    for (const [k, { values, n }] of pieces.entries()) {
+      ops.push(await prepareBf16Round(engine, { values, n, label: `${label} ${pieceLabel(d, f, k, pieces.length)} bf16 round` }));
+    }
   }
   return ops;
 }

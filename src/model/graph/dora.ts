@@ -19,11 +19,12 @@ import { prepareShardedLinearBackwardInput, prepareShardedLinearForward } from '
 import type { ShardedWeight } from '../../engine/kernels/weights';
 import type { LoraSlot } from '../plan/lora-layout';
 import { magnitudeView, slotViews, type FlatVector, type LoraState } from './lora-state';
+import { MLP_MODULES } from './mlp-chunks';
 
 export interface DoraBuffers {
   /** (out) this module's row norms of W + s B A */
   norm: GPUBuffer;
-  /** (N, max out) scratch shared by every DoRA module */
+  /** (N, max out) scratch shared by every DoRA module, bound from its start (an MLP module in token-row chunks uses (rows, out)) */
   t: GPUBuffer;
 }
 
@@ -46,9 +47,10 @@ export function prepareDoraNorm(a: DoraArgs): Promise<PreparedOp[]> {
 
 /**
  * After y = x W^T + b and h = src A^T: the norm (unless `withNorm` is false: a decoder's single-token
- * step reuses its prefill's), then y += (c - 1) src W^T + c s h B^T. src: x or dropout(x).
+ * step reuses its prefill's, an MLP token-row chunk after the first reuses the first chunk's), then
+ * y += (c - 1) src W^T + c s h B^T. src: x or dropout(x).
  */
-export async function prepareDoraForward(a: DoraArgs & { src: BufferRef; y: BufferRef; h: GPUBuffer; withNorm?: boolean }): Promise<PreparedOp[]> {
+export async function prepareDoraForward(a: DoraArgs & { src: BufferRef; y: BufferRef; h: BufferRef; withNorm?: boolean }): Promise<PreparedOp[]> {
   const { engine, N, slot, dora } = a;
   const O = slot.outFeatures;
   const { B } = slotViews(a.params, slot);
@@ -72,7 +74,7 @@ export async function prepareDoraForward(a: DoraArgs & { src: BufferRef; y: Buff
  * The caller applies dropout' to dxd into dx afterwards.
  */
 export async function prepareDoraBackward(a: DoraArgs & {
-  grads: FlatVector; src: BufferRef; h: GPUBuffer; dh: GPUBuffer; dy: BufferRef; dx: BufferRef | null; dxd: GPUBuffer | null;
+  grads: FlatVector; src: BufferRef; h: BufferRef; dh: GPUBuffer; dy: BufferRef; dx: BufferRef | null; dxd: GPUBuffer | null;
 }): Promise<PreparedOp[]> {
   const { engine, N, slot, dora, label } = a;
   const { r, inFeatures: K, outFeatures: O, scale } = slot;
@@ -103,13 +105,18 @@ export async function prepareDoraBackward(a: DoraArgs & {
 /**
  * The DoRA buffers of a run, keyed by module path: each module's norm (out) and one (N, max out)
  * scratch for all (both through the pool, so the memory plan counts them). Null without DoRA.
+ * `mlpRows`: the rows of the MLP's token-row chunks (./mlp-chunks.ts) when they are fewer than N:
+ * the MLP modules then use only that many rows of the scratch.
  */
-export async function allocDoraBuffers(engine: Engine, slots: readonly LoraSlot[], N: number): Promise<Map<string, DoraBuffers> | null> {
+export async function allocDoraBuffers(engine: Engine, slots: readonly LoraSlot[], N: number, mlpRows = N): Promise<Map<string, DoraBuffers> | null> {
   const dora = slots.filter((s) => s.offsetM !== undefined);
   if (!dora.length) return null;
   const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
   const maxOut = Math.max(...dora.map((s) => s.outFeatures));
-  const t = await engine.pool.alloc({ size: 4 * N * maxOut, usage, category: 'workspace', label: `dora scratch (N, ${maxOut})` });
+  const rows = (s: LoraSlot) => (MLP_MODULES.includes(s.module) ? mlpRows : N);
+  const elements = Math.max(...dora.map((s) => rows(s) * s.outFeatures));
+  const label = mlpRows === N ? `dora scratch (N, ${maxOut})` : `dora scratch (${elements}): (N, out) or (MLP chunk rows, out)`;
+  const t = await engine.pool.alloc({ size: 4 * elements, usage, category: 'workspace', label });
   const out = new Map<string, DoraBuffers>();
   for (const s of dora) {
     out.set(s.path, { t, norm: await engine.pool.alloc({ size: 4 * s.outFeatures, usage, category: 'workspace', label: `${s.path} dora norm (${s.outFeatures})` }) });

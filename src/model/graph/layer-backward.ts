@@ -2,8 +2,10 @@
  * The backward of one decoder layer (the forward's steps in reverse, see ./layer-forward.ts). On entry `ws.dres` holds dL/d(x') (the layer's output); on
  * exit it holds dL/dx (the layer's input), unless this is the first layer, whose input gradient
  * nobody needs (the embedding is frozen): there the q/k/v input gradients are skipped.
+ * The MLP runs per token-row chunk of dims.mlpChunks as in the forward, its (rows, F) gradients in
+ * the one-chunk workspace; its weight gradients accumulate over the chunks.
  */
-import type { PreparedOp } from '../../engine/kernels/common';
+import type { BufferRef, PreparedOp } from '../../engine/kernels/common';
 import { prepareAttentionBackward } from '../../engine/kernels/attention-backward';
 import { prepareRmsnormBackward } from '../../engine/kernels/rmsnorm';
 import { prepareRopeBackward } from '../../engine/kernels/rope';
@@ -12,6 +14,7 @@ import type { LayerLinear } from './base-weights';
 import type { LayerContext } from './layer-forward';
 import { prepareProjectionBackward, type ModuleDropout } from './projection';
 import { prepareLinearWeightGrad, prepareNormWeightGrad } from './full-grads';
+import { chunkLabel, rowsFrom } from './mlp-chunks';
 
 export async function prepareLayerBackward(c: LayerContext): Promise<{ ops: PreparedOp[]; dropouts: ModuleDropout[] }> {
   const { engine, dims: d, act, weights: w, ws, layer } = c;
@@ -20,13 +23,14 @@ export async function prepareLayerBackward(c: LayerContext): Promise<{ ops: Prep
   const first = layer === 0 && !c.fullGrads;
   const ops: PreparedOp[] = [];
   const dropouts: ModuleDropout[] = [];
-  const proj = async (m: LayerLinear, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer | null, accumulateDx: boolean) => {
+  /** `rows` from `row0`: an MLP chunk (x, dy, dx are then its rows); default all N. */
+  const proj = async (m: LayerLinear, x: BufferRef, dy: BufferRef, dx: BufferRef | null, accumulateDx: boolean, rows = N, row0 = 0, suffix = '') => {
     const p = await prepareProjectionBackward(engine, {
-      label: `L${layer} ${m}`, N, weight: w.linears[m], x, y: dy, dy, dx, accumulateDx, lora: c.lora(m),
+      label: `L${layer} ${m}${suffix}`, N: rows, row0, weight: w.linears[m], x, y: dy, dy, dx, accumulateDx, lora: c.lora(m),
     });
     ops.push(...p.ops);
     dropouts.push(...p.dropouts);
-    if (c.fullGrads) ops.push(...await prepareLinearWeightGrad(engine, c.fullGrads, w.linears[m], x, dy, N, `L${layer} ${m}`));
+    if (c.fullGrads) ops.push(...await prepareLinearWeightGrad(engine, c.fullGrads, w.linears[m], x, dy, rows, `L${layer} ${m}${suffix}`));
   };
 
   const { plusOne } = c.arch;
@@ -37,15 +41,21 @@ export async function prepareLayerBackward(c: LayerContext): Promise<{ ops: Prep
   const sw = act.sandwich;
 
   // MLP: dres = dL/dx'  ->  [dm = sandwich'(dres)] -> da -> dg, du -> dxn -> dres += rmsnorm'(dxn)  (now dL/dx1)
-  if (sw) {
-    await normBack(ws.dsub!, ws.dres, sw.m, w.mlpOutNorm!, sw.rstdM, N, C, false, 'mlp out norm');
-    await proj('down_proj', act.a, ws.dsub!, ws.da, false);
-  } else {
-    await proj('down_proj', act.a, ws.dres, ws.da, false);
+  if (sw) await normBack(ws.dsub!, ws.dres, sw.m, w.mlpOutNorm!, sw.rstdM, N, C, false, 'mlp out norm');
+  const dmlp = sw ? ws.dsub! : ws.dres; // (N, C) gradient of the MLP's output
+  // Per token-row chunk: its rows (rows, C) of dmlp -> da, dg, du (rows, F) -> its rows of dxn.
+  for (const [k, range] of d.mlpChunks.entries()) {
+    const [n0, rows] = range;
+    const at = chunkLabel(d.mlpChunks, range);
+    const xn2 = rowsFrom(act.xn2, n0, C);
+    const dxn = rowsFrom(ws.dxn, n0, C);
+    await proj('down_proj', act.a[k], rowsFrom(dmlp, n0, C), ws.da, false, rows, n0, at);
+    ops.push(await prepareSwigluBackward(engine, {
+      dgate: ws.dg, dup: ws.du, dout: ws.da, gate: act.g[k], up: act.u[k], N: rows, F, activation: c.arch.activation, accumulate: false, label: `L${layer} gated bwd${at}`,
+    }));
+    await proj('gate_proj', xn2, ws.dg, dxn, false, rows, n0, at);
+    await proj('up_proj', xn2, ws.du, dxn, true, rows, n0, at);
   }
-  ops.push(await prepareSwigluBackward(engine, { dgate: ws.dg, dup: ws.du, dout: ws.da, gate: act.g, up: act.u, N, F, activation: c.arch.activation, accumulate: false, label: `L${layer} gated bwd` }));
-  await proj('gate_proj', act.xn2, ws.dg, ws.dxn, false);
-  await proj('up_proj', act.xn2, ws.du, ws.dxn, true);
   await normBack(ws.dres, ws.dxn, act.x1, w.mlpNorm, act.rstd2, N, C, true, 'mlp norm');
 
   // Attention: dres = dL/dx1  ->  [do = sandwich'(dres)] -> datt -> dq, dk, dv -> rope' -> [qk norm'] -> dxn -> dres += rmsnorm'(dxn)  (now dL/dx)

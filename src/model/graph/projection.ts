@@ -4,10 +4,13 @@
  *   backward  dx (+)= dy W     [+ dropout'(scale * dy B A)],  dA += (scale dy B)^T dropout(x),  dB += scale dy^T h
  * LoRA gradients always accumulate (the graph zeroes them once per optimizer step, so micro-batches
  * add up). With dropout, the dropped input is recomputed in the backward from the same RNG stream
- * instead of being stored.
+ * instead of being stored. `row0` runs the projection on rows [row0, row0 + N) of a longer batch
+ * (the MLP's token-row chunks, ./mlp-chunks.ts): x, y, dy and dx are those rows, the LoRA hidden h
+ * is bound from row row0, the dropout mask is the whole input's (from element row0 * in), and DoRA's
+ * norm (per module, not per token) is computed by the chunk at row 0 only.
  */
 import type { Engine } from '../../engine/context';
-import type { BufferRef, PreparedOp } from '../../engine/kernels/common';
+import { shiftRef, type BufferRef, type PreparedOp } from '../../engine/kernels/common';
 import { prepareDropout, type PreparedDropout } from '../../engine/kernels/dropout';
 import { prepareMatmul } from '../../engine/kernels/matmul';
 import { prepareShardedLinearBackwardInput, prepareShardedLinearForward } from '../../engine/kernels/matmul-weight';
@@ -21,13 +24,13 @@ import { prepareDoraBackward, prepareDoraForward, type DoraBuffers } from './dor
 export interface LoraBranch {
   slot: LoraSlot;
   state: LoraState;
-  /** (N, r) kept from the forward for dB */
+  /** (N, r) kept from the forward for dB (all rows of the batch, also when the projection runs on a row chunk) */
   h: GPUBuffer;
-  /** (N, max in) scratch for dropout(x); null without dropout */
+  /** (N, max in) scratch for dropout(x), bound from its start (rows of a chunk too); null without dropout */
   xd: GPUBuffer | null;
-  /** (N, max in) scratch for the gradient of dropout(x) */
+  /** (N, max in) scratch for the gradient of dropout(x), bound from its start */
   dxd: GPUBuffer | null;
-  /** (N, max r) scratch */
+  /** (N, max r) scratch, bound from its start */
   dh: GPUBuffer;
   dropout: { p: number; seed: number } | null;
   /** DoRA (slot.offsetM set): the module's norm and the shared scratch (./dora.ts); absent for plain LoRA. */
@@ -36,7 +39,10 @@ export interface LoraBranch {
 
 export interface ProjectionArgs {
   label: string;
+  /** rows of x: all N tokens, or the rows of one chunk */
   N: number;
+  /** first row of x in the batch (MLP token-row chunks; default 0) */
+  row0?: number;
   weight: ShardedWeight; // (out, in), in row shards
   bias?: GPUBuffer; //  (out)
   x: BufferRef; //      (N, in)
@@ -59,6 +65,11 @@ export interface PreparedProjection {
   dropouts: ModuleDropout[];
 }
 
+/** Rows [row0, ...) of a branch's hidden h (N, r). */
+function hiddenRows(b: LoraBranch, row0: number): BufferRef {
+  return shiftRef(b.h, 4 * row0 * b.slot.r);
+}
+
 function moduleDropout(op: PreparedDropout, slot: LoraSlot): ModuleDropout {
   return { op, layer: slot.layer ?? 0, moduleIndex: MODULE_NAMES.indexOf(slot.module) };
 }
@@ -70,25 +81,28 @@ export async function prepareProjectionForward(engine: Engine, a: ProjectionArgs
   if (b) {
     const { slot } = b;
     const { A, B } = slotViews(b.state.params, slot);
+    const row0 = a.row0 ?? 0;
+    const h = hiddenRows(b, row0);
     let src: BufferRef = a.x;
     if (b.dropout && b.dropout.p > 0 && b.xd) {
       const d = await prepareDropout(engine, {
-        out: b.xd, inp: a.x, n: a.N * slot.inFeatures, p: b.dropout.p, seed: b.dropout.seed, stream: 0, label: `${a.label} lora dropout`,
+        out: b.xd, inp: a.x, n: a.N * slot.inFeatures, p: b.dropout.p, seed: b.dropout.seed, stream: 0,
+        elementOffset: row0 * slot.inFeatures, label: `${a.label} lora dropout`,
       });
       ops.push(d);
       dropouts.push(moduleDropout(d, slot));
       src = b.xd;
     }
     // h (N, r) = src (N, in) A^T
-    ops.push(await prepareMatmul(engine, { out: b.h, a: src, b: A, M: a.N, N: slot.r, K: slot.inFeatures, transB: true, label: `${a.label} lora h` }));
+    ops.push(await prepareMatmul(engine, { out: h, a: src, b: A, M: a.N, N: slot.r, K: slot.inFeatures, transB: true, label: `${a.label} lora h` }));
     if (a.hiddenOnly) return { ops, dropouts };
     if (b.dora) {
-      ops.push(...await prepareDoraForward({ engine, label: a.label, N: a.N, slot, params: b.state.params, weight: a.weight, dora: b.dora, src, y: a.y, h: b.h }));
+      ops.push(...await prepareDoraForward({ engine, label: a.label, N: a.N, slot, params: b.state.params, weight: a.weight, dora: b.dora, src, y: a.y, h, withNorm: row0 === 0 }));
       return { ops, dropouts };
     }
     // y (N, out) += scale * h B^T
     ops.push(await prepareMatmul(engine, {
-      out: a.y, a: b.h, b: B, M: a.N, N: slot.outFeatures, K: slot.r, transB: true, alpha: slot.scale, accumulate: true, label: `${a.label} lora out`,
+      out: a.y, a: h, b: B, M: a.N, N: slot.outFeatures, K: slot.r, transB: true, alpha: slot.scale, accumulate: true, label: `${a.label} lora out`,
     }));
   }
   return { ops, dropouts };
@@ -116,9 +130,12 @@ export async function prepareProjectionBackward(engine: Engine, a: ProjectionBac
   const { r, inFeatures: K, outFeatures: O, scale } = slot;
   const { A, B } = slotViews(b.state.params, slot);
   const grads = slotViews(b.state.grads, slot);
+  const row0 = a.row0 ?? 0;
+  const h = hiddenRows(b, row0);
   const withDropout = !!(b.dropout && b.dropout.p > 0 && b.xd && b.dxd);
-  const dropout = (out: BufferRef, inp: BufferRef, accumulate: boolean, what: string) =>
-    prepareDropout(engine, { out, inp, n: N * K, p: b.dropout!.p, seed: b.dropout!.seed, stream: 0, accumulate, label: `${a.label} lora dropout ${what}` });
+  const dropout = (out: BufferRef, inp: BufferRef, accumulate: boolean, what: string) => prepareDropout(engine, {
+    out, inp, n: N * K, p: b.dropout!.p, seed: b.dropout!.seed, stream: 0, accumulate, elementOffset: row0 * K, label: `${a.label} lora dropout ${what}`,
+  });
   if (b.dora) {
     let src: BufferRef = a.x;
     if (withDropout) {
@@ -128,7 +145,7 @@ export async function prepareProjectionBackward(engine: Engine, a: ProjectionBac
       src = b.xd!;
     }
     const dxd = withDropout && a.dx ? b.dxd! : null;
-    ops.push(...await prepareDoraBackward({ engine, label: a.label, N, slot, params: b.state.params, grads: b.state.grads, weight: a.weight, dora: b.dora, src, h: b.h, dh: b.dh, dy: a.dy, dx: a.dx, dxd }));
+    ops.push(...await prepareDoraBackward({ engine, label: a.label, N, slot, params: b.state.params, grads: b.state.grads, weight: a.weight, dora: b.dora, src, h, dh: b.dh, dy: a.dy, dx: a.dx, dxd }));
     if (dxd && a.dx) {
       const d = await dropout(a.dx, dxd, true, 'backward');
       ops.push(d);
@@ -138,7 +155,7 @@ export async function prepareProjectionBackward(engine: Engine, a: ProjectionBac
   }
 
   // dB (O, r) += scale * dy^T h
-  ops.push(await prepareMatmul(engine, { out: grads.B, a: a.dy, b: b.h, M: O, N: r, K: N, transA: true, alpha: scale, accumulate: true, label: `${a.label} lora dB` }));
+  ops.push(await prepareMatmul(engine, { out: grads.B, a: a.dy, b: h, M: O, N: r, K: N, transA: true, alpha: scale, accumulate: true, label: `${a.label} lora dB` }));
   // dh (N, r) = scale * dy B
   ops.push(await prepareMatmul(engine, { out: b.dh, a: a.dy, b: B, M: N, N: r, K: O, alpha: scale, label: `${a.label} lora dh` }));
   let src: BufferRef = a.x;

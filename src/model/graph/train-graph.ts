@@ -35,6 +35,7 @@ import type { LoraBranch, ModuleDropout } from './projection';
 import { createFullState, fullLayout, type FullState } from './full-state';
 import { prepareEmbeddingGrads } from './full-grads';
 import { allocDoraBuffers, initDoraMagnitudes } from './dora';
+import { chunkRows, MLP_MODULES } from './mlp-chunks';
 
 /** Floats per row of the metrics buffer: [loss, grad norm, clip coefficient, non-finite flag]. */
 export const METRICS_ROW = 4;
@@ -103,9 +104,11 @@ export interface BuildOptions {
 const STORAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
 export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: RunConfig, opts: BuildOptions = {}): Promise<TrainGraph> {
-  const dims = graphDims(model, run.microBatch, run.maxSeqLen, run.vocabChunk, opts.maxBindingBytes ?? maxBindingBytes(engine.gpu.limits));
   // Full finetuning: no LoRA slots; the base weights are the parameters (./full-state.ts).
   const layout = run.method === 'full' ? fullLayout(0) : loraLayout(model, loraConfigOf(run));
+  // The MLP's LoRA hiddens (N, r) are bound as row ranges when it runs in token-row chunks: their ranks set the rows' alignment.
+  const mlpRanks = layout.slots.filter((s) => MLP_MODULES.includes(s.module)).map((s) => s.r);
+  const dims = graphDims(model, run.microBatch, run.maxSeqLen, run.vocabChunk, opts.maxBindingBytes ?? maxBindingBytes(engine.gpu.limits), mlpRanks);
   if (run.useDora && layout.slots.some((s) => s.module === 'lm_head')) {
     throw new RangeError('DoRA on the LM head is not supported on the GPU; leave "head" out of the targets or turn DoRA off');
   }
@@ -122,7 +125,7 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
     { qkNorm: model.qkNorm === true, sandwichNorms: model.sandwichNorms === true }, run.activationPrecision);
   // One table per distinct RoPE (Gemma 3's local layers have their own base).
   // DoRA: each module's row norms and one shared scratch; fresh magnitudes start at ||W||_row (PEFT).
-  const dora = await allocDoraBuffers(engine, layout.slots, dims.N);
+  const dora = await allocDoraBuffers(engine, layout.slots, dims.N, chunkRows(dims.mlpChunks));
   if (dora && !full && opts.load && !opts.initialLora) await initDoraMagnitudes(engine, lora, dora, (s) => base.layers[s.layer!].linears[s.module as LayerLinear]);
   const ropes = ropeSpecsByLayer(model);
   const ropeTables = await Promise.all(ropes.specs.map((s) => uploadRopeTables(engine, dims.T, dims.D, s)));

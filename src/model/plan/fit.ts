@@ -82,7 +82,9 @@ export async function changesThatFit(model: ModelConfig, run: RunConfig, gpu: Gp
 /**
  * Why a plan cannot run under these limits (empty when it fits): the buffer above the one-buffer cap,
  * with the concrete changes that make it fit (micro-batch, sequence length, activation
- * checkpointing, NF4), each checked by a dry-run plan.
+ * checkpointing, NF4), each checked by a dry-run plan. The plan is of a graph already cut to the
+ * limits (vocabulary shards, row shards of linears, LoRA state chunks, the MLP's token-row chunks
+ * of (N, F)), so what is left above the cap cannot be cut, e.g. an (N, C) activation.
  */
 export async function fitProblems(model: ModelConfig, plan: MemoryPlan, run: RunConfig, gpu: GpuInfo): Promise<string[]> {
   const { cap, limit } = bufferCap(gpu.limits);
