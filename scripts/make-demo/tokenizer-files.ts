@@ -72,7 +72,11 @@ export function tokenizerJson(): object {
 
 export function tokenizerConfigJson(): object {
   const decoder: Record<string, object> = {};
-  SPECIALS.forEach((s, i) => (decoder[String(i)] = special(i, s)));
+  // Keyed by id, without an `id` field of their own (transformers' layout; it warns on unknown keys).
+  SPECIALS.forEach((s, i) => {
+    const { id: _id, ...entry } = special(i, s);
+    decoder[String(i)] = entry;
+  });
   return {
     tokenizer_class: 'PreTrainedTokenizerFast',
     added_tokens_decoder: decoder,
