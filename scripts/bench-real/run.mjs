@@ -104,6 +104,8 @@ const PLANS = [
   // QLoRA as the paper defines it: NF4 with double quantization (the row before it without, for comparison).
   { name: 'Llama-3-8B, NF4 without double quantization, r16 all linear, 1 x 512, checkpointing', config: 'llama-3-8b', run: { basePrecision: 'nf4', activationCheckpointing: true, rank: 16, alpha: 32, targets: ALL_LINEAR, microBatch: 1, maxSeqLen: 512 } },
   { name: 'Llama-3-8B QLoRA (NF4 + double quantization), r16 all linear, 1 x 512, checkpointing (acceptance: <= 6.5 GB)', config: 'llama-3-8b', limit: 6.5e9, run: { basePrecision: 'nf4', doubleQuant: true, activationCheckpointing: true, rank: 16, alpha: 32, targets: ALL_LINEAR, microBatch: 1, maxSeqLen: 512 } },
+  // Long context: the MLP's (N, F) activations (235 MB f32) run in token-row chunks under the default limits.
+  { name: 'Llama-3-8B QLoRA, r16 all linear, 1 x 4096, checkpointing, bf16 activations', config: 'llama-3-8b', run: { basePrecision: 'nf4', doubleQuant: true, activationCheckpointing: true, activationPrecision: 'bf16', rank: 16, alpha: 32, targets: ALL_LINEAR, microBatch: 1, maxSeqLen: 4096 } },
 ];
 
 async function partPlan(env) {
