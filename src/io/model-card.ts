@@ -11,12 +11,14 @@ import type { RunRecord } from './stores/runs';
 import { entry, list, map, renderYaml } from './trainers/yaml-writer';
 
 export interface ModelCardInput {
-  kind: 'merged' | 'adapter';
+  /** `full`: a fully finetuned model (every base weight trained; its run's config has method "full"). */
+  kind: 'merged' | 'adapter' | 'full';
   /** The card's title: the adapter's (or run's) name. */
   title: string;
   /** The base model's Hub id (org/name) or name. */
   baseModel: string;
-  lora: LoraConfig;
+  /** The LoRA config (absent for a full finetune). */
+  lora?: LoraConfig;
   /** The run that trained it; absent for an imported adapter. */
   run?: Pick<RunRecord, 'name' | 'config' | 'dataset' | 'baseValLoss' | 'final' | 'totalSteps' | 'status'>;
   /** The person's note on the adapter or run. */
@@ -33,7 +35,8 @@ const cell = (v: unknown) => String(v).replace(/\|/g, '\\|').replace(/\s*\n\s*/g
 const fmt = (n: number | undefined, digits = 4) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits));
 
 /** The run's settings a reader needs to reproduce it, as table rows. */
-function settingsRows(c: RunConfig, lora: LoraConfig): [string, string][] {
+function settingsRows(c: RunConfig, lora: LoraConfig | undefined): [string, string][] {
+  if (c.method === 'full' || !lora) return [['Method', 'full finetuning: every base weight trained in f32'], ...trainingRows(c)];
   const patterns = [
     Object.keys(lora.rankPattern ?? {}).length ? `rank_pattern ${JSON.stringify(lora.rankPattern)}` : '',
     Object.keys(lora.alphaPattern ?? {}).length ? `alpha_pattern ${JSON.stringify(lora.alphaPattern)}` : '',
@@ -41,6 +44,13 @@ function settingsRows(c: RunConfig, lora: LoraConfig): [string, string][] {
   return [
     ['LoRA', `r ${lora.r}, alpha ${lora.alpha}${lora.useRslora ? ' (rsLoRA: alpha / sqrt(r))' : ''}, dropout ${lora.dropout}${patterns ? `, ${patterns}` : ''}`],
     ['Target modules', lora.targetModules.join(', ')],
+    ...trainingRows(c),
+  ];
+}
+
+/** The rows every method shares: precision, optimizer, schedule, batch, length, clipping, seed. */
+function trainingRows(c: RunConfig): [string, string][] {
+  return [
     ['Base weights during training', c.basePrecision === 'nf4' ? `NF4${c.doubleQuant ? ' with double quantization' : ''} (QLoRA)` : c.basePrecision],
     ['Optimizer', `${c.optimizer}, learning rate ${c.learningRate}, weight decay ${c.weightDecay}`],
     ['Schedule', `${c.schedule}, ${c.warmupSteps} warmup steps${c.schedule.includes('cosine') ? `, min lr ratio ${c.minLrRatio}` : ''}`],
@@ -52,7 +62,8 @@ function settingsRows(c: RunConfig, lora: LoraConfig): [string, string][] {
 }
 
 function front(input: ModelCardInput): string {
-  const tags = ['lora', 'finetune-studio', input.kind === 'adapter' ? 'peft' : 'merged', ...(input.run?.config.basePrecision === 'nf4' ? ['qlora'] : [])];
+  const kindTags = input.kind === 'full' ? ['full-finetune'] : ['lora', input.kind === 'adapter' ? 'peft' : 'merged'];
+  const tags = [...kindTags.slice(0, 1), 'finetune-studio', ...kindTags.slice(1), ...(input.run?.config.basePrecision === 'nf4' ? ['qlora'] : [])];
   const yaml = renderYaml(map(
     entry('base_model', input.baseModel),
     entry('library_name', input.kind === 'adapter' ? 'peft' : 'transformers'),
@@ -63,7 +74,7 @@ function front(input: ModelCardInput): string {
 }
 
 function howToLoad(input: ModelCardInput): string {
-  if (input.kind === 'merged') {
+  if (input.kind === 'merged' || input.kind === 'full') {
     return [
       'A complete model in Hugging Face layout: unzip it and load the folder.',
       '',
@@ -73,7 +84,9 @@ function howToLoad(input: ModelCardInput): string {
       'tokenizer = AutoTokenizer.from_pretrained("./this-folder")',
       '```',
       '',
-      'For llama.cpp, Ollama or LM Studio, convert it with llama.cpp\'s `convert_hf_to_gguf.py`, or download the GGUF from the studio\'s Adapters tab.',
+      input.kind === 'full'
+        ? 'For llama.cpp, Ollama or LM Studio, convert it with llama.cpp\'s `convert_hf_to_gguf.py`.'
+        : 'For llama.cpp, Ollama or LM Studio, convert it with llama.cpp\'s `convert_hf_to_gguf.py`, or download the GGUF from the studio\'s Adapters tab.',
     ].join('\n');
   }
   return [
@@ -95,7 +108,9 @@ function howToLoad(input: ModelCardInput): string {
 export function modelCard(input: ModelCardInput): string {
   const { run, lora } = input;
   const base = isHubId(input.baseModel) ? `[${input.baseModel}](https://huggingface.co/${input.baseModel})` : `\`${input.baseModel}\``;
-  const what = input.kind === 'merged'
+  const what = input.kind === 'full'
+    ? `A full finetune of ${base}: every weight trained and stored in float32, made with finetune studio.`
+    : input.kind === 'merged'
     ? `A finetune of ${base} with the LoRA adapter merged into its weights (W + scale x B A), made with finetune studio.`
     : `A LoRA adapter for ${base}, made with finetune studio.`;
   const out: string[] = [front(input), '', `# ${input.title}`, '', what];
@@ -120,8 +135,10 @@ export function modelCard(input: ModelCardInput): string {
     out.push(`Run "${run.name}" (${run.status}).`, '', '| setting | value |', '|---|---|');
     for (const [k, v] of settingsRows(run.config, lora)) out.push(`| ${k} | ${cell(v)} |`);
     out.push('', '<details><summary>The full run config (the studio\'s <code>run.json</code>)</summary>', '', '```json', JSON.stringify(run.config, null, 2), '```', '', '</details>');
-  } else {
+  } else if (lora) {
     out.push(`LoRA r ${lora.r}, alpha ${lora.alpha}, targets ${lora.targetModules.join(', ')}.`);
+  } else {
+    out.push('Full finetuning of every weight (the run is no longer recorded).');
   }
 
   out.push('', '## Evaluation', '');

@@ -9,6 +9,7 @@ import type { Category } from '../core/memory-categories';
 import type { ModelConfig } from '../config/model-config';
 import type { RunConfig } from '../config/run-config';
 import type { AdapterMeta } from '../io/stores/adapters';
+import type { FullModelMeta } from '../io/stores/full-models';
 import type { RunRecord, StepPoint } from '../io/stores/runs';
 import type { StorageCategory, StorageReport } from '../io/stores/usage';
 import type { EvalProgress, EvalReport, EvalRequest } from './evaluation-types';
@@ -16,7 +17,7 @@ import type { SweepCalls } from './sweep-types';
 import type { DeviceMemory } from '../engine/pool';
 import type { TransferFigures } from '../core/transfer-rate';
 
-export type { AdapterMeta, RunRecord, StepPoint, StorageCategory, StorageReport, DeviceMemory, TransferFigures };
+export type { AdapterMeta, FullModelMeta, RunRecord, StepPoint, StorageCategory, StorageReport, DeviceMemory, TransferFigures };
 
 /** Where a base model comes from. */
 export type ModelSourceSpec =
@@ -115,6 +116,8 @@ export type TrainEvent =
 export interface TrainResult {
   run: RunRecord;
   adapter?: AdapterMeta;
+  /** A full finetuning run's model (kept in the finetuned models library instead of an adapter). */
+  fullModel?: FullModelMeta;
 }
 
 export interface StartOptions {
@@ -171,6 +174,15 @@ export interface MergedModel {
   /** The zip's files in order, with their sizes. */
   files: { name: string; bytes: number }[];
   mergedModules: number;
+  totalBytes: number;
+}
+
+/** A fully finetuned model's download (src/worker/full-models.ts): model.safetensors, config.json, generation_config.json, tokenizer files, README.md. */
+export interface FullModelDownload {
+  zip: Blob;
+  fileName: string;
+  /** The zip's files in order, with their sizes. */
+  files: { name: string; bytes: number }[];
   totalBytes: number;
 }
 
@@ -295,7 +307,7 @@ export interface StudioApi extends SweepCalls<TrainEvent> {
   /** Delete with undo: the adapter leaves every listing until `restoreAdapter`; `emptyTrash` (or the next start) deletes it for good. */
   trashAdapter(id: string): Promise<void>;
   restoreAdapter(id: string): Promise<void>;
-  /** Delete for good every run and adapter deleted with undo. */
+  /** Delete for good every run, adapter and finetuned model deleted with undo. */
   emptyTrash(): Promise<void>;
   /** PEFT files: one zip, or adapter_model.safetensors and adapter_config.json. */
   exportAdapter(id: string, as: 'zip' | 'files'): Promise<ExportedFile[]>;
@@ -305,6 +317,16 @@ export interface StudioApi extends SweepCalls<TrainEvent> {
    * from_pretrained loads: 16-bit weights (sharded above 2 GB), config, generation config, tokenizer files, model card.
    */
   mergeAdapters(parts: { id: string; weight: number }[], dtype: 'F16' | 'BF16', onProgress?: (p: { file: string; bytes: number; totalBytes: number }) => void): Promise<MergedModel>;
+  /** Fully finetuned models (runs with method "full"), newest first, without those in the trash. */
+  listFullModels(): Promise<FullModelMeta[]>;
+  /** Rename a finetuned model and/or change its note. */
+  editFullModel(id: string, patch: { name?: string; note?: string }): Promise<FullModelMeta>;
+  /** Delete with undo, as for adapters: `restoreFullModel` undoes it, `emptyTrash` (or the next start) deletes it for good. */
+  trashFullModel(id: string): Promise<void>;
+  restoreFullModel(id: string): Promise<void>;
+  deleteFullModel(id: string): Promise<void>;
+  /** One zip that from_pretrained loads once unzipped: model.safetensors (F32), config.json, generation_config.json, the tokenizer files and a model card. */
+  exportFullModel(id: string): Promise<FullModelDownload>;
   /** A GGUF of an adapter (f32 / f16), of the adapter merged into the loaded model, or of the loaded model (f16, q8_0, q4_0, q4_k_m ...), with its Modelfile. */
   exportGguf(req: { what: GgufWhat; type: string; adapterId?: string }, onProgress?: (p: { bytes: number; totalBytes: number }) => void): Promise<GgufDownload>;
   /** A run as an Axolotl config, a TRL + PEFT script or a torchtune config, with its dataset, zipped. */

@@ -26,13 +26,17 @@ export interface EvalRequest {
   base: boolean;
   /** Score the base model with this adapter of the library (null: none). */
   adapterId: string | null;
+  /** Score this fully finetuned model of the library (its weights in place of the base model's; it must be a finetune of the loaded model). */
+  fullModelId?: string | null;
   /** Exact match: greedy tokens per answer at most, and what is ignored when comparing. */
   exact?: { maxNewTokens: number; normalizeWhitespace: boolean; normalizeCase: boolean };
 }
 
 export interface EvalScore {
-  /** null: the base model alone. */
+  /** null: the base model alone (or a full model: `fullModelId`). */
   adapterId: string | null;
+  /** A fully finetuned model of the library was scored. */
+  fullModelId?: string;
   name: string;
   n: number;
   acc?: number;

@@ -1,7 +1,7 @@
 /**
  * The Evaluate panel's work in the worker: read the task (a bundled demo set, an uploaded JSONL
  * checked line by line, or the loaded dataset's validation split), then score the base model
- * and/or one adapter of the library on it with src/train/eval, one after the other on the
+ * and/or one adapter (or one fully finetuned model) of the library on it with src/train/eval, one after the other on the
  * studio's GPU, reporting progress. One evaluation at a time, and never while a run trains (both
  * need the GPU's memory).
  */
@@ -13,7 +13,10 @@ import { bytesSource } from '../io/safetensors';
 import {
   detectTaskKind, evaluateDatasetPerplexity, evaluateExact, evaluateMultipleChoice, parseExactTask, parseMcTask, type EvalTarget,
 } from '../train/eval';
+import type { ModelConfig } from '../config/model-config';
+import type { TensorLoader } from '../io/model-source/types';
 import { demoUrl } from './demo';
+import { fullModelAsBase } from './full-models';
 import { DEMO_TASKS, type EvalKind, type EvalProgress, type EvalReport, type EvalRequest, type EvalScore, type EvalTaskSource } from './evaluation-types';
 import type { LoadedModel } from './model';
 import type { StudioState } from './studio-state';
@@ -99,14 +102,19 @@ export class EvaluationSession {
     const m = this.s.loaded.needModel('evaluating');
     if (this.s.training.busy) throw new Error('a run is training; evaluate once it has ended (both need the GPU)');
     if (this.running) throw new Error('an evaluation is running already; wait for it to finish');
-    if (!req.base && !req.adapterId) throw new RangeError('choose the base model, an adapter, or both to evaluate');
+    if (!req.base && !req.adapterId && !req.fullModelId) throw new RangeError('choose the base model, an adapter, or both to evaluate');
     this.running = true;
     try {
       const task = await readTask(req, this.s, m);
-      // Adapters are read (and checked against the model) before any scoring starts.
-      const who: { adapterId: string | null; name: string; adapter: PeftAdapter | null }[] = [];
+      // Adapters and full models are read (and checked against the model) before any scoring starts.
+      type Who = { adapterId: string | null; fullModelId?: string; name: string; adapter: PeftAdapter | null; weights?: { config: ModelConfig; load: TensorLoader } };
+      const who: Who[] = [];
       if (req.base) who.push({ adapterId: null, name: 'base model', adapter: null });
       if (req.adapterId) who.push({ adapterId: req.adapterId, ...(await this.adapter(req.adapterId, m)) });
+      if (req.fullModelId) {
+        const full = await fullModelAsBase(this.s.fullModels, req.fullModelId, m);
+        who.push({ adapterId: null, fullModelId: req.fullModelId, name: full.name, adapter: null, weights: full });
+      }
       const gpu = await this.s.gpu.get();
       const pad = m.tokenizer.pad >= 0 && m.tokenizer.pad < m.config.vocabSize ? m.tokenizer.pad : 0;
       const scores: EvalScore[] = [];
@@ -114,10 +122,10 @@ export class EvaluationSession {
         onProgress?.({ name: w.name, index, count: who.length, done: 0, total: task.n });
         const started = performance.now();
         const r = await task.score({
-          gpu, model: m.config, load: m.loader(), adapter: w.adapter, pad,
+          gpu, model: w.weights?.config ?? m.config, load: w.weights?.load ?? m.loader(), adapter: w.adapter, pad,
           onProgress: (done, total) => onProgress?.({ name: w.name, index, count: who.length, done, total }),
         });
-        scores.push({ adapterId: w.adapterId, name: w.name, ...r, seconds: (performance.now() - started) / 1000 });
+        scores.push({ adapterId: w.adapterId, ...(w.fullModelId ? { fullModelId: w.fullModelId } : {}), name: w.name, ...r, seconds: (performance.now() - started) / 1000 });
       }
       return { task: task.name, kind: task.kind, n: task.n, scores };
     } finally {

@@ -55,7 +55,7 @@ export class RunRecorder {
   /** Continue a stored run from a checkpoint: keep its first `keepPoints` points, status back to running. */
   static async reopen(runs: RunStore, id: string, keepPoints: number): Promise<{ rec: RunRecorder; kept: StepPoint[] }> {
     await runs.truncatePoints(id, keepPoints);
-    const record = await runs.update(id, { status: 'running', error: undefined, final: undefined, adapterId: undefined, adapterStep: undefined, stoppedEarly: undefined });
+    const record = await runs.update(id, { status: 'running', error: undefined, final: undefined, adapterId: undefined, fullModelId: undefined, adapterStep: undefined, stoppedEarly: undefined });
     const rec = new RunRecorder(runs, record);
     const kept = await runs.points(id);
     for (const p of kept) rec.summary.add(p);
@@ -98,10 +98,15 @@ export class RunRecorder {
     };
   }
 
-  /** `about`: what else the record says of its end (early stopping: where it stopped, which step the adapter holds). */
-  async finish(status: Extract<RunStatus, 'completed' | 'stopped'>, adapterId: string, engine: Engine, about: Pick<RunRecord, 'adapterStep' | 'stoppedEarly'> = {}): Promise<RunRecord> {
+  /**
+   * `kept`: the adapter (or, for full finetuning, the model) saved in the library; `about`: what
+   * else the record says of its end (early stopping: where it stopped, which step the weights hold).
+   */
+  async finish(
+    status: Extract<RunStatus, 'completed' | 'stopped'>, kept: Pick<RunRecord, 'adapterId' | 'fullModelId'>, engine: Engine, about: Pick<RunRecord, 'adapterStep' | 'stoppedEarly'> = {},
+  ): Promise<RunRecord> {
     await this.save();
-    this.record = await this.runs.update(this.record.id, { status, adapterId, final: this.final(engine), ...about });
+    this.record = await this.runs.update(this.record.id, { status, ...kept, final: this.final(engine), ...about });
     return this.record;
   }
 

@@ -8,6 +8,7 @@ import { memoryCache } from '../io/model-source/hub/memory-cache';
 import { opfsAvailable, opfsCache } from '../io/model-source/hub/opfs-cache';
 import { createAdapterStore, type AdapterStore } from '../io/stores/adapters';
 import { createCheckpointStore, type CheckpointStore } from '../io/stores/checkpoints';
+import { createFullModelStore, type FullModelStore } from '../io/stores/full-models';
 import { memoryKv, type Kv } from '../io/stores/kv';
 import { createRunInputStore } from '../io/stores/run-inputs';
 import { createLastLoadedStore } from '../io/stores/last-loaded';
@@ -32,6 +33,8 @@ export interface StudioDeps {
   gpuLimits?: GpuLimitsChoice;
   runs?: RunStore;
   adapters?: AdapterStore;
+  /** Fully finetuned models (default: the 'finetune-studio-full-models' IndexedDB database; memory without IndexedDB). */
+  fullModels?: FullModelStore;
   /** Resumable checkpoints (default: the 'finetune-studio-checkpoints' IndexedDB database). */
   checkpoints?: CheckpointStore;
   /** Tests only: faults injected into the training loop (e.g. NaN at a chosen step). */
@@ -52,6 +55,7 @@ export interface StudioState {
   gpu: GpuHolder;
   runs: RunStore;
   adapters: AdapterStore;
+  fullModels: FullModelStore;
   checkpoints: CheckpointStore;
   storage: StorageUsage;
   runInputs: RunInputsStore;
@@ -73,18 +77,19 @@ export function createStudioState(deps: StudioDeps): StudioState {
   const runs = deps.runs ?? createRunStore();
   const adapters = deps.adapters ?? createAdapterStore();
   const checkpoints = deps.checkpoints ?? createCheckpointStore();
+  const fullModels = deps.fullModels ?? createFullModelStore(typeof indexedDB === 'undefined' ? memoryKv() : undefined);
   const generation = new GenerationSession({ gpu: () => gpu.get(), adapters });
   const runInputs = deps.runInputs ?? createRunInputStore<DatasetOptions>(typeof indexedDB === 'undefined' ? memoryKv() : undefined);
   // What a closed page left in the trash (its undo offer ended with it); another open tab's recent deletes stay undoable.
-  const trashLeftBehind = emptyTrash({ runs, adapters, checkpoints, runInputs, generation }, TRASH_LEFT_BEHIND_MS).catch(() => undefined);
+  const trashLeftBehind = emptyTrash({ runs, adapters, fullModels, checkpoints, runInputs, generation }, TRASH_LEFT_BEHIND_MS).catch(() => undefined);
   return {
-    gpu, runs, adapters, checkpoints,
+    gpu, runs, adapters, fullModels, checkpoints,
     storage: deps.storage ?? createStorageUsage(),
     runInputs,
     hubCache: deps.hubCache ?? (opfsAvailable() ? opfsCache() : memoryCache()),
     lastLoaded: deps.lastLoaded ?? createLastLoadedStore<DatasetOptions>(typeof indexedDB === 'undefined' ? memoryKv() : undefined),
     estimator: new Estimator(),
-    training: new TrainingSession({ gpu: () => gpu.get(), runs, adapters, checkpoints, faults: deps.faults }),
+    training: new TrainingSession({ gpu: () => gpu.get(), runs, adapters, fullModels, checkpoints, faults: deps.faults }),
     generation,
     loaded: new Loaded(() => void generation.reset()),
     ready: trashLeftBehind.then(() => runs.markInterrupted()).catch(() => []),

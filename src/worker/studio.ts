@@ -15,6 +15,7 @@ import { loadModel } from './model';
 import { runsApi } from './studio-runs';
 import { createStudioState, type StudioDeps, type StudioState } from './studio-state';
 import { EvaluationSession } from './evaluation';
+import { fullModelDownload } from './full-models';
 import { sweepApi } from './sweep';
 import { createSweepStore } from './sweep-store';
 import { deleteAdapterForGood, deleteRunForGood, editRun, emptyTrash } from './trash';
@@ -29,6 +30,7 @@ export function createStudio(deps: StudioDeps): StudioApi {
     ...runsApi(s),
     ...historyApi(s),
     ...libraryApi(s),
+    ...fullModelsApi(s),
     ...exportsApi(s),
     async loseDevice() {
       await s.gpu.destroy();
@@ -126,6 +128,20 @@ function historyApi(s: StudioState): Pick<StudioApi, HistoryCalls> {
         else s.generation.forget(id);
       }
     },
+  };
+}
+
+type FullModelCalls = 'listFullModels' | 'editFullModel' | 'trashFullModel' | 'restoreFullModel' | 'deleteFullModel' | 'exportFullModel';
+
+/** The fully finetuned models library (./full-models.ts): list, rename, delete with undo, download. */
+function fullModelsApi(s: StudioState): Pick<StudioApi, FullModelCalls> {
+  return {
+    listFullModels: () => s.fullModels.list(),
+    editFullModel: (id, patch) => s.fullModels.edit(id, patch),
+    trashFullModel: (id) => s.fullModels.trash(id),
+    restoreFullModel: (id) => s.fullModels.restore(id),
+    deleteFullModel: (id) => s.fullModels.delete(id),
+    exportFullModel: (id) => fullModelDownload(s.fullModels, id, (runId) => s.runs.get(runId), s.loaded.model),
   };
 }
 

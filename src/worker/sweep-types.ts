@@ -21,7 +21,7 @@ export interface SweepRequest {
   base: Record<string, unknown>;
   /** The fields to vary and their values, the first varying slowest. */
   axes: SweepAxis[];
-  /** Each run's adapter is scored on these once it is trained. */
+  /** Each run's adapter (a full finetuning run's model) is scored on these once it is trained. */
   tasks: EvalTaskSource[];
 }
 
@@ -56,6 +56,8 @@ export interface SweepEntry {
   /** The run in Runs (once it started). */
   runId?: string;
   adapterId?: string;
+  /** A full finetuning run's model (instead of an adapter). */
+  fullModelId?: string;
   outcome?: SweepOutcome;
   error?: string;
 }

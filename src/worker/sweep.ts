@@ -2,7 +2,7 @@
  * Sweeps in the worker: a base run config and its axes expanded into runs (src/train/sweep/grid.ts,
  * shared with the CLI), queued and trained one after another through the studio's single-run path
  * (./studio-runs.ts: the training lock, checkpoints, the run in Runs, its adapter in the library),
- * each adapter then scored on the chosen tasks (./evaluation.ts). The queue and every finished
+ * each adapter (a full finetuning run's model) then scored on the chosen tasks (./evaluation.ts). The queue and every finished
  * run's figures are kept in the sweep's record (./sweep-store.ts) after each change, so a reload
  * loses at most the run in progress, and that one continues from its last checkpoint.
  */
@@ -11,7 +11,7 @@ import { parseRunConfig, RunConfigError } from '../config/run-config';
 import { DeviceLostError } from '../engine/errors';
 import { axesWords, describeVarying, expandAxes, SweepGridError } from '../train/sweep/grid';
 import { taskScores, type SweepOutcome } from '../train/sweep/results';
-import type { AdapterMeta, RunRecord, TrainEvent, TrainResult } from './api';
+import type { RunRecord, TrainEvent, TrainResult } from './api';
 import { EvaluationSession } from './evaluation';
 import type { EvalTaskSource } from './evaluation-types';
 import { runsApi } from './studio-runs';
@@ -175,8 +175,12 @@ export class SweepSession {
     };
     const prior = entry.runId ? await this.s.runs.get(entry.runId) : undefined;
     let result: TrainResult;
-    if (prior?.status === 'completed' && prior.adapterId) {
-      result = { run: prior, adapter: await this.s.adapters.meta(prior.adapterId) };
+    if (prior?.status === 'completed' && (prior.adapterId || prior.fullModelId)) {
+      result = {
+        run: prior,
+        ...(prior.adapterId ? { adapter: await this.s.adapters.meta(prior.adapterId) } : {}),
+        ...(prior.fullModelId ? { fullModel: await this.s.fullModels.meta(prior.fullModelId) } : {}),
+      };
     } else if (prior && (await this.s.checkpoints.info(prior.id))) {
       await setEntry({ status: 'training', error: undefined });
       result = await runs.resumeRun(prior.id, onEvent); // its errors (what to load, a lost GPU) wait for the person
@@ -195,24 +199,27 @@ export class SweepSession {
       await setEntry({ status: 'stopped', runId: result.run.id });
       return 'stopped';
     }
-    const scores = await this.score(record, result.adapter, (e) => emit({ ...e, index: i }), setEntry);
-    await setEntry({ status: 'done', runId: result.run.id, adapterId: result.adapter?.id, outcome: outcomeOf(result.run, result.adapter, scores) });
+    const scores = await this.score(record, result, (e) => emit({ ...e, index: i }), setEntry);
+    await setEntry({
+      status: 'done', runId: result.run.id, ...(result.adapter ? { adapterId: result.adapter.id } : {}), ...(result.fullModel ? { fullModelId: result.fullModel.id } : {}),
+      outcome: outcomeOf(result.run, result.adapter ?? result.fullModel, scores),
+    });
     return 'done';
   }
 
-  /** The run's adapter on every task of the sweep; a task that fails is named in the entry, the sweep goes on. */
+  /** The run's adapter (or full model) on every task of the sweep; a task that fails is named in the entry, the sweep goes on. */
   private async score(
-    record: StoredSweep, adapter: AdapterMeta | undefined, emit: (e: Omit<Extract<SweepEvent<TrainEvent>, { type: 'evaluating' }>, 'index'>) => void,
+    record: StoredSweep, { adapter, fullModel }: Pick<TrainResult, 'adapter' | 'fullModel'>, emit: (e: Omit<Extract<SweepEvent<TrainEvent>, { type: 'evaluating' }>, 'index'>) => void,
     setEntry: (patch: Partial<SweepEntry>) => Promise<void>,
   ): Promise<Record<string, number>> {
     const scores: Record<string, number> = {};
-    if (!adapter || record.tasks.length === 0) return scores;
+    if ((!adapter && !fullModel) || record.tasks.length === 0) return scores;
     await setEntry({ status: 'evaluating' });
     const errors: string[] = [];
     for (const t of record.tasks) {
       emit({ type: 'evaluating', task: t.name });
       try {
-        const report = await this.evaluation.evaluate({ task: t.source, base: false, adapterId: adapter.id }, (progress) => emit({ type: 'evaluating', task: t.name, progress }));
+        const report = await this.evaluation.evaluate({ task: t.source, base: false, adapterId: adapter?.id ?? null, fullModelId: fullModel?.id ?? null }, (progress) => emit({ type: 'evaluating', task: t.name, progress }));
         Object.assign(scores, taskScores(t.name, report.scores[0] ?? {}));
       } catch (e) {
         errors.push(`${t.name}: ${(e as Error).message}`);
@@ -244,11 +251,11 @@ function publicRecord(r: StoredSweep): SweepRecord {
   return rest;
 }
 
-/** What a finished run came to, from its record (the figures Runs shows) and its adapter. */
-export function outcomeOf(run: RunRecord, adapter: AdapterMeta | undefined, scores: Record<string, number>): SweepOutcome {
+/** What a finished run came to, from its record (the figures Runs shows) and its adapter or full model (trainable parameters). */
+export function outcomeOf(run: RunRecord, kept: { trainableParams: number } | undefined, scores: Record<string, number>): SweepOutcome {
   const f = run.final;
   return {
-    trainableParams: adapter?.trainableParams ?? 0, peakMemoryBytes: f?.peakMemory ?? 0, wallTimeS: (f?.wallMs ?? 0) / 1000,
+    trainableParams: kept?.trainableParams ?? 0, peakMemoryBytes: f?.peakMemory ?? 0, wallTimeS: (f?.wallMs ?? 0) / 1000,
     finalTrainLoss: f?.trainLossMean ?? f?.trainLoss ?? null, bestValLoss: f?.bestVal?.loss ?? null, finalValLoss: f?.valLoss ?? null, scores,
   };
 }

@@ -4,7 +4,7 @@
  *   2. record    a new run record, or the interrupted one reopened (resume)
  *   3. build     the graph on the GPU, weights streamed in, a checkpoint's state restored
  *   4. loop      the trainer, with pause, checkpoints and the curve streamed to the page
- *   5. keep      the adapter and the finished record
+ *   5. keep      the adapter (full finetuning: the whole model) and the finished record
  * and, when it fails, an error that says what was kept (a lost GPU, NaN, a refused allocation).
  */
 import type { Fingerprints } from '../config/fingerprints';
@@ -15,19 +15,21 @@ import { DeviceLostError, OutOfMemoryError } from '../engine/errors';
 import { exportPeftAdapter } from '../io/peft';
 import type { AdapterStore } from '../io/stores/adapters';
 import type { Checkpoint, CheckpointStore } from '../io/stores/checkpoints';
+import type { FullModelStore } from '../io/stores/full-models';
 import type { RunRecord, RunStore, StepPoint } from '../io/stores/runs';
 import { buildTrainGraph, type TrainGraph } from '../model/graph/train-graph';
 import { writeFlat } from '../model/graph/lora-state';
 import { explainDeviceOom, planOrExplain, refuseUnfit } from '../model/plan/fit';
 import { adapterFromGraph } from '../train/adapter-export';
-import { restoreTrainState } from '../train/checkpoint';
+import { restoreTrainState, resumedEarlyStopping } from '../train/checkpoint';
 import { configFingerprint, datasetFingerprint, modelFingerprint } from '../train/fingerprint';
 import { NonFiniteError, totalSteps, train, type StepEvent } from '../train/trainer';
-import type { BestEvaluation } from '../train/early-stopping';
+import type { BestEvaluation, EarlyStoppingState } from '../train/early-stopping';
 import type { StartOptions, TrainEvent, TrainResult } from './api';
 import { Checkpointer } from './checkpointer';
 import type { LoadedDataset } from './dataset';
 import { epochTokens } from './estimate';
+import { saveFullModel } from './full-models';
 import type { LoadedModel } from './model';
 import type { PauseGate } from './pause-gate';
 import { RunRecorder } from './run-recorder';
@@ -50,6 +52,8 @@ export interface RunContext {
   gpu: Gpu;
   runs: RunStore;
   adapters: AdapterStore;
+  /** Where a full finetuning run (run.method 'full') keeps its model. */
+  fullModels: FullModelStore;
   checkpoints: CheckpointStore;
   faults?: TrainingFaults;
   run: RunConfig;
@@ -81,8 +85,8 @@ export async function trainRun(c: RunContext): Promise<TrainResult> {
   const startStep = c.resume?.checkpoint.step ?? 0;
   const rec = await openRecord(c, steps);
   const ckpt = new Checkpointer(c.checkpoints, rec, c.run, fingerprints, steps, c.data.train.length, c.resume ? startStep : null);
-  const saveCheckpoint = async (g: TrainGraph, step: number) => {
-    const r = await ckpt.save(g, step);
+  const saveCheckpoint = async (g: TrainGraph, step: number, early: EarlyStoppingState | null) => {
+    const r = await ckpt.save(g, step, early);
     c.emit({ type: 'checkpoint', step, ...('error' in r ? { error: r.error.message } : {}) });
   };
   const device = watchDevice(c);
@@ -96,7 +100,7 @@ export async function trainRun(c: RunContext): Promise<TrainResult> {
     if (device.lost) throw device.lost;
     const stopped = c.abort.signal.aborted;
     // Stopped: keep a checkpoint of where it stopped (the trainer has reported every step done).
-    if (stopped && rec.last && rec.last.step > (ckpt.last?.step ?? 0)) await saveCheckpoint(g, rec.last.step);
+    if (stopped && rec.last && rec.last.step > (ckpt.last?.step ?? 0)) await saveCheckpoint(g, rec.last.step, early.state);
     return await keep(c, g, rec, engine, stopped, early);
   } catch (e) {
     const err = await explainFailure(c, e, device, rec.last, ckpt.last);
@@ -128,8 +132,12 @@ async function openRecord(c: RunContext, steps: number): Promise<RunRecorder> {
   return rec;
 }
 
-/** What sets a run apart at a glance: rank, alpha, targets and base precision, e.g. "r8 α16 query+value f32". */
+/**
+ * What sets a run apart at a glance: rank, alpha, targets and base precision, e.g. "r8 α16
+ * query+value f32"; a full finetuning run has no rank: "full adamw lr 1e-4 f32".
+ */
 export function configSummary(run: RunConfig): string {
+  if (run.method === 'full') return `full ${run.optimizer} lr ${run.learningRate.toExponential()} ${run.basePrecision}`;
   return `r${run.rank} α${run.alpha} ${run.targets.join('+')} ${run.basePrecision}`;
 }
 
@@ -154,21 +162,28 @@ async function buildGraph(c: RunContext, engine: Engine, startStep: number): Pro
   const load = c.model.loader(progress.onTensor, progress.onRead);
   progress.start();
   const g = await buildTrainGraph(engine, c.model.config, c.run, { load, initialLora });
-  if (c.resume) restoreTrainState(g, { step: startStep, params: c.resume.checkpoint.params, moments: c.resume.checkpoint.optimizer.moments });
+  if (c.resume) {
+    const { params, optimizer, earlyStopping } = c.resume.checkpoint;
+    restoreTrainState(g, { step: startStep, params, moments: optimizer.moments, ...(earlyStopping ? { earlyStopping } : {}) });
+  }
   return g;
 }
 
-/** What early stopping came to: the best evaluation (its parameters in g.lora.best) and where it ended the run. */
+/** What early stopping came to: the best evaluation (its parameters in g.lora.best), where it ended the run, its state at the last step boundary. */
 interface EarlyOutcome {
   best: BestEvaluation | null;
   stoppedAt: { step: number; patience: number } | null;
+  state: EarlyStoppingState | null;
 }
 
 /** 4. The trainer with the studio's hooks: pause, checkpoints at the run's cadence, the curve to the page. */
 async function loop(
-  c: RunContext, g: TrainGraph, rec: RunRecorder, ckpt: Checkpointer, saveCheckpoint: (g: TrainGraph, step: number) => Promise<void>, startStep: number,
+  c: RunContext, g: TrainGraph, rec: RunRecorder, ckpt: Checkpointer,
+  saveCheckpoint: (g: TrainGraph, step: number, early: EarlyStoppingState | null) => Promise<void>, startStep: number,
 ): Promise<EarlyOutcome> {
-  const early: EarlyOutcome = { best: null, stoppedAt: null };
+  // A resumed run continues early stopping from its checkpoint: the best found before still counts.
+  const resumed = c.resume ? resumedEarlyStopping(c.resume.checkpoint) : undefined;
+  const early: EarlyOutcome = { best: resumed?.best ?? null, stoppedAt: null, state: resumed ?? null };
   if (c.run.earlyStoppingPatience > 0 && c.data.validation.length === 0) {
     c.emit({ type: 'warning', message: 'Early stopping is on but the dataset has no validation share (Model & data), so the run cannot stop early and keeps its last step\'s adapter.' });
   }
@@ -176,11 +191,13 @@ async function loop(
   let tick = performance.now();
   await train(g, {
     train: c.data.train, validation: c.data.validation, padId: c.model.tokenizer.pad, signal: c.abort.signal, startStep,
+    ...(resumed ? { earlyStopping: resumed } : {}),
     onBaseEval: async (evalLoss) => {
       c.emit({ type: 'baseline', evalLoss });
       await rec.setBaseValLoss(evalLoss).catch(() => undefined); // the curve matters more than this figure
     },
     beforeStep: async (step, at) => {
+      early.state = at.earlyStopping;
       if (c.gate.isPaused) await at.flush(); // a paused dashboard shows every step done
       const waited = await c.gate.wait();
       clock.pausedTotal += waited;
@@ -191,7 +208,7 @@ async function loop(
       if (c.abort.signal.aborted) return;
       if (ckpt.due(step)) {
         await at.flush(); // the curve up to this step is reported (and checked for NaN) before the state is kept
-        await saveCheckpoint(g, step);
+        await saveCheckpoint(g, step, at.earlyStopping);
       } else {
         await rec.maybeSave();
       }
@@ -207,32 +224,44 @@ async function loop(
     onBest: (b) => { early.best = b; },
     onEarlyStop: (e) => {
       early.stoppedAt = { step: e.step, patience: e.patience };
-      const kept = e.best ? ` The adapter kept is step ${e.best.step}'s, the best evaluation (validation loss ${e.best.loss.toFixed(4)}).` : '';
+      const kept = e.best ? ` The ${g.full ? 'model' : 'adapter'} kept is step ${e.best.step}'s, the best evaluation (validation loss ${e.best.loss.toFixed(4)}).` : '';
       c.emit({ type: 'warning', message: `Early stopping: the validation loss did not improve for ${e.patience} evaluations in a row, so the run ended after step ${e.step}.${kept}` });
     },
   });
   return early;
 }
 
-/** 5. The adapter into the library and the record finished; a completed run's checkpoint has nothing left to resume. */
+/**
+ * 5. The adapter into the library (full finetuning: the whole model into the finetuned models
+ * library) and the record finished; a completed run's checkpoint has nothing left to resume.
+ */
 async function keep(c: RunContext, g: TrainGraph, rec: RunRecorder, engine: Engine, stopped: boolean, early: EarlyOutcome): Promise<TrainResult> {
   await rec.save();
-  c.emit({ type: 'phase', phase: 'saving', message: 'Saving the adapter' });
-  // With early stopping the adapter is the best evaluation's, and says which step it is from.
+  c.emit({ type: 'phase', phase: 'saving', message: g.full ? 'Saving the finetuned model' : 'Saving the adapter' });
+  // With early stopping the weights are the best evaluation's, and say which step they are from.
   const best = early.best && g.lora.best ? early.best : null;
-  const peft = await adapterFromGraph(g, c.model.info.name, best ? g.lora.best : undefined);
-  // A stopped run's adapter says where it stopped: resuming the run later saves another one.
+  // A stopped run's weights say where it stopped: resuming the run later saves another copy.
   const name = best ? `${rec.record.name} (best: step ${best.step})` : stopped ? `${rec.record.name} (step ${rec.last?.step ?? 0})` : rec.record.name;
-  const adapter = await c.adapters.save({
-    name, baseModel: c.model.info.name, lora: peft.config,
-    trainableParams: g.layout.slots.reduce((n, s) => n + s.r * (s.inFeatures + s.outFeatures), 0),
-    origin: 'trained', runId: rec.record.id, runConfig: c.run, ...(best ? { fromStep: { step: best.step, valLoss: best.loss } } : {}),
-  }, exportPeftAdapter(peft));
-  const record = await rec.finish(stopped ? 'stopped' : 'completed', adapter.id, engine, {
+  const from = { runId: rec.record.id, runConfig: c.run, ...(best ? { fromStep: { step: best.step, valLoss: best.loss } } : {}) };
+  let kept: Pick<TrainResult, 'adapter' | 'fullModel'>;
+  if (g.full) {
+    const warn = (message: string) => c.emit({ type: 'warning', message });
+    kept = { fullModel: await saveFullModel(c.fullModels, engine, g.full, c.model, { name, baseModel: c.model.info.name, trainableParams: c.model.info.baseParams, ...from }, best ? g.lora.best : undefined, warn) };
+  } else {
+    const peft = await adapterFromGraph(g, c.model.info.name, best ? g.lora.best : undefined);
+    kept = {
+      adapter: await c.adapters.save({
+        name, baseModel: c.model.info.name, lora: peft.config,
+        trainableParams: g.layout.slots.reduce((n, s) => n + s.r * (s.inFeatures + s.outFeatures), 0),
+        origin: 'trained', ...from,
+      }, exportPeftAdapter(peft)),
+    };
+  }
+  const record = await rec.finish(stopped ? 'stopped' : 'completed', kept.fullModel ? { fullModelId: kept.fullModel.id } : { adapterId: kept.adapter!.id }, engine, {
     ...(best ? { adapterStep: best.step } : {}), ...(early.stoppedAt ? { stoppedEarly: early.stoppedAt } : {}),
   });
   if (!stopped) await c.checkpoints.delete(record.id).catch(() => undefined);
-  return { run: record, adapter };
+  return { run: record, ...kept };
 }
 
 /** The error a failed run ends with, saying what was kept. */

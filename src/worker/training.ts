@@ -2,13 +2,14 @@
  * One training run at a time in the worker: build the graph on the GPU (weights streamed in),
  * train with pause / resume / stop, stream typed events to the page, save the curves every few
  * seconds, a resumable checkpoint at the run's cadence (between steps) and on stop, and at the
- * end the adapter and the run. A run interrupted by a reload or a lost GPU resumes from its last
+ * end the adapter (or, for full finetuning, the whole model) and the run. A run interrupted by a reload or a lost GPU resumes from its last
  * checkpoint (`resumeRun`), on a new device if need be, after its fingerprints are checked
  * against the loaded model and dataset. NaN or infinity stops the run and keeps the last good
  * checkpoint.
  */
 import type { AdapterStore } from '../io/stores/adapters';
 import type { CheckpointStore } from '../io/stores/checkpoints';
+import type { FullModelStore } from '../io/stores/full-models';
 import type { RunStore } from '../io/stores/runs';
 import type { Gpu } from '../engine/device';
 import { fingerprintMismatches } from '../train/fingerprint';
@@ -29,6 +30,7 @@ export interface TrainingDeps {
   gpu: () => Promise<Gpu>;
   runs: RunStore;
   adapters: AdapterStore;
+  fullModels: FullModelStore;
   checkpoints: CheckpointStore;
   faults?: TrainingFaults;
 }
@@ -96,6 +98,9 @@ export class TrainingSession {
   private async runOnce(r: { run: RunConfig; model: LoadedModel; data: LoadedDataset; emit: (e: TrainEvent) => void; abort: AbortController; gate: PauseGate; opts: StartOptions; resume: Resume | null }): Promise<TrainResult> {
     const { adapters } = this.deps;
     const id = r.opts.initialAdapterId;
+    if (id && r.run.method === 'full') {
+      throw new RunConfigError('continuing an adapter trains that adapter (LoRA): set Method to LoRA in Configure, or start full finetuning from the base model', 'method');
+    }
     return trainRun({
       ...this.deps, ...r, gpu: await this.deps.gpu(),
       initialLora: id ? () => continueFrom(adapters, id, r.run, r.model) : undefined,

@@ -33,7 +33,7 @@ describe('a write past the quota', () => {
     expect(err).toBeInstanceOf(StorageFullError);
     const msg = (err as Error).message;
     expect(msg).toMatch(/^cannot save the adapter "too big" \(9[78]\.\d KiB\): this site's browser storage is full \(\d+\.\d KiB left\)/);
-    expect(msg).toMatch(/Nothing stored before was changed\. Free space in the Storage tab \(delete cached models, old checkpoints, runs or adapters/);
+    expect(msg).toMatch(/Nothing stored before was changed\. Free space in the Storage tab \(delete cached models, old checkpoints, runs, adapters or finetuned models/);
     expect((err as StorageFullError).freeBytes).toBeLessThan(100_000);
     // Nothing half-written: neither the meta nor the bytes of the refused adapter.
     expect((await adapters.list()).map((a) => a.name).sort()).toEqual(['a0', 'a1', 'a2']);
@@ -89,7 +89,7 @@ describe('storage usage', () => {
       models: { list: async () => [...models].map(([id, bytes]) => ({ id, name: 'org/m', bytes })), remove: async (id) => void models.delete(id) },
     });
     const report = await usage.report();
-    expect(report.categories.map((c) => c.category)).toEqual(['models', 'adapters', 'checkpoints', 'runs']);
+    expect(report.categories.map((c) => c.category)).toEqual(['models', 'adapters', 'finetuned', 'checkpoints', 'runs']);
     const byCat = Object.fromEntries(report.categories.map((c) => [c.category, c]));
     expect(byCat.adapters.items.map((i) => i.name)).toEqual(['second', 'first']);
     expect(byCat.adapters.items[0].bytes).toBeGreaterThan(20_000);

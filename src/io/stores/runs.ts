@@ -1,6 +1,6 @@
 /**
  * Every training run the studio has started: its config, model and dataset, status, timing, final
- * metrics and adapter id (`run:<id>`), and its curves as append-only chunks of points
+ * metrics and adapter (or full model) id (`run:<id>`), and its curves as append-only chunks of points
  * (`points:<id>:<n>`), so a run can be saved every few seconds without rewriting its history and
  * a listing never loads the curves.
  */
@@ -66,7 +66,9 @@ export interface RunRecord {
   pointCount: number;
   final?: RunFinal;
   adapterId?: string;
-  /** The step whose parameters the run's adapter holds, when not its last: early stopping keeps the best evaluation's. */
+  /** A full finetuning run (config.method "full"): its model in the finetuned models library (src/io/stores/full-models.ts), instead of an adapter. */
+  fullModelId?: string;
+  /** The step whose parameters the run's adapter (or full model) holds, when not its last: early stopping keeps the best evaluation's. */
   adapterStep?: number;
   /** Early stopping ended the run after `step`: the validation loss had not improved for `patience` evaluations. */
   stoppedEarly?: { step: number; patience: number };

@@ -20,7 +20,7 @@ export class StorageFullError extends Error {
     const left = freeBytes >= 0 ? `${mb(freeBytes)} left` : 'the browser does not say how much is left';
     super(
       `cannot save ${what} (${mb(bytes)}): this site's browser storage is full (${left}). ` +
-        'Nothing stored before was changed. Free space in the Storage tab (delete cached models, old checkpoints, runs or adapters you no longer need), then try again.',
+        'Nothing stored before was changed. Free space in the Storage tab (delete cached models, old checkpoints, runs, adapters or finetuned models you no longer need), then try again.',
     );
     this.what = what;
     this.bytes = bytes;

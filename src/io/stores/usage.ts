@@ -1,7 +1,7 @@
 /**
  * What the studio keeps in this browser, by category, and deleting what a person chooses:
  * - models: the Hub cache in OPFS (`hf-hub/models--org--name/...`), one item per repo;
- * - adapters, runs, checkpoints: one IndexedDB database each (kv.ts), one item per adapter, run or
+ * - adapters, finetuned (fully finetuned models), runs, checkpoints: one IndexedDB database each (kv.ts), one item per adapter, run or
  *   checkpointed run. Keys are `<kind>:<id>[:...]`, so an item is every key with the same id.
  *   Checkpoints also list the datasets kept to resume them (run-inputs.ts); deleting a run's
  *   checkpoint forgets its inputs too, and a dataset no other run uses.
@@ -13,9 +13,10 @@ import { idbKv, type Kv } from './kv';
 import { isPersisted } from './persist';
 import { approxBytes, storageEstimate } from './storage-errors';
 import { createRunInputStore } from './run-inputs';
+import { FULL_MODELS_DB } from './full-models';
 import type { ItemStore, StoredItem } from './item-store';
 
-export const STORAGE_CATEGORIES = ['models', 'adapters', 'checkpoints', 'runs'] as const;
+export const STORAGE_CATEGORIES = ['models', 'adapters', 'finetuned', 'checkpoints', 'runs'] as const;
 export type StorageCategory = (typeof STORAGE_CATEGORIES)[number];
 
 export interface CategoryUsage {
@@ -41,6 +42,7 @@ export interface StorageReport {
 const LABELS: Record<StorageCategory, [string, string]> = {
   models: ['Cached models', 'Hub downloads; deleting one means downloading it again next time'],
   adapters: ['Adapters', 'trained and imported adapters; download one first to keep a copy'],
+  finetuned: ['Finetuned models', 'fully finetuned models (every weight, in f32); download one first to keep a copy'],
   checkpoints: ['Checkpoints', 'saved training state and the datasets kept to resume it; without it an interrupted run cannot be resumed'],
   runs: ['Runs', 'run history: configs and curves'],
 };
@@ -153,6 +155,7 @@ function defaultStores(): Record<StorageCategory, ItemStore | null> {
   return {
     models: opfsModelItems(),
     adapters: kvItems(idbKv('finetune-studio-adapters')),
+    finetuned: kvItems(idbKv(FULL_MODELS_DB, 'the finetuned model')),
     checkpoints: joinItems(kvItems(idbKv('finetune-studio-checkpoints')), createRunInputStore().items),
     runs: kvItems(idbKv('finetune-studio-runs')),
   };

@@ -8,7 +8,7 @@
  * back a phase ("Saving the adapter") or a status of a run that is over.
  */
 import { create } from 'zustand';
-import type { AdapterMeta, RunRecord, StartOptions, StepPoint, TrainEvent, TrainPhase, TrainResult, TransferFigures } from '../../worker/api';
+import type { AdapterMeta, FullModelMeta, RunRecord, StartOptions, StepPoint, TrainEvent, TrainPhase, TrainResult, TransferFigures } from '../../worker/api';
 import type { RunConfig } from '../../config/run-config';
 import { callback, studio } from '../client';
 import { toShown } from '../components/ErrorBox';
@@ -27,6 +27,8 @@ interface LiveRunState {
   totalSteps: number;
   error: { name: string; message: string } | null;
   adapter: AdapterMeta | null;
+  /** A full finetuning run's model, kept in the library instead of an adapter. */
+  fullModel: FullModelMeta | null;
   /** The last checkpoint of this run: the step it holds, and why the latest save failed (if it did). */
   checkpoint: { step: number; at: number; error?: string } | null;
   /** What the worker warned about during the run (e.g. a dataset too big to keep for resuming). */
@@ -35,7 +37,7 @@ interface LiveRunState {
   baseValLoss: number | null;
 }
 
-const idle: LiveRunState = { status: 'idle', phase: null, run: null, points: [], totalSteps: 0, error: null, adapter: null, checkpoint: null, warnings: [], baseValLoss: null };
+const idle: LiveRunState = { status: 'idle', phase: null, run: null, points: [], totalSteps: 0, error: null, adapter: null, fullModel: null, checkpoint: null, warnings: [], baseValLoss: null };
 
 /** Whether the run of this tab has ended (its result arrived); late events then change no phase or status. */
 let ended = true;
@@ -115,7 +117,7 @@ async function live(begin: (cb: (e: TrainEvent) => void) => Promise<TrainResult>
     const result = await begin(callback(onEvent));
     ended = true;
     flushPoints();
-    useLiveRun.setState({ status: result.run.status === 'stopped' ? 'stopped' : 'done', run: result.run, adapter: result.adapter ?? null, phase: null });
+    useLiveRun.setState({ status: result.run.status === 'stopped' ? 'stopped' : 'done', run: result.run, adapter: result.adapter ?? null, fullModel: result.fullModel ?? null, phase: null });
   } catch (e) {
     ended = true;
     flushPoints();

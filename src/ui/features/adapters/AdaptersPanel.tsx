@@ -1,4 +1,4 @@
-/** The adapters library: download as PEFT, import, try, continue training, delete, merge into the base. */
+/** The adapters library: download as PEFT, import, try, continue training, delete, merge into the base; and the fully finetuned models. */
 import { useEffect } from 'react';
 import { ErrorBox } from '../../components/ErrorBox';
 import { FileDrop } from '../../components/FileDrop';
@@ -9,6 +9,7 @@ import { targetsForModules } from '../../../config/lora-targets';
 import type { AdapterMeta } from '../../../worker/api';
 import { EvaluatePanel } from '../evaluate/EvaluatePanel';
 import { AdapterRow } from './AdapterRow';
+import { FullModels } from './FullModels';
 import { GgufExport } from './GgufExport';
 import { useLibrary } from './store';
 
@@ -34,7 +35,7 @@ export function AdaptersPanel() {
       {lib.progress && <ProgressBar label={lib.progress.label} value={lib.progress.value} detail={lib.progress.detail} />}
       {lib.message && <p role="status" className="note info">{lib.message}</p>}
       <ErrorBox error={lib.error} testId="library-error" />
-      {lib.adapters.length === 0 ? <p className="muted">No adapters yet: every finished run saves one here, or import a PEFT adapter below.</p> : (
+      {lib.adapters.length === 0 ? <p className="muted">No adapters yet: every finished LoRA run saves one here, or import a PEFT adapter below.</p> : (
         <div className="table-scroll"><table className="dense" data-testid="adapters-table">
           <thead>
             <tr><th scope="col">Merge</th><th scope="col">Name</th><th scope="col">Base model</th><th scope="col">LoRA</th><th scope="col">Params</th><th scope="col">Size</th><th scope="col">Created</th><th scope="col">Actions</th></tr>
@@ -46,6 +47,7 @@ export function AdaptersPanel() {
           </tbody>
         </table></div>
       )}
+      <FullModels />
       <EvaluatePanel adapters={lib.adapters} />
       <div className="lib-tools">
         <section aria-labelledby="merge-title">

@@ -27,6 +27,7 @@ export function RunOutcome() {
         {stopped ? `Stopped after step ${last?.step ?? 0} of ${live.totalSteps}` : 'Done'}: {outcomeText(o)}.
       </p>
       {live.adapter && <p>Adapter <b>{live.adapter.name}</b> is saved in the library.</p>}
+      {live.fullModel && <p>The finetuned model <b>{live.fullModel.name}</b> is saved in the library (Fully finetuned models), ready to download.</p>}
       <div className="row">
         {live.adapter && <button type="button" className="primary" onClick={() => tryAdapter(live.adapter!.id)}>Try it in the playground</button>}
         {canResume && (

@@ -1,5 +1,5 @@
 /**
- * Evaluate: the base model and/or an adapter on a task, scores side by side. Tasks: the sets
+ * Evaluate: the base model and/or an adapter (or a fully finetuned model) on a task, scores side by side. Tasks: the sets
  * bundled with the demo, a JSONL file of the person's, or the loaded dataset's validation split.
  */
 import { useId } from 'react';
@@ -8,7 +8,8 @@ import { ErrorBox } from '../../components/ErrorBox';
 import { FileDrop } from '../../components/FileDrop';
 import { ProgressBar } from '../../components/ProgressBar';
 import { useSession } from '../../stores/session';
-import { useEvaluate } from './store';
+import { useFullModels } from '../adapters/full-models-store';
+import { FULL, useEvaluate } from './store';
 
 type Metric = 'acc' | 'acc_norm' | 'exact_match' | 'perplexity' | 'mean_loss';
 
@@ -19,6 +20,10 @@ const METRICS: { key: Metric; label: string; higherIsBetter: boolean; format(x: 
   { key: 'perplexity', label: 'Perplexity', higherIsBetter: false, format: (x) => (x >= 1000 ? x.toExponential(2) : x.toFixed(2)) },
   { key: 'mean_loss', label: 'Mean loss (nats per token)', higherIsBetter: false, format: (x) => x.toFixed(4) },
 ];
+
+/** Who a score is of: the base model, an adapter, or a fully finetuned model ("full"). */
+const whose = (s: EvalScore) => (s.fullModelId ? 'full' : s.adapterId ? 'adapter' : 'base');
+const HEADS = { base: () => 'base model', adapter: (s: EvalScore) => `adapter ${s.name}`, full: (s: EvalScore) => `finetuned model ${s.name}` };
 
 const KIND_WORDS = { mc: 'multiple choice', exact: 'exact match', perplexity: 'perplexity' } as const;
 
@@ -40,7 +45,7 @@ function Results({ report }: { report: EvalReport }) {
       <table className="dense" data-testid="eval-results">
         <caption className="muted small">{report.task}: {KIND_WORDS[report.kind]}, {report.n} {report.kind === 'perplexity' ? 'examples' : 'items'}</caption>
         <thead>
-          <tr><th scope="col">Metric</th>{report.scores.map((s) => <th key={s.adapterId ?? 'base'} scope="col">{s.adapterId ? `adapter ${s.name}` : 'base model'}</th>)}</tr>
+          <tr><th scope="col">Metric</th>{report.scores.map((s) => <th key={s.fullModelId ?? s.adapterId ?? 'base'} scope="col">{HEADS[whose(s)](s)}</th>)}</tr>
         </thead>
         <tbody>
           {shown.map((m) => {
@@ -48,11 +53,11 @@ function Results({ report }: { report: EvalReport }) {
             return (
               <tr key={m.key}>
                 <th scope="row">{m.label}</th>
-                {report.scores.map((s, i) => <td key={i} data-testid={`eval-${m.key}-${s.adapterId ? 'adapter' : 'base'}`}>{cell(s, m, b)}</td>)}
+                {report.scores.map((s, i) => <td key={i} data-testid={`eval-${m.key}-${whose(s)}`}>{cell(s, m, b)}</td>)}
               </tr>
             );
           })}
-          <tr><th scope="row">n</th>{report.scores.map((s, i) => <td key={i} data-testid={`eval-n-${s.adapterId ? 'adapter' : 'base'}`}>{s.n}</td>)}</tr>
+          <tr><th scope="row">n</th>{report.scores.map((s, i) => <td key={i} data-testid={`eval-n-${whose(s)}`}>{s.n}</td>)}</tr>
           <tr><th scope="row">Time</th>{report.scores.map((s, i) => <td key={i}>{s.seconds.toFixed(1)} s</td>)}</tr>
         </tbody>
       </table>
@@ -62,6 +67,7 @@ function Results({ report }: { report: EvalReport }) {
 
 export function EvaluatePanel({ adapters }: { adapters: AdapterMeta[] }) {
   const ev = useEvaluate();
+  const fullModels = useFullModels((s) => s.models);
   const model = useSession((s) => s.model);
   const dataset = useSession((s) => s.dataset);
   const training = useSession((s) => s.training);
@@ -91,6 +97,11 @@ export function EvaluatePanel({ adapters }: { adapters: AdapterMeta[] }) {
           <select id={ids.adapter} value={adapterId} onChange={(e) => ev.set({ adapterId: e.target.value })} disabled={ev.running}>
             <option value="">none (base model only)</option>
             {adapters.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+            {fullModels.length > 0 && (
+              <optgroup label="Fully finetuned models">
+                {fullModels.map((m) => <option key={m.id} value={FULL + m.id}>{m.name}</option>)}
+              </optgroup>
+            )}
           </select>
         </div>
         <div className="field check">

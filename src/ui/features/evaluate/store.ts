@@ -24,9 +24,12 @@ interface EvaluateState {
   report: EvalReport | null;
   error: { name: string; message: string } | null;
   set(p: Partial<Pick<EvaluateState, 'task' | 'upload' | 'base' | 'adapterId' | 'maxNewTokens' | 'normalizeWhitespace' | 'normalizeCase'>>): void;
-  /** Evaluate with `adapterId` ('' = none), the panel's effective choice. */
+  /** Evaluate with `adapterId` ('' = none; `full:<id>`: a fully finetuned model), the panel's effective choice. */
   run(adapterId: string): Promise<void>;
 }
+
+/** The choice's prefix for a fully finetuned model (the select lists them after the adapters). */
+export const FULL = 'full:';
 
 export const useEvaluate = create<EvaluateState>()((set, get) => ({
   task: DEMO_TASKS[0].file,
@@ -54,7 +57,10 @@ export const useEvaluate = create<EvaluateState>()((set, get) => ({
     set({ running: true, progress: null, error: null, report: null });
     try {
       const report = await studio().evaluateTask(
-        { task, base: s.base, adapterId: adapterId || null, exact: { maxNewTokens: s.maxNewTokens, normalizeWhitespace: s.normalizeWhitespace, normalizeCase: s.normalizeCase } },
+        {
+          task, base: s.base, adapterId: adapterId.startsWith(FULL) ? null : adapterId || null,
+          fullModelId: adapterId.startsWith(FULL) ? adapterId.slice(FULL.length) : null, exact: { maxNewTokens: s.maxNewTokens, normalizeWhitespace: s.normalizeWhitespace, normalizeCase: s.normalizeCase },
+        },
         callback((p: EvalProgress) => set({ progress: p })),
       );
       set({ report });

@@ -47,7 +47,7 @@ export function RunsTable({ colors }: { colors: Record<string, string> }) {
                 </td>
                 <td>
                   <span className={`status ${r.status}`} title={r.error?.message}>{r.status}</span>
-                  {r.stoppedEarly && <div className="muted small">stopped early (step {r.stoppedEarly.step}); adapter from step {r.adapterStep ?? r.stoppedEarly.step}</div>}
+                  {r.stoppedEarly && <div className="muted small">stopped early (step {r.stoppedEarly.step}); {r.fullModelId ? 'model' : 'adapter'} from step {r.adapterStep ?? r.stoppedEarly.step}</div>}
                 </td>
                 <td>{date(r.createdAt)}</td>
                 <td>{r.final?.steps ?? r.pointCount} / {r.totalSteps}</td>

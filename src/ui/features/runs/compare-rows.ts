@@ -48,10 +48,14 @@ export function bestValText(r: RunRecord): string {
   return r.final?.bestVal ? `${loss(r.final.bestVal.loss)} (step ${r.final.bestVal.step})` : loss(r.final?.valLoss);
 }
 
+/** A LoRA setting, or a dash for a full finetuning run (every weight trained: no rank, alpha or targets). */
+const loraOnly = (text: (c: RunConfig) => string) => (r: RunRecord) => (r.config.method === 'full' ? '– (full finetuning)' : text(r.config));
+
 export const COMPARE_ROWS: [string, (r: RunRecord) => string][] = [
-  ['Rank', (r) => String(r.config.rank)],
-  ['Alpha', (r) => `${r.config.alpha}${r.config.useRslora ? ' (rsLoRA)' : ''}`],
-  ['Targets', (r) => r.config.targets.join(', ')],
+  ['Method', (r) => (r.config.method === 'full' ? 'full finetuning' : `LoRA${r.config.useDora ? ' (DoRA)' : ''}`)],
+  ['Rank', loraOnly((c) => String(c.rank))],
+  ['Alpha', loraOnly((c) => `${c.alpha}${c.useRslora ? ' (rsLoRA)' : ''}`)],
+  ['Targets', loraOnly((c) => c.targets.join(', '))],
   ['Base precision', (r) => r.config.basePrecision + (r.config.doubleQuant ? ' + double quant' : '')],
   ['Optimizer', (r) => optimizerText(r.config)],
   ['Schedule', (r) => scheduleText(r.config)],
@@ -61,7 +65,7 @@ export const COMPARE_ROWS: [string, (r: RunRecord) => string][] = [
   ['Train loss (mean of last 10)', (r) => loss(r.final?.trainLossMean ?? r.final?.trainLoss)],
   ['Base validation loss', (r) => loss(r.baseValLoss)],
   ['Best validation loss', bestValText],
-  ['Adapter kept', (r) => (r.adapterStep !== undefined ? `step ${r.adapterStep} (best evaluation)` : r.final ? `step ${r.final.steps} (last)` : '–')],
+  ['Weights kept', (r) => (r.adapterStep !== undefined ? `step ${r.adapterStep} (best evaluation)` : r.final ? `step ${r.final.steps} (last)` : '–')],
   ['Peak memory', (r) => (r.final ? bytes(r.final.peakMemory) : '–')],
   ['Wall time', (r) => (r.final ? duration(r.final.wallMs) : '–')],
   ['Seed', (r) => String(r.config.seed)],

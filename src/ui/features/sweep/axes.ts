@@ -10,7 +10,7 @@ import { runConfigSchema, type RunConfig } from '../../../config/run-config';
 import type { SweepAxis, SweepRequest } from '../../../worker/sweep-types';
 import { friendly } from '../../stores/run-config';
 
-export type SweepField = 'rank' | 'targets' | 'basePrecision' | 'optimizer' | 'learningRate' | 'schedule' | 'epochs' | 'dropout' | 'seed';
+export type SweepField = 'method' | 'rank' | 'targets' | 'basePrecision' | 'optimizer' | 'learningRate' | 'schedule' | 'epochs' | 'dropout' | 'seed';
 
 export type FieldSpec =
   | { field: SweepField; kind: 'numbers'; integer?: boolean; example: string }
@@ -25,6 +25,7 @@ export const TARGET_SETS: readonly { id: string; label: string; targets: Target[
 ];
 
 export const SWEEP_FIELDS: readonly FieldSpec[] = [
+  { field: 'method', kind: 'options', options: [['lora', 'LoRA'], ['full', 'Full finetuning']] },
   { field: 'rank', kind: 'numbers', integer: true, example: '4, 8, 16' },
   { field: 'targets', kind: 'options', options: TARGET_SETS.map((t) => [t.id, t.label] as const) },
   { field: 'basePrecision', kind: 'options', options: [['nf4', 'NF4 4-bit (QLoRA)'], ['int8', 'int8'], ['f16', 'f16'], ['bf16', 'bf16'], ['f32', 'f32']] },
@@ -114,6 +115,16 @@ export function buildSweep(config: RunConfig, choices: SweepChoices): BuiltSweep
     delete base.maxSteps;
     notes.push(`Varying epochs: the run length is in epochs, so Configure's step limit (${config.maxSteps} steps) is left out.`);
   }
+  // Full finetuning trains the base weights in f32 (and is not DoRA): the sweep's runs are set so, to be comparable.
+  const methods = (axes.find(([f]) => f === 'method')?.[1] ?? []) as string[];
+  if (methods.includes('full') && config.basePrecision !== 'f32' && !fields.includes('basePrecision')) {
+    base.basePrecision = 'f32';
+    notes.push(`Varying the method with full finetuning: every run keeps the base weights in f32 (Configure says ${config.basePrecision}), as full finetuning needs.`);
+  }
+  if (methods.includes('full') && config.useDora) {
+    base.useDora = false;
+    notes.push('Varying the method with full finetuning: DoRA is left out (it is a LoRA method), so the LoRA runs are plain LoRA.');
+  }
   const schedules = (axes.find(([f]) => f === 'schedule')?.[1] ?? []) as string[];
   if (config.warmupSteps > 0 && schedules.some((s) => s === 'constant' || s === 'cosine')) {
     base.warmupSteps = 0;
@@ -126,6 +137,7 @@ export function buildSweep(config: RunConfig, choices: SweepChoices): BuiltSweep
 
 /** How the start box counts each axis: "2 ranks × 2 target sets". */
 const AXIS_NOUNS: Record<SweepField, [one: string, many: string]> = {
+  method: ['method', 'methods'],
   rank: ['rank', 'ranks'], targets: ['target set', 'target sets'], basePrecision: ['base precision', 'base precisions'], optimizer: ['optimizer', 'optimizers'],
   learningRate: ['learning rate', 'learning rates'], schedule: ['schedule', 'schedules'], epochs: ['epoch count', 'epoch counts'], dropout: ['dropout', 'dropouts'], seed: ['seed', 'seeds'],
 };
