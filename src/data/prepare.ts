@@ -129,7 +129,11 @@ export function prepareParsed(parsed: ParsedDataset, tok: ModelTokenizer | null,
     t = tokenizeRecords(parsed, tok, opts);
   }
   if (t.examples.length === 0) {
-    throw new DatasetError(`${file}: no example has a token to learn from (${t.dropped} dropped: ${t.droppedWhere.join('; ')}); check that conversations contain assistant answers and that the maximum length leaves room for them`);
+    // Every example lost its answer: most often a long template prompt (Alpaca's preamble) against a short maximum length.
+    const fit = opts.maxLen !== undefined && t.template && t.template !== 'none'
+      ? `; with the ${t.template} template the prompt may not fit ${opts.maxLen} tokens: choose a shorter template (the model's own chat template, or none) or a longer maximum length`
+      : '';
+    throw new DatasetError(`${file}: no example has a token to learn from (${t.dropped} dropped: ${t.droppedWhere.join('; ')}); check that conversations contain assistant answers and that the maximum length leaves room for them${fit}`);
   }
   const split = splitExamples(t.examples, opts.validationFraction ?? 0, opts.seed ?? 42);
   const l = lengthStats(t.examples);
