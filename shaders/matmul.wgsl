@@ -1,6 +1,7 @@
 // Generic f32 matmul, for LoRA and other products of two activations:
 //   C (M, N) = alpha * op(A) op(B) + beta * C       (beta 0: C is not read; beta 1: accumulate)
 //   A (M, K) row-major, or (K, M) when TRANS_A;  B (K, N) row-major, or (N, K) when TRANS_B.
+//   A's stored rows are `lda` apart (its row length, unless A is a block of columns of a wider matrix).
 //
 // Register tiling: a workgroup of WX x WY invocations computes a TM x TN = 8WY x 8WX tile of C and
 // each invocation an 8 x 8 block of it (rows 4ty..4ty+3 and TM/2+4ty.., columns 4tx..4tx+3 and
@@ -10,7 +11,7 @@
 // cost). The wrapper picks 8 x 8 (64 x 64 tiles) for square-ish products and a narrow tile when M
 // or N is a LoRA rank (e.g. WX = 1: 128 x 8), where a 64-wide tile would compute mostly zeros.
 // Entry points: `main` fetches quads as 4 bounds-checked scalars (any M, N, K); `main_vec4` fetches
-// each quad as one vec4 and needs the contiguous dimension of A and of B to be a multiple of 4.
+// each quad as one vec4 and needs the contiguous dimension of A and of B (and lda) to be a multiple of 4.
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
@@ -23,7 +24,7 @@ override TN4: u32 = 2u * WX;  // tile columns / 4
 override NI: u32 = WX * WY;   // invocations
 
 struct Params {
-  M: u32, N: u32, K: u32, _pad0: u32,
+  M: u32, N: u32, K: u32, lda: u32,
   alpha: f32, beta: f32, _pad1: u32, _pad2: u32,
 }
 
@@ -41,8 +42,8 @@ var<workgroup> Bs: array<vec4<f32>, TK * TN4>;  // (TK, TN/4): Bs[k*TN4 + j] = o
 
 fn a_at(m: u32, k: u32) -> f32 {
   if (m >= P.M || k >= P.K) { return 0.0; }
-  if (TRANS_A) { return a[k * P.M + m]; }
-  return a[m * P.K + k];
+  if (TRANS_A) { return a[k * P.lda + m]; }
+  return a[m * P.lda + k];
 }
 fn b_at(k: u32, n: u32) -> f32 {
   if (k >= P.K || n >= P.N) { return 0.0; }
@@ -63,8 +64,8 @@ fn b_quad(o: vec2<u32>) -> vec4<f32> {
 // vec4 quads: the contiguous dimension is a multiple of 4, so a quad is all inside or all outside.
 fn a_quad4(o: vec2<u32>) -> vec4<f32> {
   if (o.x >= P.M || o.y >= P.K) { return vec4(0.0); }
-  if (TRANS_A) { return a4[(o.y * P.M + o.x) / 4u]; }
-  return a4[(o.x * P.K + o.y) / 4u];
+  if (TRANS_A) { return a4[(o.y * P.lda + o.x) / 4u]; }
+  return a4[(o.x * P.lda + o.y) / 4u];
 }
 fn b_quad4(o: vec2<u32>) -> vec4<f32> {
   if (o.x >= P.K || o.y >= P.N) { return vec4(0.0); }

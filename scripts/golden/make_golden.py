@@ -7,8 +7,9 @@ transformers, no PEFT). The model math is written here from the published defini
 project's TypeScript. Usage: /usr/bin/python3 scripts/golden/make_golden.py [out_dir]
 (default tests/fixtures/golden). Writes <out_dir>/qwen3-tiny and <out_dir>/gemma3-tiny; with --dora,
 only <out_dir>/qwen3-tiny-dora (DoRA, PEFT's use_dora, on the decoder linears); with --full, only
-<out_dir>/gemma3-tiny-full and <out_dir>/qwen3-untied-full (full finetuning: `<name>.grad` and
-`<name>.after_adamw_1` of every base weight).
+<out_dir>/gemma3-tiny-full, <out_dir>/qwen3-untied-full and <out_dir>/qwen2-tiny-full (full
+finetuning: `<name>.grad` and `<name>.after_adamw_1` of every base weight, Qwen2's q/k/v biases
+included; torch.optim.AdamW over every parameter, so weight decay applies to biases and norms too).
 
 Real shapes (opt-in, never in the suite): /usr/bin/python3 scripts/golden/make_golden.py --config
 tests/fixtures/configs/gemma-3-270m.json --name gemma3-270m --T 8 /tmp/golden-real writes a case of
@@ -35,6 +36,16 @@ QWEN3 = {
     "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
     "head_dim": 16, "hidden_act": "silu", "max_position_embeddings": 64, "rms_norm_eps": 1e-06,
     "rope_theta": 1000000.0, "rope_scaling": None, "attention_bias": False, "attention_dropout": 0.0,
+    "tie_word_embeddings": True, "use_sliding_window": False, "sliding_window": None, "max_window_layers": 2,
+    "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32",
+}
+
+# Qwen2 (Qwen2.5): q/k/v biases (its attention hard-codes bias=True), no q/k norms, head_dim = hidden / heads, tied head.
+QWEN2 = {
+    "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 96, "hidden_size": 32,
+    "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "head_dim": 8, "hidden_act": "silu", "max_position_embeddings": 64, "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0, "rope_scaling": None, "attention_dropout": 0.0,
     "tie_word_embeddings": True, "use_sliding_window": False, "sliding_window": None, "max_window_layers": 2,
     "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32",
 }
@@ -403,9 +414,10 @@ def main():
     args = [a for a in sys.argv[1:] if a not in ("--dora", "--full")]
     out_dir = args[0] if args else "tests/fixtures/golden"
     torch.set_num_threads(1)  # deterministic reductions
-    if "--full" in sys.argv:  # only the full-finetuning cases: Gemma 3 (tied, sandwich norms), Qwen3 with an untied head
+    if "--full" in sys.argv:  # only the full-finetuning cases: Gemma 3 (tied, sandwich norms), Qwen3 with an untied head, Qwen2 (biases)
         make_full_case("gemma3-tiny-full", GEMMA3, 5, out_dir)
         make_full_case("qwen3-untied-full", {**QWEN3, "tie_word_embeddings": False}, 6, out_dir)
+        make_full_case("qwen2-tiny-full", QWEN2, 7, out_dir)
         return
     if "--dora" in sys.argv:  # only the DoRA case (PEFT use_dora), so the others' files stay as they are
         make_case("qwen3-tiny-dora", QWEN3, 5, out_dir, dora=True)

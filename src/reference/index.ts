@@ -22,3 +22,5 @@ export * from './dropout';
 export { baseWeight, type LoraGrad, type LoraModule, type LoraWeights, type RefModel } from './projection';
 export { forward, type ForwardCache, type ForwardOptions, type ForwardResult, type LayerCache } from './model';
 export { backward, lossAndGrads } from './model-backward';
+export { fullLossAndGrads } from './full-backward';
+export * from './ops/column-sum';

@@ -2,13 +2,14 @@ import { headNormNames } from '../config/architecture-features';
 import { layerAttention, layerForward, layerNorms, type LayerCache } from './layer';
 import { attentionBackward } from './ops/attention';
 import { crossEntropyBackward } from './ops/cross-entropy';
+import { embeddingBackward } from './ops/embedding';
 import { gegluBackward } from './ops/geglu';
 import { rmsnormBackward } from './ops/rmsnorm';
 import { ropeBackward } from './ops/rope';
 import { softcapBackward } from './ops/softcap';
 import { swigluBackward } from './ops/swiglu';
 import { forward, type ForwardCache, type ForwardOptions } from './model';
-import { baseWeight, projectBackward, type LoraGrad, type LoraWeights, type ProjCache, type ProjContext, type RefModel } from './projection';
+import { baseGradOf, baseWeight, projectBackward, type LoraGrad, type LoraWeights, type ProjCache, type ProjContext, type RefModel } from './projection';
 import { zerosLike, type FloatArray } from './types';
 
 /**
@@ -17,9 +18,13 @@ import { zerosLike, type FloatArray } from './types';
  * The residual stream's gradient still flows through every layer, and through the head into
  * model.norm, so tied embeddings need nothing special here (nor does Gemma's embedding scale:
  * nothing trainable lies below it).
+ * With `baseGrads` (full finetuning, full-backward.ts), the gradient of every base tensor also
+ * accumulates there by Hugging Face name: linears, biases, norms, the head, and the embedding
+ * (scatter-add of d(scaled embedding) * embedScale; a tied head adds its dW to the same table).
  */
-export function backward(cache: ForwardCache): Map<string, LoraGrad> {
-  const { ctx, B, T } = cache;
+export function backward(cache: ForwardCache, opts: { baseGrads?: Map<string, FloatArray> } = {}): Map<string, LoraGrad> {
+  const { B, T } = cache;
+  const ctx: ProjContext = opts.baseGrads ? { ...cache.ctx, baseGrads: opts.baseGrads } : cache.ctx;
   const c = ctx.model.config;
   const N = B * T;
   const C = c.hiddenSize;
@@ -37,8 +42,14 @@ export function backward(cache: ForwardCache): Map<string, LoraGrad> {
   const dxn = new ctx.Float(N * C);
   projectBackward(ctx, dxn, grads, dlogits, cache.head, 'lm_head', 0, N);
   let dx = new ctx.Float(N * C);
-  rmsnormBackward(dx, null, dxn, cache.xFinal, baseWeight(ctx.model, 'model.norm.weight', C), cache.rstd, N, C, !!c.normPlusOne);
+  rmsnormBackward(dx, baseGradOf(ctx, 'model.norm.weight', C), dxn, cache.xFinal, baseWeight(ctx.model, 'model.norm.weight', C), cache.rstd, N, C, !!c.normPlusOne);
   for (let l = c.numLayers - 1; l >= 0; l--) dx = layerBackward(ctx, grads, dx, layerCacheFor(cache, l), l, cache);
+  const dE = baseGradOf(ctx, 'model.embed_tokens.weight', V * C);
+  if (dE) {
+    const scale = c.embedScale ?? 1;
+    if (scale !== 1) for (let i = 0; i < N * C; i++) dx[i] *= scale;
+    embeddingBackward(dE, dx, cache.tokens, N, C);
+  }
   return grads;
 }
 
@@ -70,7 +81,7 @@ function layerBackward(
   const names = layerNorms(c);
   // dinp (rows, cols) += backward of the norm `name` of this layer at dy, from its forward input and rstd.
   const normBack = (dinp: FloatArray, dy: FloatArray, inp: FloatArray, rstd: FloatArray, name: string, rows: number, cols: number) =>
-    rmsnormBackward(dinp, null, dy, inp, baseWeight(ctx.model, `model.layers.${l}.${name}`, cols), rstd, rows, cols, plusOne);
+    rmsnormBackward(dinp, baseGradOf(ctx, `model.layers.${l}.${name}`, cols), dy, inp, baseWeight(ctx.model, `model.layers.${l}.${name}`, cols), rstd, rows, cols, plusOne);
   const back = (dx: FloatArray, dy: FloatArray, m: keyof LayerCache['proj']) =>
     projectBackward(ctx, dx, grads, dy, lc.proj[m] as ProjCache, m, l, N);
 

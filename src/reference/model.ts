@@ -32,6 +32,7 @@ export interface ForwardCache {
   B: number;
   T: number;
   ctx: ProjContext;
+  tokens: Int32Array; //  (B, T) (full finetuning's embedding gradient scatters by them)
   targets: Int32Array; // (B, T)
   /** One table per distinct RoPE spec of the model (ropeSpecsByLayer); layer l uses rope[ropeOfLayer[l]]. */
   rope: RopeTable[];
@@ -104,7 +105,7 @@ export function forward(
   }
   const lse = new Float(N);
   const { loss, count } = crossEntropyForward(lse, logits, targets, N, V);
-  const cache: ForwardCache = { B, T, ctx, targets, rope, ropeOfLayer: ofLayer, layers, xFinal: x, xn, rstd, head, logits, lse };
+  const cache: ForwardCache = { B, T, ctx, tokens, targets, rope, ropeOfLayer: ofLayer, layers, xFinal: x, xn, rstd, head, logits, lse };
   return { logits, loss, count, cache };
 }
 

@@ -3,6 +3,7 @@ import type { ModelConfig } from '../config/model-config';
 import type { ActivationPrecision } from '../config/run-config';
 import { modulePath, moduleShape, type ModuleName } from '../config/lora-targets';
 import type { DropoutOptions } from './dropout';
+import { columnSum } from './ops/column-sum';
 import { linearBackward, linearForward } from './ops/linear';
 import { doraBackward, doraForward, doraWeightNorm } from './ops/dora';
 import { loraBackward, loraForward } from './ops/lora';
@@ -45,6 +46,11 @@ export interface ProjContext {
   activationPrecision?: ActivationPrecision;
   /** bf16 activations only: the backward recomputes the layers from their stored inputs (model.ts ForwardOptions). */
   activationCheckpointing?: boolean;
+  /**
+   * Full finetuning (full-backward.ts): the backward also accumulates the gradient of every base
+   * tensor it reads here, by Hugging Face name (a tied head's into the embedding's); absent: frozen.
+   */
+  baseGrads?: Map<string, FloatArray>;
 }
 
 /** What the backward of one projection needs: its input, the LoRA hidden h (N, r) and the mask. */
@@ -64,8 +70,16 @@ export function baseWeight(model: RefModel, name: string, n: number): FloatArray
   return w;
 }
 
+/** The gradient of base tensor `name` (n elements) when the context trains the base, created zeroed on first use; else null. */
+export function baseGradOf(ctx: ProjContext, name: string, n: number): FloatArray | null {
+  if (!ctx.baseGrads) return null;
+  let g = ctx.baseGrads.get(name);
+  if (!g) ctx.baseGrads.set(name, (g = new ctx.Float(n)));
+  return g;
+}
+
 /** Weight and optional bias of a linear module; the head falls back to the embedding when tied. */
-function linearWeights(model: RefModel, module: ModuleName, path: string): { W: FloatArray; b: FloatArray | null; In: number; Out: number } {
+function linearWeights(model: RefModel, module: ModuleName, path: string): { W: FloatArray; b: FloatArray | null; In: number; Out: number; wName: string } {
   const c = model.config;
   const { in: In, out: Out } = moduleShape(module, c);
   const wName = module === 'lm_head' && c.tieWordEmbeddings ? 'model.embed_tokens.weight' : `${path}.weight`;
@@ -75,7 +89,7 @@ function linearWeights(model: RefModel, module: ModuleName, path: string): { W: 
   // bias the config promises must be there.
   const b = needsBias ? baseWeight(model, `${path}.bias`, Out) : (model.weights.get(`${path}.bias`) ?? null);
   if (b && b.length !== Out) throw new RangeError(`model: bias "${path}.bias" has ${b.length} elements, expected ${Out}`);
-  return { W, b, In, Out };
+  return { W, b, In, Out, wName };
 }
 
 function loraModule(ctx: ProjContext, path: string, In: number, Out: number): LoraModule | null {
@@ -117,15 +131,18 @@ export function projectForward(ctx: ProjContext, out: FloatArray, x: FloatArray,
 
 /**
  * Backward of projectForward: dx (N, In) += dout W (+ the LoRA path), and the module's LoRA
- * gradients accumulate into grads. dout (N, Out). The base weights get no gradient (frozen).
+ * gradients accumulate into grads. dout (N, Out). The base weight and bias get a gradient only
+ * when the context trains the base (ctx.baseGrads: dW += dout^T x, db += sum over rows of dout).
  */
 export function projectBackward(
   ctx: ProjContext, dx: FloatArray, grads: Map<string, LoraGrad>, dout: FloatArray, pc: ProjCache,
   module: ModuleName, layer: number, N: number,
 ): void {
   const path = modulePath(module, layer);
-  const { W, In, Out } = linearWeights(ctx.model, module, path);
-  linearBackward(dx, null, null, dout, pc.x, W, N, In, Out);
+  const { W, b, In, Out, wName } = linearWeights(ctx.model, module, path);
+  linearBackward(dx, baseGradOf(ctx, wName, Out * In), null, dout, pc.x, W, N, In, Out);
+  const db = b && baseGradOf(ctx, `${path}.bias`, Out);
+  if (db) columnSum(db, dout, N, Out);
   const m = loraModule(ctx, path, In, Out);
   const g = grads.get(path);
   if (!m || !g || !pc.h) return;

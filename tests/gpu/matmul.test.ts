@@ -66,6 +66,24 @@ describe.skipIf(!engine)('f32 matmul vs naive CPU', () => {
     });
   }
 
+  // a as a block of columns [c0, c0 + width) of a wider (rows, lda) matrix (a row shard's columns of dy);
+  // vec4 path (transposed and not) and scalar path (lda not a multiple of 4).
+  for (const [M, N, K, tA, lda, c0] of [[64, 36, 24, true, 192, 64], [17, 9, 13, true, 90, 64], [24, 20, 12, false, 100, 64]] as const) {
+    it(`lda: C(${M}x${N}) = ${tA ? 'A^T' : 'A'} B with a's rows ${lda} apart, from column ${c0}`, async () => {
+      const [rows, width] = tA ? [K, M] : [M, K];
+      const wide = rand(rows * lda, 11, 1);
+      const block = new Float32Array(rows * width); // the same block, packed
+      for (let r = 0; r < rows; r++) block.set(wide.subarray(r * lda + c0, r * lda + c0 + width), r * width);
+      const b = rand(K * N, 12, 1);
+      const [ga, gb, gc] = await Promise.all([upload(e, wide, 'wide a'), upload(e, b, 'b'), upload(e, new Float32Array(M * N), 'c')]);
+      const op = await prepareMatmul(e, { out: gc, a: { buffer: ga, offset: 4 * c0 }, b: gb, M, N, K, transA: tA, lda, accumulate: true });
+      run(e, op);
+      expect(mismatches(await read(e, gc, M * N), refMatmul(block, b, M, N, K, tA, false, 1, null), 1e-5 * Math.sqrt(K), 1e-5)).toBeNull();
+      op.destroy();
+      await expect(prepareMatmul(e, { out: gc, a: ga, b: gb, M, N, K, transA: tA, lda: width - 1 })).rejects.toThrow(/lda .* at least a's row length/);
+    });
+  }
+
   it('picks 64 x 64 tiles for square-ish products and narrow tiles for LoRA ranks', () => {
     expect(matmulWorkgroup(512, 256)).toEqual({ WX: 8, WY: 8 });
     expect(matmulWorkgroup(512, 8)).toEqual({ WX: 1, WY: 16 });

@@ -1,8 +1,9 @@
 /**
  * Full finetuning (run.method 'full') against PyTorch: the gradient of every base weight (embedding,
- * every linear, every norm, the untied head) and every weight after one AdamW step, from
- * scripts/golden/make_golden.py --full; then the exported model.safetensors, loaded by our own
- * loader into a fresh graph, gives the trained graph's logits.
+ * every linear, every norm, Qwen2's q/k/v biases, the untied head) and every weight after one AdamW
+ * step, from scripts/golden/make_golden.py --full; then the exported model.safetensors, loaded by our
+ * own loader into a fresh graph, gives the trained graph's logits. The CPU reference's full
+ * gradients against the same cases (row shards: ./full-finetune-shards.test.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ import { planMemory } from '../../src/model/plan/memory-plan';
 import { readFullTensors } from '../../src/model/graph/full-state';
 import { buildTrainGraph, encodeOps, type TrainGraph } from '../../src/model/graph/train-graph';
 import { submitForward, submitMicroBatch, submitOptimizerStep } from '../../src/train/step';
+import { fullLossAndGrads } from '../../src/reference';
 import { testGpu } from '../gpu/gpu';
 
 const gpu = await testGpu();
@@ -59,7 +61,7 @@ async function build(engine: Engine, dir: string, weights: SafetensorsFile, B: n
 }
 
 describe.skipIf(!gpu)('full finetuning vs PyTorch golden', () => {
-  for (const name of ['gemma3-tiny-full', 'qwen3-untied-full']) {
+  for (const name of ['gemma3-tiny-full', 'qwen3-untied-full', 'qwen2-tiny-full']) {
     it(`${name}: loss, every base weight's gradient, one AdamW step; the exported model gives the trained logits`, async () => {
       const dir = `tests/fixtures/golden/${name}`;
       const exp = JSON.parse(await readFile(`${dir}/expected.json`, 'utf8'));
@@ -105,6 +107,29 @@ describe.skipIf(!gpu)('full finetuning vs PyTorch golden', () => {
   }
 });
 
+describe('the CPU reference\'s full-finetuning gradients vs PyTorch golden', () => {
+  for (const name of ['gemma3-tiny-full', 'qwen3-untied-full', 'qwen2-tiny-full']) {
+    it(`${name}: loss and the gradient of every base weight`, async () => {
+      const dir = `tests/fixtures/golden/${name}`;
+      const exp = JSON.parse(await readFile(`${dir}/expected.json`, 'utf8'));
+      const expected = await open(new Uint8Array(await readFile(`${dir}/expected.safetensors`)), 'expected.safetensors');
+      const file = await open(new Uint8Array(await readFile(`${dir}/model.safetensors`)), 'model.safetensors');
+      const config = parseModelConfig(JSON.parse(await readFile(`${dir}/config.json`, 'utf8')));
+      const weights = new Map<string, Float32Array>();
+      for (const k of file.names()) weights.set(k, await file.readF32(k));
+      const [B, T] = expected.info('tokens').shape;
+      const tokens = Int32Array.from(await expected.readF32('tokens'));
+      const targets = Int32Array.from(await expected.readF32('targets'));
+      const ref = fullLossAndGrads({ config, weights }, tokens, targets, B, T);
+      expect(Math.abs(ref.loss - exp.loss)).toBeLessThan(1e-4 + 1e-4 * Math.abs(exp.loss));
+      expect([...ref.grads.keys()].sort()).toEqual([...exp.parameters].sort());
+      const problems: (string | null)[] = [];
+      for (const [k, g] of ref.grads) problems.push(mismatch(`${k}.grad`, Float32Array.from(g), await expected.readF32(`${k}.grad`), 1e-4, 1e-3));
+      expect(problems.filter(Boolean)).toEqual([]);
+    });
+  }
+});
+
 describe('full finetuning: config and memory plan', () => {
   it('refuses a base precision other than f32 and optimizers other than AdamW and SGD, naming the field', () => {
     expect(() => parseRunConfig({ method: 'full', basePrecision: 'nf4' })).toThrow(/basePrecision: full finetuning trains the base weights in f32/);
@@ -112,15 +137,17 @@ describe('full finetuning: config and memory plan', () => {
     expect(parseRunConfig({}).method).toBe('lora');
   });
 
-  it('plans weights + gradients + two AdamW moments of every base weight, and no LoRA state', async () => {
-    const config = parseModelConfig(JSON.parse(await readFile('tests/fixtures/golden/qwen3-untied-full/config.json', 'utf8')));
-    const base = { basePrecision: 'f32' as const, microBatch: 2, maxSeqLen: 12 };
-    const full = await planMemory(config, parseRunConfig({ ...base, method: 'full' }));
-    const lora = await planMemory(config, parseRunConfig({ ...base, method: 'lora' }));
-    expect(full.byCategory.weights).toBe(lora.byCategory.weights);
-    expect(full.byCategory.grads).toBe(full.byCategory.weights);
-    expect(full.byCategory.optimizer).toBe(2 * full.byCategory.weights);
-    expect(full.byCategory.lora).toBe(0);
-    expect(full.total).toBeGreaterThan(lora.total + 2.5 * full.byCategory.weights);
-  });
+  for (const name of ['qwen3-untied-full', 'qwen2-tiny-full']) {
+    it(`${name}: plans weights + gradients + two AdamW moments of every base weight (biases too), and no LoRA state`, async () => {
+      const config = parseModelConfig(JSON.parse(await readFile(`tests/fixtures/golden/${name}/config.json`, 'utf8')));
+      const base = { basePrecision: 'f32' as const, microBatch: 2, maxSeqLen: 12 };
+      const full = await planMemory(config, parseRunConfig({ ...base, method: 'full' }));
+      const lora = await planMemory(config, parseRunConfig({ ...base, method: 'lora' }));
+      expect(full.byCategory.weights).toBe(lora.byCategory.weights);
+      expect(full.byCategory.grads).toBe(full.byCategory.weights);
+      expect(full.byCategory.optimizer).toBe(2 * full.byCategory.weights);
+      expect(full.byCategory.lora).toBe(0);
+      expect(full.total).toBeGreaterThan(lora.total + 2.5 * full.byCategory.weights);
+    });
+  }
 });

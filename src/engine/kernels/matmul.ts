@@ -2,6 +2,8 @@
  * Generic f32 matmul (shaders/matmul.wgsl), for LoRA and other small products:
  *   out (M, N) = alpha * op(a) op(b)  (+ out when `accumulate`, e.g. gradient accumulation)
  *   a (M, K), or (K, M) with transA;  b (K, N), or (N, K) with transB.
+ * `lda` lets a be a block of columns of a wider matrix (full finetuning's dW of a row shard reads
+ * the shard's columns of dy (tokens, out)): its stored rows lie lda elements apart.
  * Prepare once per run (pipeline from the cache, bind group, uniform buffer), encode every step.
  */
 import body from '../../../shaders/matmul.wgsl?raw';
@@ -47,22 +49,29 @@ export interface MatmulArgs {
   alpha?: number;
   /** Add to `out` (beta = 1) instead of overwriting it (beta = 0). */
   accumulate?: boolean;
+  /** Elements between a's stored rows (default its row length: K, or M with transA). */
+  lda?: number;
   label?: string;
 }
 
 /** Flat index math of the vec4 entry point needs the contiguous dimension of each input % 4 == 0. */
-export function matmulUsesVec4(a: Pick<MatmulArgs, 'M' | 'N' | 'K' | 'transA' | 'transB'>): boolean {
+export function matmulUsesVec4(a: Pick<MatmulArgs, 'M' | 'N' | 'K' | 'transA' | 'transB' | 'lda'>): boolean {
   const aRow = a.transA ? a.M : a.K;
   const bRow = a.transB ? a.K : a.N;
-  return aRow % 4 === 0 && bRow % 4 === 0;
+  return aRow % 4 === 0 && bRow % 4 === 0 && (a.lda ?? aRow) % 4 === 0;
 }
 
 export async function prepareMatmul(engine: Engine, args: MatmulArgs): Promise<PreparedOp & { setAlpha(alpha: number): void }> {
   const { M, N, K } = args;
   const label = args.label ?? `matmul ${M}x${N}x${K}`;
   checkDims(label, { M, N, K });
+  // a as stored: `rows` rows of `row` elements, lda apart.
+  const [rows, row] = args.transA ? [K, M] : [M, K];
+  const lda = args.lda ?? row;
+  if (!Number.isInteger(lda) || lda < row) throw new RangeError(`${label}: lda ${lda} must be an integer of at least a's row length ${row}`);
+  const stride = lda !== row ? ` row stride ${lda}` : '';
   const [a, b, out] = resolveBindings(engine, label, [
-    { name: 'a', ref: args.a, bytes: 4 * M * K, shape: args.transA ? `(K, M) = (${K}, ${M})` : `(M, K) = (${M}, ${K})` },
+    { name: 'a', ref: args.a, bytes: 4 * ((rows - 1) * lda + row), shape: (args.transA ? `(K, M) = (${K}, ${M})` : `(M, K) = (${M}, ${K})`) + stride },
     { name: 'b', ref: args.b, bytes: 4 * K * N, shape: args.transB ? `(N, K) = (${N}, ${K})` : `(K, N) = (${K}, ${N})` },
     { name: 'out', ref: args.out, bytes: 4 * M * N, shape: `(M, N) = (${M}, ${N})` },
   ]);
@@ -77,7 +86,7 @@ export async function prepareMatmul(engine: Engine, args: MatmulArgs): Promise<P
     layout: LAYOUT,
   });
   const beta = args.accumulate ? 1 : 0;
-  const params = (alpha: number) => uniformBlock([['u', M], ['u', N], ['u', K], ['u', 0], ['f', alpha], ['f', beta]]);
+  const params = (alpha: number) => uniformBlock([['u', M], ['u', N], ['u', K], ['u', lda], ['f', alpha], ['f', beta]]);
   const op = await makeOp(engine, {
     label, pipeline, layout: bindGroupLayout,
     uniform: params(args.alpha ?? 1),

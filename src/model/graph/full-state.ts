@@ -1,9 +1,10 @@
 /**
- * Full finetuning's state: every base weight (embedding shards, each layer's norms and linears, the
- * final norm, the untied head's chunks) is a parameter, trained in f32. The base buffers themselves
- * are the parameter chunks of a LoraState-shaped vector (one chunk per buffer, each already within
- * one binding), so the optimizer, the gradient norm, zeroing and checkpoints run over it unchanged;
- * gradients and optimizer moments are allocated beside them, one buffer per base buffer.
+ * Full finetuning's state: every base weight (embedding shards, each layer's norms, linears (in their
+ * row shards) and q/k/v biases, the final norm, the untied head's chunks) is a parameter, trained in
+ * f32. The base buffers themselves are the parameter chunks of a LoraState-shaped vector (one chunk
+ * per buffer, each already within one binding), so the optimizer, the gradient norm, zeroing and
+ * checkpoints run over it unchanged; gradients and optimizer moments are allocated beside them, one
+ * buffer per base buffer.
  */
 import type { Engine } from '../../engine/context';
 import { refBuffer } from '../../engine/kernels/common';
@@ -56,11 +57,13 @@ export function fullPieces(model: ModelConfig, base: BaseWeights): FullPiece[] {
     if (w.mlpOutNorm) add(`${p}.post_feedforward_layernorm.weight`, [C], 0, C, w.mlpOutNorm);
     if (w.qNorm) add(`${p}.self_attn.q_norm.weight`, [model.headDim], 0, model.headDim, w.qNorm);
     if (w.kNorm) add(`${p}.self_attn.k_norm.weight`, [model.headDim], 0, model.headDim, w.kNorm);
-    if (Object.keys(w.bias).length) throw new RangeError('full finetuning of models with q/k/v biases (Qwen2) is not supported yet; use LoRA');
     for (const m of LAYER_LINEARS) {
       const lw = w.linears[m];
       if (lw.format !== 'f32') throw new RangeError(`full finetuning needs f32 base weights (${m} is ${lw.format}); set basePrecision to f32`);
       for (const sh of lw.shards) add(`${modulePath(m, l)}.weight`, [lw.rows, lw.cols], sh.r0, sh.weight.rows, refBuffer(sh.weight.words));
+      // q/k/v biases (Qwen2): parameters like any other (AdamW decays them too, as torch.optim.AdamW over all parameters).
+      const b = w.bias[m as keyof typeof w.bias];
+      if (b) add(`${modulePath(m, l)}.bias`, [lw.rows], 0, lw.rows, b);
     }
   });
   out.push({ name: 'model.norm.weight', shape: [C], r0: 0, numel: C, param: base.finalNorm });

@@ -13,7 +13,7 @@ import { prepareSwigluBackward } from '../../engine/kernels/swiglu';
 import type { LayerLinear } from './base-weights';
 import type { LayerContext } from './layer-forward';
 import { prepareProjectionBackward, type ModuleDropout } from './projection';
-import { prepareLinearWeightGrad, prepareNormWeightGrad } from './full-grads';
+import { prepareBiasGrad, prepareLinearWeightGrad, prepareNormWeightGrad } from './full-grads';
 import { chunkLabel, rowsFrom } from './mlp-chunks';
 
 export async function prepareLayerBackward(c: LayerContext): Promise<{ ops: PreparedOp[]; dropouts: ModuleDropout[] }> {
@@ -30,7 +30,10 @@ export async function prepareLayerBackward(c: LayerContext): Promise<{ ops: Prep
     });
     ops.push(...p.ops);
     dropouts.push(...p.dropouts);
-    if (c.fullGrads) ops.push(...await prepareLinearWeightGrad(engine, c.fullGrads, w.linears[m], x, dy, rows, `L${layer} ${m}${suffix}`));
+    if (c.fullGrads) {
+      ops.push(...await prepareLinearWeightGrad(engine, c.fullGrads, w.linears[m], x, dy, rows, `L${layer} ${m}${suffix}`));
+      ops.push(...await prepareBiasGrad(engine, c.fullGrads, w.bias[m as keyof typeof w.bias], dy, rows, w.linears[m].rows, `L${layer} ${m}${suffix}`));
+    }
   };
 
   const { plusOne } = c.arch;
