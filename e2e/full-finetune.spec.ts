@@ -1,12 +1,15 @@
 /**
  * Full finetuning in the studio, on the demo: Method = Full finetuning in Configure, a short run,
- * the model listed under "Fully finetuned models" (not as an adapter), and its download: one zip
+ * tried in the playground (its own weights beside the base model's, on a held-out example), the
+ * model listed under "Fully finetuned models" (not as an adapter), and its download: one zip
  * with every file from_pretrained needs (model.safetensors in F32, config.json, generation config,
- * tokenizer files, model card), and its evaluation against the base model on a bundled task.
+ * tokenizer files, model card), its evaluation against the base model on a bundled task, and its
+ * GGUF (Q8_0) with the Ollama Modelfile.
  */
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
+import { readGguf } from '../src/io/gguf';
 import { bytesSource, openSafetensors } from '../src/io/safetensors';
 import { DEMO_DIR, openStudio, trainOnce, watchProblems, withRunSettings } from './helpers';
 
@@ -20,6 +23,18 @@ test('a full finetuning run keeps its model in the library and downloads it as a
   await page.getByRole('combobox', { name: 'Method', exact: true }).selectOption('full');
   await trainOnce(page);
   await expect(page.getByTestId('run-done')).toContainText('Fully finetuned models');
+
+  // Tried in the playground: the finetuned model chosen in place of an adapter, on a held-out example.
+  await page.getByTestId('run-done').getByRole('button', { name: 'Try it in the playground' }).click();
+  await expect(page.getByRole('tab', { name: 'Playground' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByLabel('Adapter', { exact: true }).locator('option:checked')).toHaveText(/full adamw lr 1e-3 f32$/);
+  await expect(page.getByTestId('expected-answer')).toBeVisible();
+  await page.getByLabel('Max new tokens', { exact: true }).fill('8');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByTestId('output-adapter')).toContainText(/Finetuned model .*full adamw lr 1e-3 f32/);
+  await expect(page.getByTestId('output-adapter')).toContainText('tokens', { timeout: 60_000 });
+  await expect(page.getByTestId('output-adapter-verdict')).toBeVisible();
+  await expect(page.getByTestId('output-base-verdict')).toBeVisible();
 
   await page.getByRole('tab', { name: 'Adapters' }).click();
   const row = page.getByTestId('full-model-row');
@@ -51,5 +66,25 @@ test('a full finetuning run keeps its model in the library and downloads it as a
   await expect(panel.getByTestId('eval-results')).toBeVisible({ timeout: 60_000 });
   await expect(panel.getByTestId('eval-results').locator('thead')).toContainText(`finetuned model ${modelName}`);
   for (const who of ['base', 'full']) await expect(panel.getByTestId(`eval-n-${who}`)).toHaveText('30');
+  await expect(row.getByRole('button', { name: `Try ${modelName} in the playground` })).toBeEnabled();
+
+  // The model itself as one GGUF (Q8_0), with its Ollama Modelfile.
+  const gguf = page.getByTestId('full-model-gguf');
+  await gguf.getByLabel('Type', { exact: true }).selectOption('q8_0');
+  const pendingGguf = page.waitForEvent('download', { timeout: 60_000 });
+  await gguf.getByRole('button', { name: 'Download GGUF' }).click();
+  const g = await pendingGguf;
+  expect(g.suggestedFilename()).toMatch(/full_adamw_lr_1e-3_f32-q8_0\.gguf$/);
+  const ggufBytes = new Uint8Array(readFileSync((await g.path())!));
+  const f32Bytes = files['model.safetensors'].byteLength;
+  expect(ggufBytes.byteLength).toBeGreaterThan(f32Bytes / 5); // about 8.5 bits per weight, plus the vocabulary
+  expect(ggufBytes.byteLength).toBeLessThan(f32Bytes / 2);
+  expect(readGguf(ggufBytes).metadata.get('general.file_type')).toBe(7); // MOSTLY_Q8_0
+  await expect(page.getByTestId('full-model-message')).toContainText('ollama create');
+  const pendingModelfile = page.waitForEvent('download');
+  await gguf.getByRole('button', { name: /^Download Modelfile/ }).click();
+  const mf = await pendingModelfile;
+  expect(mf.suggestedFilename()).toMatch(/-q8_0\.Modelfile$/);
+  expect(readFileSync((await mf.path())!, 'utf8')).toMatch(/^FROM \.\/.*-q8_0\.gguf$/m);
   expect(watch.problems).toEqual([]);
 });

@@ -145,6 +145,8 @@ export interface GenerateRequest {
   prompt: string;
   /** null: the base model alone. */
   adapterId: string | null;
+  /** A fully finetuned model of the library, run in place of the base model (adapterId then null). */
+  fullModelId?: string | null;
   /** Wrap the prompt in the dataset's template, as in training. */
   useTemplate: boolean;
   maxNewTokens: number;
@@ -327,6 +329,8 @@ export interface StudioApi extends SweepCalls<TrainEvent> {
   deleteFullModel(id: string): Promise<void>;
   /** One zip that from_pretrained loads once unzipped: model.safetensors (F32), config.json, generation_config.json, the tokenizer files and a model card. */
   exportFullModel(id: string): Promise<FullModelDownload>;
+  /** A GGUF of a finetuned model itself (f32, f16, q8_0, q4_0, q4_k_m), tokenizer metadata from its own tokenizer files, with its Modelfile. */
+  exportFullModelGguf(id: string, type: string, onProgress?: (p: { bytes: number; totalBytes: number }) => void): Promise<GgufDownload>;
   /** A GGUF of an adapter (f32 / f16), of the adapter merged into the loaded model, or of the loaded model (f16, q8_0, q4_0, q4_k_m ...), with its Modelfile. */
   exportGguf(req: { what: GgufWhat; type: string; adapterId?: string }, onProgress?: (p: { bytes: number; totalBytes: number }) => void): Promise<GgufDownload>;
   /** A run as an Axolotl config, a TRL + PEFT script or a torchtune config, with its dataset, zipped. */

@@ -2,14 +2,13 @@
  * Fully finetuned models in the worker (runs with `method: "full"`): kept at the end of a run in
  * their own library (src/io/stores/full-models.ts) with everything their download needs, downloaded
  * as one zip that from_pretrained loads (src/model/export/full-model.ts), and opened as a base
- * model for evaluation (a sweep scores a full run on its tasks as it scores an adapter).
+ * model (./full-model-source.ts) for evaluation (a sweep scores a full run on its tasks as it scores
+ * an adapter), the playground and GGUF.
  */
-import { BadFileError } from '../core/errors';
 import type { ModelConfig } from '../config/model-config';
 import type { Engine } from '../engine/context';
 import { openModel } from '../io/model-source/model';
 import type { ModelFiles, TensorLoader } from '../io/model-source/types';
-import { bytesSource } from '../io/safetensors';
 import type { FullModelFiles, FullModelMeta, FullModelStore, NewFullModel } from '../io/stores/full-models';
 import { generationConfigText, tokenizerFiles } from '../model/export/bundle';
 import { fullModelConfigJson, fullModelSafetensors, writeFullModelBundle } from '../model/export/full-model';
@@ -17,6 +16,7 @@ import type { FullState } from '../model/graph/full-state';
 import type { LoraState } from '../model/graph/lora-state';
 import type { RunLookup } from './adapter-card';
 import type { FullModelDownload } from './api';
+import { storedModelFiles, storedTokenizer } from './full-model-source';
 import { fileStem } from './library';
 import type { LoadedModel } from './model';
 
@@ -64,13 +64,7 @@ export async function fullModelDownload(store: FullModelStore, id: string, runOf
   const meta = await store.meta(id);
   if (!meta) throw new Error(`finetuned model ${id} is not in the library (deleted in another tab?)`);
   const files = await store.files(id);
-  let tokenizer = files.tokenizer;
-  if (!tokenizer.some((f) => f.name === 'tokenizer.json')) {
-    if (loaded?.info.name !== meta.baseModel) {
-      throw new BadFileError(`${meta.name}/tokenizer.json`, `was not kept with the model: load its base model ${meta.baseModel} in Model & data, then download again`);
-    }
-    tokenizer = await tokenizerFiles(loaded.source.files);
-  }
+  const tokenizer = await storedTokenizer(meta, files, loaded);
   const run = meta.runId ? await runOf(meta.runId).catch(() => undefined) : undefined;
   const chunks: Blob[] = [];
   const result = await writeFullModelBundle({
@@ -86,34 +80,18 @@ export async function fullModelDownload(store: FullModelStore, id: string, runOf
  * model.safetensors (every tensor checked against config.json as any base model's is). It must be
  * a finetune of the loaded model: the tokenizer and the task's tokens are the loaded model's.
  */
-export async function fullModelAsBase(store: FullModelStore, id: string, loaded: LoadedModel): Promise<{ name: string; config: ModelConfig; load: TensorLoader }> {
+export async function fullModelAsBase(
+  store: FullModelStore, id: string, loaded: LoadedModel, purpose: { verb: string; passive: string } = { verb: 'evaluate it', passive: 'evaluated' },
+): Promise<{ name: string; config: ModelConfig; load: TensorLoader }> {
   const meta = await store.meta(id);
   if (!meta) throw new RangeError(`finetuned model ${id} is not in the library (was it deleted?)`);
   if (meta.baseModel !== loaded.info.name) {
-    throw new RangeError(`"${meta.name}" is a finetune of ${meta.baseModel}, but ${loaded.info.name} is loaded: load ${meta.baseModel} in Model & data to evaluate it`);
+    throw new RangeError(`"${meta.name}" is a finetune of ${meta.baseModel}, but ${loaded.info.name} is loaded: load ${meta.baseModel} in Model & data to ${purpose.verb}`);
   }
   const files = await store.files(id);
-  const source = await openModel(storedFiles(meta.name, files));
+  const source = await openModel(storedModelFiles(meta.name, files));
   if (source.config.vocabSize !== loaded.config.vocabSize || source.config.hiddenSize !== loaded.config.hiddenSize || source.config.numLayers !== loaded.config.numLayers) {
-    throw new RangeError(`"${meta.name}" does not have the shape of ${loaded.info.name} (its config.json differs): it cannot be evaluated with this model's tokenizer`);
+    throw new RangeError(`"${meta.name}" does not have the shape of ${loaded.info.name} (its config.json differs): it cannot be ${purpose.passive} with this model's tokenizer`);
   }
   return { name: meta.name, config: source.config, load: source.loader() };
-}
-
-/** The stored config.json and model.safetensors as a model folder (read in place, never copied). */
-function storedFiles(name: string, f: FullModelFiles): ModelFiles {
-  const texts = new Map([['config.json', f.configJson]]);
-  const all = ['config.json', 'model.safetensors'];
-  return {
-    name, location: `the finetuned model "${name}"`,
-    describe: (file) => `${name}/${file}`,
-    list: async () => all,
-    has: async (file) => all.includes(file),
-    text: async (file) => texts.get(file) ?? null,
-    async bytes(file) {
-      if (file !== 'model.safetensors') throw new BadFileError(`${name}/${file}`, 'is not part of a stored finetuned model');
-      return bytesSource(f.weights, `${name}/model.safetensors`);
-    },
-    close: async () => undefined,
-  };
 }

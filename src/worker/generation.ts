@@ -2,29 +2,54 @@
  * The playground in the worker: the base weights are uploaded once per loaded model, and a decoder
  * (KV cache on the GPU) is kept for the base alone and for the adapter last used, so "base" and
  * "base + adapter" can stream side by side; choosing another adapter frees the previous one's
- * decoder. A build that fails frees everything it made. Text streams as deltas of the decoded tokens.
+ * decoder. A fully finetuned model takes an adapter's place: its own weights (the stored
+ * model.safetensors, in place of the base's) and decoder, in an engine of its own that is released
+ * whole when it is evicted. A build that fails frees everything it made. Text streams as deltas of
+ * the decoded tokens.
  */
 import { createEngine, releaseEngine, type Engine } from '../engine/context';
 import type { Gpu } from '../engine/device';
 import type { AdapterStore } from '../io/stores/adapters';
+import type { FullModelStore } from '../io/stores/full-models';
 import { bytesSource } from '../io/safetensors';
 import { importPeftAdapter } from '../io/peft';
 import type { BaseWeights } from '../model/graph/base-weights';
 import { createDecoder, createDecoderBase, decoderLoraFromPeft, type Decoder } from '../model/generate';
 import type { GenerateRequest, GenerateResult } from './api';
+import { fullModelAsBase } from './full-models';
 import type { LoadedModel } from './model';
 
 /** Positions each playground decoder holds (prompt + new tokens). */
 const MAX_LEN = 1024;
-/** Adapter decoders kept besides the base's: the playground shows one adapter at a time. */
+/** Adapter (or finetuned model) decoders kept besides the base's: the playground shows one at a time. */
 const ADAPTER_DECODERS = 1;
+
+/** A decoder and how to free it (a finetuned model's frees its own weights with it). */
+interface Held {
+  decoder: Decoder;
+  /** Settles once the device has let the memory go. */
+  free(): Promise<void>;
+}
 
 interface Resident {
   model: LoadedModel;
   engine: Engine;
   base: Promise<BaseWeights>;
-  decoders: Map<string, Promise<Decoder>>; // key: adapter id, or '' for the base alone; least recently used first
+  decoders: Map<string, Promise<Held>>; // key: decoderKey(); least recently used first
 }
+
+const FULL = 'full:';
+
+/** '' for the base alone, the adapter's id, or `full:<id>` for a fully finetuned model. */
+function decoderKey(req: Pick<GenerateRequest, 'adapterId' | 'fullModelId'>): string {
+  return req.fullModelId ? FULL + req.fullModelId : req.adapterId ?? '';
+}
+
+/** Free a decoder once built (a build in flight is freed when it ends; a failed one freed itself). */
+const free = (d: Promise<Held>): Promise<void> => d.then((x) => x.free(), () => undefined);
+
+/** Positions each decoder holds: MAX_LEN, or fewer when the model has fewer. */
+const maxLenOf = (m: LoadedModel) => Math.min(MAX_LEN, m.config.maxPositionEmbeddings);
 
 export class GenerationSession {
   private resident: Resident | null = null;
@@ -32,32 +57,38 @@ export class GenerationSession {
   /** Generations building or running on each decoder key: such a decoder is never freed under them. */
   private running = new Map<string, number>();
 
-  constructor(private readonly deps: { gpu: () => Promise<Gpu>; adapters: AdapterStore }) {}
+  constructor(private readonly deps: { gpu: () => Promise<Gpu>; adapters: AdapterStore; fullModels?: FullModelStore }) {}
 
   /**
    * Drop everything on the GPU (a new model was loaded, or training needs the memory); settles
    * once the device has let the memory go (a run awaits it before allocating its own).
    */
-  reset(): Promise<void> {
+  async reset(): Promise<void> {
     this.stop();
     const r = this.resident;
     this.resident = null;
-    return r ? releaseEngine(r.engine) : Promise.resolve();
+    if (!r) return;
+    // The shared engine's pool holds the base and adapter decoders; each finetuned model's engine is
+    // its own, freed once built (a build in flight would otherwise keep its weights).
+    const own = [...r.decoders].filter(([k]) => k.startsWith(FULL)).map(([, d]) => free(d));
+    await Promise.all([releaseEngine(r.engine), ...own]);
   }
 
-  /** Forget one adapter's decoder (it was deleted). */
+  /** Forget the decoder of one adapter or finetuned model (it was deleted). */
   forget(id: string): void {
-    const d = this.resident?.decoders.get(id);
-    if (!d) return;
-    this.resident!.decoders.delete(id);
-    void d.then((x) => x.destroy(), () => undefined);
+    for (const key of [id, decoderKey({ adapterId: null, fullModelId: id })]) {
+      const d = this.resident?.decoders.get(key);
+      if (!d) continue;
+      this.resident!.decoders.delete(key);
+      void free(d);
+    }
   }
 
   stop(): void {
     for (const a of this.aborts) a.abort();
   }
 
-  private async decoder(model: LoadedModel, adapterId: string | null): Promise<Decoder> {
+  private async decoder(model: LoadedModel, req: Pick<GenerateRequest, 'adapterId' | 'fullModelId'>): Promise<Decoder> {
     const gpu = await this.deps.gpu();
     while (this.resident && (this.resident.model !== model || this.resident.engine.gpu !== gpu)) await this.reset(); // freed before the new copy
     if (!this.resident) {
@@ -66,29 +97,51 @@ export class GenerationSession {
       this.resident = { model, engine, base, decoders: new Map() };
     }
     const r = this.resident;
-    const key = adapterId ?? '';
+    const key = decoderKey(req);
     let d = r.decoders.get(key);
     if (d) {
       r.decoders.delete(key); // most recently used last
     } else {
-      const built = (async () => {
-        const lora = adapterId ? decoderLoraFromPeft(model.config, await this.loadAdapter(adapterId, model)) : null;
-        const maxLen = Math.min(MAX_LEN, model.config.maxPositionEmbeddings);
-        try {
-          return await createDecoder(r.engine, model.config, await r.base, lora, { maxLen });
-        } catch (e) {
-          // A failed upload or build (out of memory) may have allocated part of its buffers in the
-          // shared pool: free the whole playground copy; the next generation builds it again.
-          if (this.resident === r) void this.reset();
-          throw e;
-        }
-      })();
+      const built = req.fullModelId ? this.buildFull(r, req.fullModelId, gpu) : this.buildOnBase(r, req.adapterId);
       built.catch(() => { if (r.decoders.get(key) === built) r.decoders.delete(key); }); // an unreadable adapter: try again next time
       d = built;
     }
     r.decoders.set(key, d);
     this.evictAdapters(r);
-    return d;
+    return (await d).decoder;
+  }
+
+  /** The base alone, or base + adapter, on the shared copy of the base weights. */
+  private async buildOnBase(r: Resident, adapterId: string | null): Promise<Held> {
+    const lora = adapterId ? decoderLoraFromPeft(r.model.config, await this.loadAdapter(adapterId, r.model)) : null;
+    try {
+      const decoder = await createDecoder(r.engine, r.model.config, await r.base, lora, { maxLen: maxLenOf(r.model) });
+      return { decoder, free: async () => decoder.destroy() };
+    } catch (e) {
+      // A failed upload or build (out of memory) may have allocated part of its buffers in the
+      // shared pool: free the whole playground copy; the next generation builds it again.
+      if (this.resident === r) void this.reset();
+      throw e;
+    }
+  }
+
+  /**
+   * A finetuned model's own weights (its model.safetensors streamed in, as evaluation reads it;
+   * refused unless it is a finetune of the loaded model, whose tokenizer the prompt went through)
+   * and decoder, in an engine of their own: freeing it frees both, whatever a failed build left.
+   */
+  private async buildFull(r: Resident, id: string, gpu: Gpu): Promise<Held> {
+    if (!this.deps.fullModels) throw new Error('this studio keeps no finetuned models');
+    const full = await fullModelAsBase(this.deps.fullModels, id, r.model, { verb: 'try it in the playground', passive: 'run' });
+    const own = createEngine(gpu);
+    try {
+      const base = await createDecoderBase(own, full.config, { load: full.load, format: 'f32' });
+      const decoder = await createDecoder(own, full.config, base, null, { maxLen: maxLenOf(r.model) });
+      return { decoder, free: () => { decoder.destroy(); return releaseEngine(own); } };
+    } catch (e) {
+      void releaseEngine(own);
+      throw e;
+    }
   }
 
   /** Free the decoders of adapters used before the last ADAPTER_DECODERS (never one that is generating). */
@@ -98,7 +151,7 @@ export class GenerationSession {
       if (this.running.get(k)) continue;
       const old = r.decoders.get(k)!;
       r.decoders.delete(k);
-      void old.then((x) => x.destroy(), () => undefined);
+      void free(old);
     }
   }
 
@@ -109,10 +162,11 @@ export class GenerationSession {
   }
 
   async generate(model: LoadedModel, promptIds: number[], req: GenerateRequest, onText: (delta: string) => void): Promise<GenerateResult> {
-    const key = req.adapterId ?? '';
+    if (req.adapterId && req.fullModelId) throw new RangeError('choose an adapter or a finetuned model, not both');
+    const key = decoderKey(req);
     this.running.set(key, (this.running.get(key) ?? 0) + 1);
     try {
-      return await this.generateOn(await this.decoder(model, req.adapterId), model, promptIds, req, onText);
+      return await this.generateOn(await this.decoder(model, req), model, promptIds, req, onText);
     } finally {
       const n = (this.running.get(key) ?? 1) - 1;
       if (n > 0) this.running.set(key, n);

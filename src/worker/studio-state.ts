@@ -78,7 +78,7 @@ export function createStudioState(deps: StudioDeps): StudioState {
   const adapters = deps.adapters ?? createAdapterStore();
   const checkpoints = deps.checkpoints ?? createCheckpointStore();
   const fullModels = deps.fullModels ?? createFullModelStore(typeof indexedDB === 'undefined' ? memoryKv() : undefined);
-  const generation = new GenerationSession({ gpu: () => gpu.get(), adapters });
+  const generation = new GenerationSession({ gpu: () => gpu.get(), adapters, fullModels });
   const runInputs = deps.runInputs ?? createRunInputStore<DatasetOptions>(typeof indexedDB === 'undefined' ? memoryKv() : undefined);
   // What a closed page left in the trash (its undo offer ended with it); another open tab's recent deletes stay undoable.
   const trashLeftBehind = emptyTrash({ runs, adapters, fullModels, checkpoints, runInputs, generation }, TRASH_LEFT_BEHIND_MS).catch(() => undefined);

@@ -123,7 +123,7 @@ function historyApi(s: StudioState): Pick<StudioApi, HistoryCalls> {
       // A checkpoint without its run cannot be resumed: it goes with the run, and so do the run's kept inputs.
       if (category === 'runs') await (id === undefined ? s.storage.deleteCategory('checkpoints') : s.checkpoints.delete(id));
       if (category === 'runs' || category === 'checkpoints') await (id === undefined ? s.runInputs.clear() : s.runInputs.forget(id));
-      if (category === 'adapters') {
+      if (category === 'adapters' || category === 'finetuned') {
         if (id === undefined) await s.generation.reset();
         else s.generation.forget(id);
       }
@@ -138,9 +138,9 @@ function fullModelsApi(s: StudioState): Pick<StudioApi, FullModelCalls> {
   return {
     listFullModels: () => s.fullModels.list(),
     editFullModel: (id, patch) => s.fullModels.edit(id, patch),
-    trashFullModel: (id) => s.fullModels.trash(id),
+    trashFullModel: async (id) => { await s.fullModels.trash(id); s.generation.forget(id); },
     restoreFullModel: (id) => s.fullModels.restore(id),
-    deleteFullModel: (id) => s.fullModels.delete(id),
+    deleteFullModel: async (id) => { await s.fullModels.delete(id); s.generation.forget(id); },
     exportFullModel: (id) => fullModelDownload(s.fullModels, id, (runId) => s.runs.get(runId), s.loaded.model),
   };
 }

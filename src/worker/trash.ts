@@ -38,7 +38,11 @@ export async function emptyTrash(s: Stores, olderThanMs = 0): Promise<void> {
   const due = (t: number | undefined) => t !== undefined && Date.now() - t >= olderThanMs;
   for (const r of await s.runs.trashed()) if (due(r.trashedAt)) await deleteRunForGood(s, r.id);
   for (const a of await s.adapters.trashed()) if (due(a.trashedAt)) await deleteAdapterForGood(s, a.id);
-  for (const m of (await s.fullModels?.trashed()) ?? []) if (due(m.trashedAt)) await s.fullModels!.delete(m.id);
+  for (const m of (await s.fullModels?.trashed()) ?? []) {
+    if (!due(m.trashedAt)) continue;
+    await s.fullModels!.delete(m.id);
+    s.generation.forget(m.id);
+  }
 }
 
 /**

@@ -19,6 +19,8 @@ interface SessionState {
   libraryVersion: number;
   /** Adapter the playground should select next (set by "Try"; the playground takes it and clears it). */
   playgroundAdapter: string | null;
+  /** Fully finetuned model the playground should select next (its "Try"), as playgroundAdapter. */
+  playgroundFullModel: string | null;
   /** Adapter a new run starts from (the library's "Continue training"). */
   continueFrom: { id: string; name: string } | null;
   setTab(tab: Tab): void;
@@ -27,7 +29,8 @@ interface SessionState {
   setTraining(t: TrainingState): void;
   libraryChanged(): void;
   tryAdapter(id: string): void;
-  /** The playground took the adapter "Try" asked for. */
+  tryFullModel(id: string): void;
+  /** The playground took the adapter (or finetuned model) "Try" asked for. */
   tookPlaygroundAdapter(): void;
   continueTraining(a: { id: string; name: string } | null): void;
 }
@@ -39,13 +42,15 @@ export const useSession = create<SessionState>()((set) => ({
   training: 'idle',
   libraryVersion: 0,
   playgroundAdapter: null,
+  playgroundFullModel: null,
   continueFrom: null,
   setTab: (tab) => set({ tab }),
   setModel: (model) => set({ model }),
   setDataset: (dataset) => set({ dataset }),
   setTraining: (training) => set({ training }),
   libraryChanged: () => set((s) => ({ libraryVersion: s.libraryVersion + 1 })),
-  tryAdapter: (id) => set({ playgroundAdapter: id, tab: 'playground' }),
-  tookPlaygroundAdapter: () => set({ playgroundAdapter: null }),
+  tryAdapter: (id) => set({ playgroundAdapter: id, playgroundFullModel: null, tab: 'playground' }),
+  tryFullModel: (id) => set({ playgroundFullModel: id, playgroundAdapter: null, tab: 'playground' }),
+  tookPlaygroundAdapter: () => set({ playgroundAdapter: null, playgroundFullModel: null }),
   continueTraining: (continueFrom) => set({ continueFrom, ...(continueFrom ? { tab: 'configure' as Tab } : {}) }),
 }));

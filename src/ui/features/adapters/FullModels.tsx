@@ -1,23 +1,29 @@
 /**
  * The library's fully finetuned models (runs with Method: Full finetuning): name and note, base
- * model, size, date, the run they came from, a download that from_pretrained loads, delete with undo.
+ * model, size, date, the run they came from, a download that from_pretrained loads, a GGUF for
+ * llama.cpp and Ollama, "Try" in the playground, delete with undo.
  */
 import { useEffect } from 'react';
 import { ErrorBox } from '../../components/ErrorBox';
+import { ProgressBar } from '../../components/ProgressBar';
 import { NameNoteEditor } from '../../components/NameNoteEditor';
 import { bytes, count, date } from '../../components/format';
 import { useSession } from '../../stores/session';
+import { FullModelGguf } from './FullModelGguf';
 import { useFullModels } from './full-models-store';
 
 export function FullModels() {
   const lib = useFullModels();
   const version = useSession((s) => s.libraryVersion);
+  const model = useSession((s) => s.model);
+  const tryFullModel = useSession((s) => s.tryFullModel);
   useEffect(() => { void lib.refresh(); }, [version]); // eslint-disable-line react-hooks/exhaustive-deps
   const busy = lib.busy !== null;
   return (
     <section aria-labelledby="full-models-title" data-testid="full-models">
       <h3 id="full-models-title">Fully finetuned models</h3>
       {lib.busy && <p role="status" className="muted">{lib.busy}…</p>}
+      {lib.progress && <ProgressBar label={lib.progress.label} value={lib.progress.value} detail={lib.progress.detail} />}
       {lib.message && <p role="status" className="note info" data-testid="full-model-message">{lib.message}</p>}
       <ErrorBox error={lib.error} testId="full-models-error" />
       {lib.models.length === 0 ? <p className="muted">None yet: a run with Method: Full finetuning (Configure) keeps its whole model here.</p> : (
@@ -39,6 +45,8 @@ export function FullModels() {
                 </td>
                 <td className="actions"><div className="row">
                   <button type="button" onClick={() => void lib.download(m.id)} disabled={busy} aria-label={`Download (zip): ${m.name} as a Hugging Face model folder`}>Download (zip)</button>
+                  <button type="button" onClick={() => tryFullModel(m.id)} disabled={!model}
+                    title={model && model.name !== m.baseModel ? `load ${m.baseModel} in Model & data to try it` : undefined} aria-label={`Try ${m.name} in the playground`}>Try</button>
                   <button type="button" className="danger" onClick={() => void lib.remove(m.id)} disabled={busy} aria-label={`Delete ${m.name}`}>Delete</button>
                 </div></td>
               </tr>
@@ -47,6 +55,13 @@ export function FullModels() {
         </table></div>
       )}
       <p className="help">Each download is a folder in Hugging Face layout, ready for AutoModelForCausalLM.from_pretrained: model.safetensors (f32), config.json, generation_config.json, the tokenizer files and a model card.</p>
+      {lib.models.length > 0 && <FullModelGguf models={lib.models} />}
+      {lib.models.length > 0 && (
+        <p className="help">
+          The GGUF is the whole model in one file for llama.cpp, Ollama and LM Studio (<code>llama-cli -m model.gguf</code>), its tokenizer from the model&apos;s own files;
+          the Modelfile is what <code>ollama create</code> reads. Q4_K_M gives rows shorter than 256 values (small models) its fallbacks (Q5_0, Q8_0).
+        </p>
+      )}
     </section>
   );
 }

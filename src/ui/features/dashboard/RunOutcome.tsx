@@ -1,6 +1,6 @@
 /**
  * The end of a run in words: "validation loss A → B" (the base model before step 1, the best
- * after), the adapter it saved, and what to do next: try it in the playground (selected there),
+ * after), the adapter (or finetuned model) it saved, and what to do next: try it in the playground (selected there),
  * resume a stopped run from its checkpoint, or train again.
  */
 import { useState } from 'react';
@@ -14,6 +14,7 @@ import { outcomeOf, outcomeText } from './outcome';
 export function RunOutcome() {
   const live = useLiveRun();
   const tryAdapter = useSession((s) => s.tryAdapter);
+  const tryFullModel = useSession((s) => s.tryFullModel);
   const setTab = useSession((s) => s.setTab);
   const [resumeError, setResumeError] = useState<{ name: string; message: string } | null>(null);
   if (live.status !== 'done' && live.status !== 'stopped') return null;
@@ -30,6 +31,7 @@ export function RunOutcome() {
       {live.fullModel && <p>The finetuned model <b>{live.fullModel.name}</b> is saved in the library (Fully finetuned models), ready to download.</p>}
       <div className="row">
         {live.adapter && <button type="button" className="primary" onClick={() => tryAdapter(live.adapter!.id)}>Try it in the playground</button>}
+        {live.fullModel && <button type="button" className="primary" onClick={() => tryFullModel(live.fullModel!.id)}>Try it in the playground</button>}
         {canResume && (
           <button type="button" onClick={() => { setResumeError(null); void resumeWithInputs(live.run!.id).then((r) => { if (!r.ok) setResumeError(r.error); }); }}>
             Resume from step {last!.step}

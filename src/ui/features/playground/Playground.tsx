@@ -1,12 +1,13 @@
-/** Generate from a prompt with the base model and with base + adapter, side by side, tokens streamed. */
+/** Generate from a prompt with the base model and with base + adapter (or a fully finetuned model), side by side, tokens streamed. */
 import { useEffect, useId, useState } from 'react';
-import type { AdapterMeta } from '../../../worker/api';
+import type { AdapterMeta, FullModelMeta } from '../../../worker/api';
 import { studio } from '../../client';
 import { ErrorBox } from '../../components/ErrorBox';
 import { NumberInput } from '../../components/fields';
 import { useSession } from '../../stores/session';
 import { fetchHeldOut, isRight, type HeldOutExample } from './held-out';
 import { usePlayground, type Output } from './store';
+import { choiceValue, parseChoice, tunedTitle, validChoice } from './tuned-choice';
 
 function OutputPane({ title, out, testId, expected }: { title: string; out: Output; testId: string; expected?: string }) {
   const verdict = expected !== undefined && out.result && !out.running ? (isRight(out.text, expected) ? 'right' : 'wrong') : null;
@@ -42,8 +43,10 @@ export function Playground() {
   const version = useSession((s) => s.libraryVersion);
   const training = useSession((s) => s.training);
   const wanted = useSession((s) => s.playgroundAdapter);
-  /** The library's adapters; null until the first listing arrives. */
+  const wantedFull = useSession((s) => s.playgroundFullModel);
+  /** The library's adapters and fully finetuned models; null until the first listing arrives. */
   const [adapters, setAdapters] = useState<AdapterMeta[] | null>(null);
+  const [fullModels, setFullModels] = useState<FullModelMeta[] | null>(null);
   const promptId = useId();
   const adapterId = useId();
   const exampleId = useId();
@@ -61,23 +64,26 @@ export function Playground() {
     });
     return () => { live = false; };
   }, [model?.source]);
-  useEffect(() => { void studio().listAdapters().then(setAdapters, () => setAdapters([])); }, [version]);
-  // "Try" asked for an adapter: select it, and clear the outputs of the previous one.
   useEffect(() => {
-    if (!wanted) return;
-    usePlayground.getState().select(wanted);
+    void studio().listAdapters().then(setAdapters, () => setAdapters([]));
+    void studio().listFullModels().then(setFullModels, () => setFullModels([]));
+  }, [version]);
+  // "Try" asked for an adapter (or a finetuned model): select it, and clear the outputs of the previous one.
+  useEffect(() => {
+    if (!wanted && !wantedFull) return;
+    usePlayground.getState().select(wanted, wantedFull);
     useSession.getState().tookPlaygroundAdapter();
     // A new adapter is tried on a prompt it has not seen: a held-out example, unless one is already there.
     const { prompt, set } = usePlayground.getState();
     if (heldOut.length && !heldOut.some((h) => h.question === prompt)) set({ prompt: heldOut[0].question, useTemplate: true });
-  }, [wanted, heldOut]);
-  // Once listed, keep the selection valid (an adapter deleted meanwhile); default to the newest.
+  }, [wanted, wantedFull, heldOut]);
+  // Once listed, keep the selection valid (deleted meanwhile); default to the newest adapter, else finetuned model.
   useEffect(() => {
-    if (!adapters) return;
-    const { adapterId: current, select } = usePlayground.getState();
-    if (current && !adapters.some((a) => a.id === current)) select(adapters[0]?.id ?? null);
-    else if (!current && adapters.length) select(adapters[0].id);
-  }, [adapters]);
+    if (!adapters || !fullModels) return;
+    const { adapterId: a, fullModelId: f, select } = usePlayground.getState();
+    const c = validChoice({ adapterId: a, fullModelId: f }, adapters, fullModels, useSession.getState().model?.name ?? null);
+    select(c.adapterId, c.fullModelId);
+  }, [adapters, fullModels]);
   const running = p.base.running || p.tuned.running;
   const example = heldOut.find((h) => h.question === p.prompt);
   const disabled = !model || training !== 'idle';
@@ -105,12 +111,24 @@ export function Playground() {
           </div>
           <div className="field">
             <label htmlFor={adapterId}>Adapter</label>
-            <select id={adapterId} value={p.adapterId ?? ''} onChange={(e) => p.select(e.target.value || null)}>
+            <select id={adapterId} value={choiceValue(p)} onChange={(e) => { const c = parseChoice(e.target.value); p.select(c.adapterId, c.fullModelId); }}>
               <option value="">none (base model only)</option>
-              {/* Until the listing arrives, the chosen adapter is an option already (its name follows). */}
-              {adapters === null && p.adapterId && <option value={p.adapterId}>…</option>}
-              {(adapters ?? []).map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+              {/* Until the listings arrive, the chosen one is an option already (its name follows). */}
+              {(adapters === null || fullModels === null) && choiceValue(p) && <option value={choiceValue(p)}>…</option>}
+              {!!adapters?.length && (
+                <optgroup label="Adapters">
+                  {adapters.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+                </optgroup>
+              )}
+              {!!fullModels?.length && (
+                <optgroup label="Fully finetuned models">
+                  {fullModels.map((m) => (
+                    <option key={m.id} value={choiceValue({ adapterId: null, fullModelId: m.id })}>{m.name}{model && m.baseModel !== model.name ? ` (a finetune of ${m.baseModel})` : ''}</option>
+                  ))}
+                </optgroup>
+              )}
             </select>
+            {p.fullModelId && <p className="help">A fully finetuned model runs on its own weights, in place of the base model&apos;s.</p>}
           </div>
           <div className="grid">
             <Num label="Temperature" value={p.temperature} onChange={(v) => p.set({ temperature: v })} />
@@ -129,7 +147,7 @@ export function Playground() {
         <div className="outputs">
           {example && <p className="muted small" data-testid="expected-answer">Expected answer: <b>{example.answer}</b></p>}
           <OutputPane title="Base model" out={p.base} testId="output-base" expected={example?.answer} />
-          <OutputPane title={p.adapterId ? `Base + ${adapters?.find((a) => a.id === p.adapterId)?.name ?? 'adapter'}` : 'Base + adapter (choose one)'} out={p.tuned} testId="output-adapter" expected={example?.answer} />
+          <OutputPane title={tunedTitle(p, adapters, fullModels)} out={p.tuned} testId="output-adapter" expected={example?.answer} />
         </div>
       </div>
     </section>

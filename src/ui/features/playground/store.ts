@@ -1,4 +1,4 @@
-/** The playground: prompt and sampling settings (persisted), the two outputs streaming side by side. */
+/** The playground: prompt and sampling settings (persisted), the two outputs (base, and adapter or finetuned model) streaming side by side. */
 import { create } from 'zustand';
 import { persist } from 'zustand/middleware';
 import type { GenerateRequest, GenerateResult } from '../../../worker/api';
@@ -17,6 +17,8 @@ const empty: Output = { text: '', running: false, result: null, error: null };
 interface PlaygroundState {
   prompt: string;
   adapterId: string | null;
+  /** A fully finetuned model instead of an adapter (adapterId is then null). */
+  fullModelId: string | null;
   temperature: number;
   topK: number;
   topP: number;
@@ -27,17 +29,17 @@ interface PlaygroundState {
   base: Output;
   tuned: Output;
   set(p: Partial<Omit<PlaygroundState, 'base' | 'tuned' | 'set' | 'select' | 'run' | 'stop'>>): void;
-  /** Choose the adapter; the outputs of another one are cleared (they would be labelled with this one). */
-  select(adapterId: string | null): void;
+  /** Choose the adapter, or a finetuned model; the outputs of another one are cleared (they would be labelled with this one). */
+  select(adapterId: string | null, fullModelId?: string | null): void;
   run(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export const usePlayground = create<PlaygroundState>()(persist((set, get) => {
-  const one = async (which: 'base' | 'tuned', adapterId: string | null) => {
+  const one = async (which: 'base' | 'tuned', adapterId: string | null, fullModelId: string | null = null) => {
     const s = get();
     const req: GenerateRequest = {
-      prompt: s.prompt, adapterId, useTemplate: s.useTemplate, maxNewTokens: s.maxNewTokens, temperature: s.temperature,
+      prompt: s.prompt, adapterId, fullModelId, useTemplate: s.useTemplate, maxNewTokens: s.maxNewTokens, temperature: s.temperature,
       topK: s.topK, topP: s.topP, seed: s.seed, stopAtEos: s.stopAtEos,
     };
     set({ [which]: { ...empty, running: true } } as Partial<PlaygroundState>);
@@ -51,6 +53,7 @@ export const usePlayground = create<PlaygroundState>()(persist((set, get) => {
   return {
     prompt: '',
     adapterId: null,
+    fullModelId: null,
     temperature: 0,
     topK: 0,
     topP: 1,
@@ -61,10 +64,10 @@ export const usePlayground = create<PlaygroundState>()(persist((set, get) => {
     base: empty,
     tuned: empty,
     set: (p) => set(p),
-    select: (adapterId) => set((s) => (s.adapterId === adapterId ? {} : { adapterId, base: empty, tuned: empty })),
+    select: (adapterId, fullModelId = null) => set((s) => (s.adapterId === adapterId && s.fullModelId === fullModelId ? {} : { adapterId, fullModelId, base: empty, tuned: empty })),
     async run() {
-      const { adapterId } = get();
-      await Promise.all([one('base', null), adapterId ? one('tuned', adapterId) : Promise.resolve(set({ tuned: empty }))]);
+      const { adapterId, fullModelId } = get();
+      await Promise.all([one('base', null), adapterId || fullModelId ? one('tuned', adapterId, fullModelId) : Promise.resolve(set({ tuned: empty }))]);
     },
     stop: () => studio().stopGenerating(),
   };
