@@ -121,6 +121,19 @@ describe('guidance', () => {
     expect(memoryFixes(c).join(' ')).toMatch(/NF4.*shorter sequences.*smaller micro-batch/);
   });
 
+  it('full finetuning: full-finetuning learning rates, no advice about the adapter settings it does not use', () => {
+    const full = (over: Record<string, unknown> = {}) => cfg({ method: 'full', basePrecision: 'f32', ...over });
+    // The LoRA defaults (rank 16, LoRA on the head, alpha 32) say nothing here; LoRA's learning rate is too high.
+    const notes = guidance(full({ rank: 64, alpha: 8, dropout: 0.5, learningRate: 2e-4 }), estimate(), null, 2048);
+    expect(fields(notes)).toEqual(['learningRate']);
+    expect(notes[0].text).toMatch(/high for full finetuning.*1e-5 to 5e-5/);
+    expect(guidance(full({ learningRate: 3e-5 }), estimate(), null, 2048)).toEqual([]);
+    // The demo (133k parameters) tolerates about 1e-3, not the LoRA demo's 1e-2.
+    const tiny = estimate({ baseParams: 133_440 });
+    expect(guidance(full({ learningRate: 1e-3 }), tiny, null, 256)).toEqual([]);
+    expect(fields(guidance(full({ learningRate: 1e-2 }), tiny, null, 256))).toEqual(['learningRate']);
+  });
+
   it('counts the examples the maximum sequence length cuts', () => {
     const data = { lengths: [10, 20, 30, 200, 300], validation: 1 } as DatasetSummary;
     const n = guidance(cfg({ maxSeqLen: 64, learningRate: 2e-4 }), estimate(), data).find((x) => x.field === 'maxSeqLen');

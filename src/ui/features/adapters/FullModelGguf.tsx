@@ -12,7 +12,7 @@ export function FullModelGguf({ models }: { models: FullModelMeta[] }) {
   const busy = lib.busy !== null;
   const chosen = models.some((m) => m.id === lib.gguf.id) ? lib.gguf.id : models[0]?.id ?? '';
   return (
-    <div className="row" data-testid="full-model-gguf">
+    <div className="row inline" data-testid="full-model-gguf">
       <label htmlFor="full-gguf-model">GGUF of</label>
       <select id="full-gguf-model" value={chosen} onChange={(e) => lib.setGguf({ id: e.target.value })} disabled={models.length === 0}>
         {models.map((m) => <option key={m.id} value={m.id}>{m.name}</option>)}

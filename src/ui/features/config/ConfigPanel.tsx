@@ -65,6 +65,9 @@ export function ConfigPanel() {
 
         <section aria-labelledby="sec-lora">
           <h3 id="sec-lora">LoRA</h3>
+          {/* Full finetuning trains every weight: the adapter settings do not apply, so they are shown but cannot be edited. */}
+          {draft.method === 'full' && <p className="help" data-testid="lora-unused">Not used by full finetuning: every base weight is trained, there is no adapter.</p>}
+          <fieldset className="plain" disabled={draft.method === 'full'}>
           <div className="grid">
             <ConfigNumber field="rank" integer />
             <div>
@@ -79,6 +82,7 @@ export function ConfigPanel() {
           </div>
           <TargetPicker />
           <PatternDetails invalid={!!(errors.rankPattern || errors.alphaPattern)} layers={model?.config.numLayers ?? 0} />
+          </fieldset>
         </section>
 
         <section aria-labelledby="sec-base">

@@ -17,6 +17,29 @@ const LINEAR_TARGETS = ['query', 'key', 'value', 'projection', 'mlp'] as const;
 const TINY_MODEL_PARAMS = 10_000_000;
 
 export function guidance(c: RunConfig, est: Estimate | null, data: DatasetSummary | null, maxPositions?: number): Note[] {
+  const tiny = est !== null && est.baseParams < TINY_MODEL_PARAMS;
+  const notes = c.method === 'full' ? fullFinetuningNotes(c, tiny) : loraNotes(c, tiny);
+  notes.push(...commonNotes(c, est, data, maxPositions));
+  return notes;
+}
+
+/**
+ * Full finetuning moves every weight, so it takes learning rates ten times smaller than LoRA's
+ * (1e-5 to 5e-5 with AdamW for models of a few hundred million parameters and more; a tiny model
+ * like the demo's tolerates about 1e-3). The LoRA settings do not apply and get no advice.
+ */
+function fullFinetuningNotes(c: RunConfig, tiny: boolean): Note[] {
+  const limit = tiny ? 2e-3 : 1e-4;
+  if (c.optimizer !== 'adamw' || c.learningRate <= limit) return [];
+  return [{
+    field: 'learningRate', level: 'warn',
+    text: tiny
+      ? `A learning rate of ${c.learningRate} is high for full finetuning even of a model this small (up to about ${limit} here): every weight moves. Watch for a loss that jumps or diverges.`
+      : `A learning rate of ${c.learningRate} is high for full finetuning, which moves every weight: 1e-5 to 5e-5 is typical with AdamW (ten times less than LoRA).`,
+  }];
+}
+
+function loraNotes(c: RunConfig, tiny: boolean): Note[] {
   const notes: Note[] = [];
   const ratio = c.alpha / c.rank;
   if (!c.useRslora && (ratio < 0.5 || ratio > 4)) {
@@ -28,7 +51,6 @@ export function guidance(c: RunConfig, est: Estimate | null, data: DatasetSummar
   const linear = LINEAR_TARGETS.filter((t) => c.targets.includes(t)).length;
   // Typical LoRA learning rates are for models of hundreds of millions of parameters and more; a
   // model of a few million (the demo's 133k) needs one ten to a hundred times larger to move at all.
-  const tiny = est !== null && est.baseParams < TINY_MODEL_PARAMS;
   const adamLimit = tiny ? 2e-2 : linear >= 4 ? 3e-4 : 1e-3;
   if (c.optimizer === 'adamw' && c.learningRate > adamLimit) {
     notes.push({
@@ -51,8 +73,14 @@ export function guidance(c: RunConfig, est: Estimate | null, data: DatasetSummar
   if (c.targets.includes('head') && !tiny) {
     notes.push({ field: 'targets', level: 'info', text: 'An adapter on the LM head is large (vocabulary x rank) and rarely needed; most recipes leave it out.' });
   }
-  if (c.gradClip === 0) notes.push({ field: 'gradClip', level: 'info', text: 'Without gradient clipping one bad batch can undo a run; 1.0 is the usual value.' });
   if (c.dropout > 0.2) notes.push({ field: 'dropout', level: 'warn', text: `LoRA dropout of ${c.dropout} is high; 0.05 to 0.1 is typical.` });
+  return notes;
+}
+
+/** Advice whatever the method: clipping, sequence length, warmup, epochs, the data. */
+function commonNotes(c: RunConfig, est: Estimate | null, data: DatasetSummary | null, maxPositions?: number): Note[] {
+  const notes: Note[] = [];
+  if (c.gradClip === 0) notes.push({ field: 'gradClip', level: 'info', text: 'Without gradient clipping one bad batch can undo a run; 1.0 is the usual value.' });
   if (maxPositions !== undefined && c.maxSeqLen > maxPositions) {
     notes.push({ field: 'maxSeqLen', level: 'warn', text: `The model was trained on at most ${maxPositions} positions; longer sequences (${c.maxSeqLen}) will not work well.` });
   }
