@@ -97,7 +97,7 @@ export async function trainerDownload(run: RunRecord, trainer: TrainerName, mode
   if (run.model.source === 'demo' || run.model.source === 'url') {
     notes.unshift(`base_model: ${run.model.name} is not a Hugging Face Hub id: put the model's folder (config.json, model.safetensors, tokenizer files) on the training machine and set base_model to its path`);
   }
-  const readme = [`# ${run.name} for ${trainer}`, '', `Start (in this folder): ${ex.launch}`, '', ...notes.map((n) => `- ${n}`), ''].join('\n');
+  const readme = [`# ${run.name} for ${trainer}`, '', ex.summary, '', `Start (in this folder): ${ex.launch}`, '', ...notes.map((n) => `- ${n}`), ''].join('\n');
   const zip = zipSync({ ...Object.fromEntries(Object.entries(ex.files).map(([k, v]) => [k, new TextEncoder().encode(v)])), 'README.md': new TextEncoder().encode(readme) });
   return { name: `${runName}-${trainer}.zip`, bytes: zip, files: [...Object.keys(ex.files), 'README.md'], launch: ex.launch, notes };
 }

@@ -110,6 +110,7 @@ export async function runExportTrainer(argv: string[]): Promise<number> {
       await writeFile(join(dir, file), content);
     }
     console.log(`${ex.trainer}: ${Object.keys(ex.files).map((f) => join(dir, f)).join(', ')}`);
+    console.log(`  ${ex.summary}`);
     console.log(`  start (in ${dir}): ${ex.launch}`);
     for (const n of ex.notes) console.log(`  note: ${noteText(n)}`);
   }

@@ -2,12 +2,14 @@
  * The run as an Axolotl config (YAML) and its dataset as JSONL in the dataset type that config
  * names. Keys follow Axolotl's schema (src/axolotl/utils/schemas: lora_rank_pattern, peft_use_rslora,
  * bnb_config_kwargs, optim_args, cosine_min_lr_ratio ...). Start: `axolotl train axolotl.yaml` in
- * the folder (one process per GPU through accelerate).
+ * the folder (one process per GPU through accelerate). A full finetune is a config without
+ * `adapter` (schemas/peft.py: "leave blank to train all parameters"), with no lora_* keys and
+ * load_in_4bit/8bit false (Axolotl refuses a quantized base without an adapter).
  */
 import type { Segment } from '../../data/segment';
 import { alpacaPair, toJsonl, type ExportExample } from './export-dataset';
 import { hfOptim } from './optimizer-mapping';
-import { basePrecision, commonNotes, loraModules, schedule, type TrainerExport, type TrainerExportInput, type TrainerNote } from './run-mapping';
+import { assertExportable, basePrecision, commonNotes, hfTrainerDecayNote, loraModules, methodSummary, schedule, type TrainerExport, type TrainerExportInput, type TrainerNote } from './run-mapping';
 import { comment, entry, list, map, mapOf, renderYaml, type YamlLine, type YamlMap } from './yaml-writer';
 
 const CHAT_TEMPLATE_NAME = { chatml: 'chatml', llama3: 'llama3', model: 'tokenizer_default' } as const;
@@ -69,9 +71,29 @@ function intAlpha(value: number, where: string, notes: TrainerNote[]): number {
   return r;
 }
 
+/** The LoRA keys (PEFT settings through Axolotl's names); none for a full finetune. */
+function loraLines(input: TrainerExportInput, notes: TrainerNote[]): YamlLine[] {
+  const { run } = input;
+  if (run.method === 'full') return [comment('full finetuning: no adapter key, so Axolotl trains every weight of the model')];
+  const alphaPattern = Object.fromEntries(Object.entries(run.alphaPattern).map(([k, v]) => [k, intAlpha(v, `alphaPattern.${k}`, notes)]));
+  const lines: (YamlLine | false)[] = [
+    comment('LoRA'),
+    entry('adapter', basePrecision(run).load === '4bit' ? 'qlora' : 'lora'),
+    entry('lora_r', run.rank), entry('lora_alpha', intAlpha(run.alpha, 'alpha', notes)), entry('lora_dropout', run.dropout),
+    entry('lora_target_modules', list(...loraModules(run))),
+    entry('peft_use_rslora', run.useRslora),
+    run.useDora && entry('peft_use_dora', true, 'DoRA (PEFT use_dora)'),
+    Object.keys(run.rankPattern).length > 0 && entry('lora_rank_pattern', mapOf(run.rankPattern), 'PEFT rank_pattern (needs an Axolotl with lora_rank_pattern)'),
+    Object.keys(alphaPattern).length > 0 && entry('lora_alpha_pattern', mapOf(alphaPattern), 'PEFT alpha_pattern'),
+  ];
+  return lines.filter((l): l is YamlLine => l !== false);
+}
+
 export function exportAxolotl(input: TrainerExportInput): TrainerExport {
   const { run, data } = input;
-  const notes: TrainerNote[] = [...commonNotes(run)];
+  assertExportable(run);
+  const full = run.method === 'full';
+  const notes: TrainerNote[] = [...commonNotes(run), ...hfTrainerDecayNote(run)];
   const p = basePrecision(run);
   const s = schedule(run);
   const type = datasetType([...data.train, ...data.validation]);
@@ -79,7 +101,7 @@ export function exportAxolotl(input: TrainerExportInput): TrainerExport {
   if (type === 'input_output' && !data.eos) {
     notes.push({ field: 'dataset', text: 'input_output rows carry their own BOS/EOS; no tokenizer was at hand, so add the model\'s BOS (if it uses one) and EOS text to the segments' });
   }
-  const alphaPattern = Object.fromEntries(Object.entries(run.alphaPattern).map(([k, v]) => [k, intAlpha(v, `alphaPattern.${k}`, notes)]));
+  const lora = loraLines(input, notes);
   const chatTemplate = data.template && data.template in CHAT_TEMPLATE_NAME ? CHAT_TEMPLATE_NAME[data.template as keyof typeof CHAT_TEMPLATE_NAME] : null;
   const dsEntry = (file: string): YamlMap => map(entry('path', file), entry('ds_type', 'json'), ...typeLines(type));
 
@@ -98,14 +120,8 @@ export function exportAxolotl(input: TrainerExportInput): TrainerExport {
     entry('load_in_4bit', p.load === '4bit'), entry('load_in_8bit', p.load === '8bit'),
     p.load === '4bit' && entry('bnb_config_kwargs', mapOf({ bnb_4bit_quant_type: 'nf4', bnb_4bit_use_double_quant: p.doubleQuant }), 'bnb_4bit_compute_dtype follows bf16/fp16 below'),
     entry('bf16', p.dtype === 'bfloat16'), entry('fp16', p.dtype === 'float16'),
-    comment('LoRA'),
-    entry('adapter', p.load === '4bit' ? 'qlora' : 'lora'),
-    entry('lora_r', run.rank), entry('lora_alpha', intAlpha(run.alpha, 'alpha', notes)), entry('lora_dropout', run.dropout),
-    entry('lora_target_modules', list(...loraModules(run))),
-    entry('peft_use_rslora', run.useRslora),
-    run.useDora && entry('peft_use_dora', true, 'DoRA (PEFT use_dora)'),
-    Object.keys(run.rankPattern).length > 0 && entry('lora_rank_pattern', mapOf(run.rankPattern), 'PEFT rank_pattern (needs an Axolotl with lora_rank_pattern)'),
-    Object.keys(alphaPattern).length > 0 && entry('lora_alpha_pattern', mapOf(alphaPattern), 'PEFT alpha_pattern'),
+    p.dtype === 'float32' && entry('tf32', false, 'the studio computes in full f32: no TF32 matmuls'),
+    ...lora,
     comment('data'),
     chatTemplate && entry('chat_template', chatTemplate, data.template === 'model' ? 'the model\'s own chat template (tokenizer_config.json)' : undefined),
     entry('datasets', list(dsEntry('data/train.jsonl'))),
@@ -129,15 +145,19 @@ export function exportAxolotl(input: TrainerExportInput): TrainerExport {
     entry('logging_steps', run.logEvery),
     data.validation.length > 0 && run.evalEvery > 0 && entry('eval_steps', run.evalEvery),
     run.checkpointEverySteps > 0 ? entry('save_steps', run.checkpointEverySteps) : entry('saves_per_epoch', 1),
-    entry('output_dir', `./outputs/${input.runName ?? 'lora'}`),
+    entry('output_dir', `./outputs/${input.runName ?? (full ? 'full' : 'lora')}`),
   );
+  const summary = methodSummary(run, input.baseModel);
   const header = [
     `Axolotl config exported by the finetuning studio${input.runName ? ` for run "${input.runName}"` : ''}.`,
+    summary,
     'Start on every GPU of the machine, from this folder:  axolotl train axolotl.yaml',
-    'The adapter lands in output_dir as adapter_model.safetensors + adapter_config.json (PEFT): the studio imports it.',
+    full
+      ? 'The finetuned model lands in output_dir as *.safetensors + config.json + tokenizer files (Hugging Face layout): from_pretrained loads it, and so does the studio as a base model.'
+      : 'The adapter lands in output_dir as adapter_model.safetensors + adapter_config.json (PEFT): the studio imports it.',
     ...(notes.length ? ['', 'Not reproduced exactly:', ...notes.map((n) => `- ${n.field}: ${n.text}`)] : []),
   ].join('\n');
   const files: Record<string, string> = { 'axolotl.yaml': renderYaml(doc, header), 'data/train.jsonl': toJsonl(rows(data.train)) };
   if (data.validation.length) files['data/validation.jsonl'] = toJsonl(rows(data.validation));
-  return { trainer: 'axolotl', files, notes, launch: 'axolotl train axolotl.yaml' };
+  return { trainer: 'axolotl', summary, files, notes, launch: 'axolotl train axolotl.yaml' };
 }

@@ -39,6 +39,8 @@ export interface TrainerNote {
 
 export interface TrainerExport {
   trainer: TrainerName;
+  /** What the export trains, in one line (LoRA adapter or full finetune): the README and the CLI say it first. */
+  summary: string;
   /** File name (relative to the export folder) -> content. */
   files: Record<string, string>;
   notes: TrainerNote[];
@@ -106,10 +108,29 @@ export function studioSteps(run: Pick<RunConfig, 'maxSteps' | 'epochs' | 'microB
   return { perEpoch, total };
 }
 
+/** Full finetuning trains the base weights themselves: only a base held in f32 (or bf16/f16) can be trained, never a quantized one. */
+export function assertExportable(run: Pick<RunConfig, 'method' | 'basePrecision'>): void {
+  if (run.method === 'full' && (run.basePrecision === 'nf4' || run.basePrecision === 'int8')) {
+    throw new RangeError(`full finetuning trains the base weights in f32: set basePrecision to f32 (now ${run.basePrecision}), or choose the LoRA method`);
+  }
+}
+
+const OPTIMIZER_NAME: Record<RunConfig['optimizer'], string> = { adamw: 'AdamW', sgd: 'SGD', lion: 'Lion', adafactor: 'Adafactor', sophia: 'Sophia' };
+
+/** The line each export starts with: what it trains and what comes out. */
+export function methodSummary(run: RunConfig, baseModel: string): string {
+  if (run.method === 'full') {
+    return `Full finetuning of ${baseModel}: every weight (embedding, norms, attention and MLP weights, biases where the model has them, head) is trained in ${basePrecision(run).dtype} with ${OPTIMIZER_NAME[run.optimizer]}; `
+      + 'no adapter, so the LoRA settings (rank, alpha, dropout, targets, patterns) do not apply. The result is a whole model in Hugging Face layout.';
+  }
+  return `LoRA finetuning of ${baseModel}: a PEFT adapter of rank ${run.rank}, alpha ${run.alpha} on ${loraModules(run).join(', ')} beside the frozen base (${run.basePrecision}).`;
+}
+
 /** Notes every trainer shares: what no cluster trainer reproduces exactly. */
 export function commonNotes(run: RunConfig): TrainerNote[] {
+  const drawn = run.method === 'full' ? 'the data order' : 'LoRA init, dropout masks and data order';
   const notes: TrainerNote[] = [
-    { field: 'seed', text: `set to ${run.seed}, but the trainers draw LoRA init, dropout masks and data order from their own generators: the curve will not match the studio's step for step` },
+    { field: 'seed', text: `set to ${run.seed}, but the trainers draw ${drawn} from their own generators: the curve will not match the studio's step for step` },
     { field: 'microBatch / gradAccumulation', text: `per GPU; on N GPUs one optimizer step sees ${run.microBatch} x ${run.gradAccumulation} x N sequences: divide gradient accumulation by N to keep the studio's ${run.microBatch * run.gradAccumulation} per step (the step count changes with N otherwise)` },
     { field: 'vocabChunk', text: 'a memory knob of the studio\'s LM head; the trainers compute the head their own way (nothing to set)' },
   ];
@@ -124,4 +145,14 @@ export function commonNotes(run: RunConfig): TrainerNote[] {
   if (run.activationPrecision === 'bf16') notes.push({ field: 'activationPrecision', text: 'bf16 saved activations with f32 math is a memory knob of the studio; the trainers keep activations in their compute dtype (nothing to set)' });
   if (run.schedule === 'cosine' && run.warmupSteps > 0) notes.push({ field: 'warmupSteps', text: `the studio's "cosine" schedule has no warmup (it ignores warmupSteps ${run.warmupSteps}); exported without warmup` });
   return notes;
+}
+
+/**
+ * transformers' Trainer (Axolotl, TRL) leaves biases and norm weights out of weight decay
+ * (Trainer.get_decay_parameter_names); the studio decays every weight of a full finetune, as
+ * torch.optim over all parameters does. LoRA weights have neither, so this is for full runs only.
+ */
+export function hfTrainerDecayNote(run: RunConfig): TrainerNote[] {
+  if (run.method !== 'full' || run.weightDecay === 0) return [];
+  return [{ field: 'weightDecay', text: `transformers' Trainer applies weight decay ${run.weightDecay} to every weight except biases and norm weights (LayerNorm/RMSNorm); the studio's full finetune decays those too` }];
 }

@@ -1,15 +1,17 @@
 /**
  * torchtune builds each model family and size with its own builder (torchtune.models.<family>.
- * lora_<family>_<size>) and reads its own tokenizer files. This picks them from the Hub id, or,
- * for a model it does not know by name, builds a Llama or Qwen decoder from config.json with the
- * family's generic LoRA builder and the model's tokenizer.json.
+ * lora_<family>_<size> for LoRA, <family>_<size> for full finetuning) and reads its own tokenizer
+ * files. This picks them from the Hub id, or, for a model it does not know by name, builds a Llama
+ * or Qwen decoder from config.json with the family's generic builder and the model's tokenizer.json.
  */
 import type { ModelConfig } from '../../config/model-config';
 import type { YamlScalar } from './yaml-writer';
 
 export interface TorchtuneModel {
-  /** `model._component_`. */
+  /** `model._component_` of the LoRA recipes. */
   builder: string;
+  /** `model._component_` of the full-finetuning recipes: the same model without LoRA (same arguments, less the lora_* ones). */
+  fullBuilder: string;
   /** Architecture arguments of a generic builder (empty for a sized builder). */
   args: Record<string, YamlScalar>;
   /** `tokenizer._component_` and its file arguments (paths under the checkpoint folder). */
@@ -73,14 +75,14 @@ function fromConfig(c: ModelConfig): TorchtuneModel | null {
   const tokenizer = { component: 'torchtune.modules.transforms.tokenizers.HuggingFaceModelTokenizer', files: { tokenizer_json_path: 'tokenizer.json', tokenizer_config_json_path: 'tokenizer_config.json' }, takesMaxSeqLen: false };
   const base = { tokenizer, tiedEmbeddings: c.tieWordEmbeddings, chatFormat: 'model' as const };
   if ((c.modelType === 'llama' || c.modelType === 'mistral') && !c.ropeScaling && !c.tieWordEmbeddings && c.headDim * c.numHeads === c.hiddenSize) {
-    return { ...base, builder: 'torchtune.models.llama3.lora_llama3', args: common, modelType: 'LLAMA3' };
+    return { ...base, builder: 'torchtune.models.llama3.lora_llama3', fullBuilder: 'torchtune.models.llama3.llama3', args: common, modelType: 'LLAMA3' };
   }
   if (c.modelType === 'qwen2') {
-    return { ...base, builder: 'torchtune.models.qwen2.lora_qwen2', args: { ...common, head_dim: c.headDim, tie_word_embeddings: c.tieWordEmbeddings }, modelType: 'QWEN2' };
+    return { ...base, builder: 'torchtune.models.qwen2.lora_qwen2', fullBuilder: 'torchtune.models.qwen2.qwen2', args: { ...common, head_dim: c.headDim, tie_word_embeddings: c.tieWordEmbeddings }, modelType: 'QWEN2' };
   }
   if (c.modelType === 'qwen3') {
     return {
-      ...base, builder: 'torchtune.models.qwen3._component_builders.lora_qwen3', modelType: 'QWEN3',
+      ...base, builder: 'torchtune.models.qwen3._component_builders.lora_qwen3', fullBuilder: 'torchtune.models.qwen3._component_builders.qwen3', modelType: 'QWEN3',
       args: { ...common, head_dim: c.headDim, tie_word_embeddings: c.tieWordEmbeddings, q_proj_bias: false, k_proj_bias: false, v_proj_bias: false, q_norm: true, k_norm: true },
     };
   }
@@ -95,7 +97,7 @@ export function torchtuneModel(baseModel: string, config?: ModelConfig): Torchtu
     if (!m) continue;
     const tok = TOKENIZERS[k.tokenizer];
     return {
-      builder: `torchtune.models.${k.family}.lora_${k.family}_${k.size(m)}`, args: {}, modelType: k.modelType,
+      builder: `torchtune.models.${k.family}.lora_${k.family}_${k.size(m)}`, fullBuilder: `torchtune.models.${k.family}.${k.family}_${k.size(m)}`, args: {}, modelType: k.modelType,
       tokenizer: { component: tok.component, files: { ...tok.files }, takesMaxSeqLen: true },
       tiedEmbeddings: config?.tieWordEmbeddings ?? k.tied(m), chatFormat: tok.format,
     };

@@ -4,10 +4,16 @@
  * completion dataset builders. Start: `tune run --nproc_per_node <GPUs> lora_finetune_distributed
  * --config torchtune.yaml`. The adapter is saved in PEFT's layout (adapter_model.safetensors +
  * adapter_config.json) next to the checkpoints.
+ *
+ * A full finetune (run.method "full") is a config for the full recipes instead
+ * (full_finetune_distributed, full_finetune_single_device), as torchtune's own <size>_full.yaml
+ * configs are: the model builder without the lora_ prefix and no lora_* / quantize_base keys,
+ * no save_adapter_weights_only, and optimizer_in_bwd false (the single-device recipe requires the
+ * key). The whole model is saved in Hugging Face layout.
  */
 import { isChatTemplate, promptCompletionRows, toJsonl, type ExportDataset, type ExportExample } from './export-dataset';
 import { adafactorKwargs, sophiaNote } from './optimizer-mapping';
-import { basePrecision, commonNotes, loraModules, schedule, studioSteps, type TrainerExport, type TrainerExportInput, type TrainerNote } from './run-mapping';
+import { assertExportable, basePrecision, commonNotes, loraModules, methodSummary, schedule, studioSteps, type TrainerExport, type TrainerExportInput, type TrainerNote } from './run-mapping';
 import { torchtuneModel } from './torchtune-models';
 import { comment, entry, list, map, mapOf, renderYaml, type YamlLine, type YamlMap, type YamlScalar } from './yaml-writer';
 
@@ -79,16 +85,35 @@ function loraNotes(input: TrainerExportInput, tiedHead: boolean): TrainerNote[] 
   return notes;
 }
 
+/** The model section's LoRA keys (builder arguments of the lora_ builders); none for a full finetune. */
+function loraKeys(input: TrainerExportInput, tiedHead: boolean): readonly YamlLine[] {
+  const { run } = input;
+  if (run.method === 'full') return [];
+  const p = basePrecision(run);
+  const modules = loraModules(run);
+  const alpha = run.useRslora ? run.alpha * Math.sqrt(run.rank) : run.alpha;
+  return map(
+    entry('lora_attn_modules', list(...modules.filter((m): m is keyof typeof ATTENTION => m in ATTENTION).map((m) => ATTENTION[m]))),
+    entry('apply_lora_to_mlp', run.targets.includes('mlp'), 'gate_proj, up_proj and down_proj (w1, w3, w2)'),
+    entry('apply_lora_to_output', run.targets.includes('head') && !tiedHead),
+    entry('lora_rank', run.rank), entry('lora_alpha', alpha, run.useRslora ? `rsLoRA: alpha ${run.alpha} x sqrt(${run.rank})` : undefined), entry('lora_dropout', run.dropout),
+    run.useDora && entry('use_dora', true, 'DoRA (magnitude vectors beside lora_a / lora_b)'),
+    entry('quantize_base', p.load === '4bit', p.load === '4bit' ? 'QLoRA: NF4 base weights (torchao: blocks of 64, scales quantized in blocks of 256)' : undefined),
+  ).lines;
+}
+
 export function exportTorchtune(input: TrainerExportInput): TrainerExport {
   const { run, data } = input;
+  assertExportable(run);
+  const full = run.method === 'full';
+  const recipe = full ? 'full_finetune_distributed' : 'lora_finetune_distributed';
   const p = basePrecision(run);
   const model = torchtuneModel(input.baseModel, input.model.config);
   const localName = input.baseModel.split(/[\\/]/).filter(Boolean).pop() ?? 'model';
   const checkpointDir = input.model.isLocalPath ? input.baseModel : `/tmp/${localName}`;
-  const notes: TrainerNote[] = [...commonNotes(run), ...precisionNotes(input), ...loraNotes(input, model?.tiedEmbeddings ?? false)];
-  if (!model) notes.push({ field: 'base model', text: `torchtune has no builder known for "${input.baseModel}" here; set model._component_ and tokenizer to the family's (torchtune.models.<family>.lora_<family>_<size>)` });
+  const notes: TrainerNote[] = [...commonNotes(run), ...precisionNotes(input), ...(full ? [] : loraNotes(input, model?.tiedEmbeddings ?? false))];
+  if (!model) notes.push({ field: 'base model', text: `torchtune has no builder known for "${input.baseModel}" here; set model._component_ and tokenizer to the family's (torchtune.models.<family>.${full ? '' : 'lora_'}<family>_<size>)` });
 
-  const modules = loraModules(run);
   const train = dataset(data.train, data, 'data/train.jsonl');
   const validation = data.validation.length ? dataset(data.validation, data, 'data/validation.jsonl') : null;
   const folded = train.folded + (validation?.folded ?? 0);
@@ -102,7 +127,6 @@ export function exportTorchtune(input: TrainerExportInput): TrainerExport {
   if (model && !model.tokenizer.takesMaxSeqLen) notes.push({ field: 'maxSeqLen', text: 'the Hugging Face tokenizer of torchtune takes no max_seq_len: sequences are not cut at maxSeqLen (and packing needs it)' });
   const { epochs: nEpochs, maxStepsPerEpoch } = epochs(input, notes);
 
-  const alpha = run.useRslora ? run.alpha * Math.sqrt(run.rank) : run.alpha;
   const modelArgs = Object.entries(model?.args ?? {}).map(([k, v]) => entry(k, v as YamlScalar));
   const tokFiles = Object.entries(model?.tokenizer.files ?? { path: 'tokenizer.json' }).map(([k, f]) => entry(k, `${checkpointDir}/${f}`));
   const adamw = map(entry('_component_', 'torch.optim.AdamW'), entry('lr', run.learningRate), entry('betas', list(run.betas[0], run.betas[1])), entry('eps', run.eps), entry('weight_decay', run.weightDecay));
@@ -120,18 +144,13 @@ export function exportTorchtune(input: TrainerExportInput): TrainerExport {
   const weightFiles = input.model.weightFiles?.length ? input.model.weightFiles : ['model.safetensors'];
 
   const doc = map(
-    entry('output_dir', `/tmp/torchtune/${input.runName ?? 'lora'}`),
+    entry('output_dir', `/tmp/torchtune/${input.runName ?? (full ? 'full' : 'lora')}`),
     entry('seed', run.seed), entry('shuffle', true),
-    comment('model and LoRA'),
+    comment(full ? 'model: full finetuning, every weight trained (no LoRA)' : 'model and LoRA'),
     entry('model', map(
-      entry('_component_', model?.builder ?? 'SET_ME: torchtune.models.<family>.lora_<family>_<size>'),
+      entry('_component_', (full ? model?.fullBuilder : model?.builder) ?? `SET_ME: torchtune.models.<family>.${full ? '' : 'lora_'}<family>_<size>`),
       ...modelArgs,
-      entry('lora_attn_modules', list(...modules.filter((m): m is keyof typeof ATTENTION => m in ATTENTION).map((m) => ATTENTION[m]))),
-      entry('apply_lora_to_mlp', run.targets.includes('mlp'), 'gate_proj, up_proj and down_proj (w1, w3, w2)'),
-      entry('apply_lora_to_output', run.targets.includes('head') && !(model?.tiedEmbeddings ?? false)),
-      entry('lora_rank', run.rank), entry('lora_alpha', alpha, run.useRslora ? `rsLoRA: alpha ${run.alpha} x sqrt(${run.rank})` : undefined), entry('lora_dropout', run.dropout),
-      run.useDora && entry('use_dora', true, 'DoRA (magnitude vectors beside lora_a / lora_b)'),
-      entry('quantize_base', p.load === '4bit', p.load === '4bit' ? 'QLoRA: NF4 base weights (torchao: blocks of 64, scales quantized in blocks of 256)' : undefined),
+      ...loraKeys(input, model?.tiedEmbeddings ?? false),
     )),
     entry('tokenizer', map(entry('_component_', model?.tokenizer.component ?? 'SET_ME'), ...tokFiles, (model?.tokenizer.takesMaxSeqLen ?? true) && entry('max_seq_len', run.maxSeqLen))),
     entry('checkpointer', map(
@@ -140,7 +159,7 @@ export function exportTorchtune(input: TrainerExportInput): TrainerExport {
       entry('checkpoint_files', list(...weightFiles), input.model.weightFiles?.length ? undefined : 'list every *.safetensors file of the download (sharded models have several)'),
       entry('recipe_checkpoint', null), entry('output_dir', '${output_dir}'), entry('model_type', model?.modelType ?? 'SET_ME'),
     )),
-    entry('resume_from_checkpoint', false), entry('save_adapter_weights_only', true),
+    entry('resume_from_checkpoint', false), !full && entry('save_adapter_weights_only', true),
     comment('data'),
     entry('dataset', train.builder),
     validation && entry('dataset_val', validation.builder),
@@ -156,18 +175,24 @@ export function exportTorchtune(input: TrainerExportInput): TrainerExport {
     comment('precision and memory'),
     entry('device', 'cuda'), entry('dtype', p.dtype === 'float32' ? 'fp32' : 'bf16'),
     entry('enable_activation_checkpointing', run.activationCheckpointing), entry('compile', false),
+    full && entry('optimizer_in_bwd', false, 'the optimizer steps after the backward, as the studio does (gradient accumulation and clipping need it)'),
     comment('logging and checkpoints'),
     entry('metric_logger', map(entry('_component_', 'torchtune.training.metric_logging.DiskLogger'), entry('log_dir', '${output_dir}/logs'))),
     entry('log_every_n_steps', run.logEvery), entry('log_peak_memory_stats', true),
     run.checkpointEverySteps > 0 && entry('save_every_n_steps', run.checkpointEverySteps),
   );
+  const launch = `tune run --nproc_per_node <GPUs> ${recipe} --config torchtune.yaml`;
+  const summary = methodSummary(run, input.baseModel);
   const header = [
     `torchtune config exported by the finetuning studio${input.runName ? ` for run "${input.runName}"` : ''}.`,
-    'Start on every GPU of the machine, from this folder:  tune run --nproc_per_node <GPUs> lora_finetune_distributed --config torchtune.yaml',
-    'The adapter lands in output_dir/epoch_<n>/ as adapter_model.safetensors + adapter_config.json (PEFT): the studio imports it.',
+    summary,
+    `Start on every GPU of the machine, from this folder:  ${launch}${full ? ' (one GPU: tune run full_finetune_single_device --config torchtune.yaml)' : ''}`,
+    full
+      ? 'The finetuned model lands in output_dir/epoch_<n>/ as model*.safetensors + config.json + tokenizer files (Hugging Face layout): from_pretrained loads it, and so does the studio as a base model.'
+      : 'The adapter lands in output_dir/epoch_<n>/ as adapter_model.safetensors + adapter_config.json (PEFT): the studio imports it.',
     ...(notes.length ? ['', 'Not reproduced exactly:', ...notes.map((n) => `- ${n.field}: ${n.text}`)] : []),
   ].join('\n');
   const files: Record<string, string> = { 'torchtune.yaml': renderYaml(doc, header), 'data/train.jsonl': toJsonl(train.rows) };
   if (validation) files['data/validation.jsonl'] = toJsonl(validation.rows);
-  return { trainer: 'torchtune', files, notes, launch: 'tune run --nproc_per_node <GPUs> lora_finetune_distributed --config torchtune.yaml' };
+  return { trainer: 'torchtune', summary, files, notes, launch };
 }

@@ -1,13 +1,14 @@
 /**
  * The run as a Hugging Face training script: TRL's SFTTrainer with a PEFT LoraConfig and, for NF4
- * and 8-bit bases, a bitsandbytes BitsAndBytesConfig; the dataset as JSONL in TRL's
+ * and 8-bit bases, a bitsandbytes BitsAndBytesConfig (a full finetune: the model loaded in float32
+ * and SFTTrainer without peft_config, which trains every weight); the dataset as JSONL in TRL's
  * prompt-completion form (conversational for the chat templates) or its language-modeling form
  * (plain text). Start: `accelerate launch --num_processes <GPUs> train_trl.py`.
  */
 import { promptCompletionRows, toJsonl, type ExportDataset, type PromptCompletionRows } from './export-dataset';
 import { code, kwargs, py, pyComment, type PyValue } from './python-literal';
 import { adafactorKwargs, hfOptim } from './optimizer-mapping';
-import { basePrecision, commonNotes, loraModules, schedule, type TrainerExport, type TrainerExportInput, type TrainerNote } from './run-mapping';
+import { assertExportable, basePrecision, commonNotes, hfTrainerDecayNote, loraModules, methodSummary, schedule, type TrainerExport, type TrainerExportInput, type TrainerNote } from './run-mapping';
 
 /** The studio's chatml and llama3 templates (src/data/templates.ts) as Jinja, for the tokenizer. */
 export const CHATML_JINJA =
@@ -31,12 +32,14 @@ function datasetNotes(data: ExportDataset, t: PromptCompletionRows, v: PromptCom
 
 export function exportTrl(input: TrainerExportInput): TrainerExport {
   const { run, data } = input;
+  assertExportable(run);
+  const full = run.method === 'full';
   const p = basePrecision(run);
   const s = schedule(run);
   const train = promptCompletionRows(data.train);
   const validation = promptCompletionRows(data.validation);
   const hasVal = validation.rows.length > 0;
-  const notes: TrainerNote[] = [...commonNotes(run), ...datasetNotes(data, train, validation)];
+  const notes: TrainerNote[] = [...commonNotes(run), ...hfTrainerDecayNote(run), ...datasetNotes(data, train, validation)];
   const isText = data.template === null;
   const dtype = code(`torch.${p.dtype}`);
   const quantized = p.load === '4bit' || p.load === '8bit';
@@ -80,11 +83,17 @@ export function exportTrl(input: TrainerExportInput): TrainerExport {
     { name: 'report_to', value: 'none' },
   ]);
   const template = data.template === 'chatml' ? CHATML_JINJA : data.template === 'llama3' ? LLAMA3_JINJA : null;
+  const summary = methodSummary(run, input.baseModel);
   const header = [
-    `Hugging Face TRL (SFTTrainer) + PEFT (LoraConfig) + bitsandbytes script exported by the finetuning studio${input.runName ? ` for run "${input.runName}"` : ''}.`,
-    'pip install "trl>=0.20" "peft>=0.14" "transformers>=4.56" bitsandbytes datasets accelerate',
+    full
+      ? `Hugging Face TRL (SFTTrainer) full-finetuning script exported by the finetuning studio${input.runName ? ` for run "${input.runName}"` : ''}.`
+      : `Hugging Face TRL (SFTTrainer) + PEFT (LoraConfig) + bitsandbytes script exported by the finetuning studio${input.runName ? ` for run "${input.runName}"` : ''}.`,
+    summary,
+    full ? 'pip install "trl>=0.20" "transformers>=4.56" datasets accelerate' : 'pip install "trl>=0.20" "peft>=0.14" "transformers>=4.56" bitsandbytes datasets accelerate',
     'Start on every GPU of the machine, from this folder:  accelerate launch --num_processes <GPUs> train_trl.py',
-    'The adapter lands in outputs/ as adapter_model.safetensors + adapter_config.json (PEFT): the studio imports it.',
+    full
+      ? 'The finetuned model lands in outputs/ as model*.safetensors + config.json + tokenizer files (Hugging Face layout): from_pretrained loads it, and so does the studio as a base model.'
+      : 'The adapter lands in outputs/ as adapter_model.safetensors + adapter_config.json (PEFT): the studio imports it.',
     ...(notes.length ? ['', 'Not reproduced exactly:', ...notes.map((n) => `- ${n.field}: ${n.text}`)] : []),
   ].join('\n');
   const script = `${pyComment(header)}
@@ -93,8 +102,7 @@ from pathlib import Path
 import torch
 from accelerate import PartialState
 from datasets import load_dataset
-from peft import LoraConfig
-from transformers import ${run.optimizer === 'adafactor' ? 'Adafactor, ' : ''}AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+${full ? '' : 'from peft import LoraConfig\n'}from transformers import ${run.optimizer === 'adafactor' ? 'Adafactor, ' : ''}AutoModelForCausalLM, AutoTokenizer${full ? '' : ', BitsAndBytesConfig'}
 from trl import SFTConfig, SFTTrainer
 
 HERE = Path(__file__).resolve().parent
@@ -109,7 +117,7 @@ model = AutoModelForCausalLM.from_pretrained(
     dtype=${py(dtype)},
     quantization_config=quantization_config,
     device_map={"": PartialState().local_process_index},
-)` : `# Base precision: ${run.basePrecision}.
+)` : `# ${full ? `Full finetuning: every weight loaded and trained in ${p.dtype} (base precision ${run.basePrecision})` : `Base precision: ${run.basePrecision}`}.
 model = AutoModelForCausalLM.from_pretrained(BASE_MODEL, dtype=${py(dtype)})`}
 tokenizer = AutoTokenizer.from_pretrained(BASE_MODEL)
 ${template ? `# The studio's "${data.template}" prompt template.\ntokenizer.chat_template = ${py(template)}` : data.template === 'model' ? '# The model\'s own chat template (tokenizer_config.json), as the studio\'s "model" template.' : `# Prompts were rendered by the studio's "${data.template ?? 'none'}" template${isText ? ' (plain text: no template)' : ''}.`}
@@ -117,9 +125,9 @@ ${template ? `# The studio's "${data.template}" prompt template.\ntokenizer.chat
 data_files = {"train": str(HERE / "data" / "train.jsonl")${hasVal ? ', "validation": str(HERE / "data" / "validation.jsonl")' : ''}}
 dataset = load_dataset("json", data_files=data_files)
 
-peft_config = LoraConfig(
+${full ? '# Full finetuning: SFTTrainer is given no PEFT config, so it trains every weight of the model.' : `peft_config = LoraConfig(
 ${lora}
-)
+)`}
 
 args = SFTConfig(
 ${config}
@@ -130,8 +138,8 @@ trainer = SFTTrainer(
     args=args,
     train_dataset=dataset["train"],
     eval_dataset=${hasVal ? 'dataset["validation"]' : 'None'},
-    processing_class=tokenizer,
-    peft_config=peft_config,${run.optimizer === 'sgd' ? `
+    processing_class=tokenizer,${full ? '' : `
+    peft_config=peft_config,`}${run.optimizer === 'sgd' ? `
     # SGD with the studio's momentum and Nesterov flag (weight_decay comes from args).
     optimizer_cls_and_kwargs=(torch.optim.SGD, ${py({ lr: run.learningRate, momentum: run.momentum, nesterov: run.nesterov })}),` : ''}${run.optimizer === 'adafactor' ? `
     # transformers' Adafactor as the studio ran it (weight_decay comes from args).
@@ -142,5 +150,5 @@ trainer.save_model(args.output_dir)
 `;
   const files: Record<string, string> = { 'train_trl.py': script, 'data/train.jsonl': toJsonl(train.rows) };
   if (hasVal) files['data/validation.jsonl'] = toJsonl(validation.rows);
-  return { trainer: 'trl', files, notes, launch: 'accelerate launch --num_processes <GPUs> train_trl.py' };
+  return { trainer: 'trl', summary, files, notes, launch: 'accelerate launch --num_processes <GPUs> train_trl.py' };
 }
