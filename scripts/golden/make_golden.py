@@ -6,7 +6,8 @@ transformers, no PEFT). The model math is written here from the published defini
 (transformers' modeling_qwen3 / modeling_gemma3, eager attention), so it is independent of the
 project's TypeScript. Usage: /usr/bin/python3 scripts/golden/make_golden.py [out_dir]
 (default tests/fixtures/golden). Writes <out_dir>/qwen3-tiny and <out_dir>/gemma3-tiny; with --dora,
-only <out_dir>/qwen3-tiny-dora (DoRA, PEFT's use_dora, on the decoder linears); with --full, only
+only <out_dir>/qwen3-tiny-dora (DoRA, PEFT's use_dora, on the decoder linears) and
+<out_dir>/qwen3-untied-dora-head (DoRA on the decoder linears and an untied lm_head); with --full, only
 <out_dir>/gemma3-tiny-full, <out_dir>/qwen3-untied-full and <out_dir>/qwen2-tiny-full (full
 finetuning: `<name>.grad` and `<name>.after_adamw_1` of every base weight, Qwen2's q/k/v biases
 included; torch.optim.AdamW over every parameter, so weight decay applies to biases and norms too).
@@ -250,14 +251,15 @@ def lora_paths(cfg):
     return paths
 
 
-def make_lora(cfg, gen, dora_weights=None):
+def make_lora(cfg, gen, dora_weights=None, dora_head=False):
     """A = Kaiming-uniform-like (r, in), B non-zero (out, r), so the LoRA path matters. With
-    dora_weights (the base weights): DoRA on the decoder linears only (no lm_head), each with a
-    magnitude m = ||W||_row (PEFT's initialisation) times (1 + 0.05 noise), so m / norm differs from 1."""
+    dora_weights (the base weights): DoRA on the decoder linears (and on lm_head with dora_head,
+    else no lm_head), each with a magnitude m = ||W||_row (PEFT's initialisation) times
+    (1 + 0.05 noise), so m / norm differs from 1."""
     shapes = module_shapes(cfg)
     lora = {}
     for path, m in lora_paths(cfg):
-        if dora_weights is not None and m == "lm_head":
+        if dora_weights is not None and m == "lm_head" and not dora_head:
             continue
         o, i = shapes[m]
         bound = 1 / math.sqrt(i)
@@ -265,7 +267,7 @@ def make_lora(cfg, gen, dora_weights=None):
         b = torch.randn(o, R, generator=gen) * (0.01 if cfg.get("_bf16_weights") else 0.1)
         lora[path] = (a.requires_grad_(), b.requires_grad_())
         if dora_weights is not None:
-            w = dora_weights[f"{path}.weight"]
+            w = dora_weights["model.embed_tokens.weight" if m == "lm_head" and cfg["tie_word_embeddings"] else f"{path}.weight"]
             mag = torch.linalg.norm(w, dim=1) * (1 + 0.05 * torch.randn(o, generator=gen))
             lora[path] = (a, b, mag.requires_grad_())
     return lora
@@ -286,10 +288,10 @@ def named(lora):
     return [(key(p, w), t) for p, ts in lora.items() for w, t in zip("ABM", ts)]
 
 
-def make_case(name, cfg, seed, out_dir, dora=False):
+def make_case(name, cfg, seed, out_dir, dora=False, dora_head=False):
     gen = torch.Generator().manual_seed(seed)
     wts = make_weights(cfg, gen)
-    lora = make_lora(cfg, gen, wts if dora else None)
+    lora = make_lora(cfg, gen, wts if dora else None, dora_head)
     V = cfg["vocab_size"]
     tokens = torch.randint(0, V, (B, T), generator=gen)
     targets = torch.randint(0, V, (B, T), generator=gen)
@@ -316,7 +318,7 @@ def make_case(name, cfg, seed, out_dir, dora=False):
     adapter_config = {
         "peft_type": "LORA", "task_type": "CAUSAL_LM", "r": R, "lora_alpha": ALPHA, "lora_dropout": 0.0,
         "bias": "none", "fan_in_fan_out": False, "use_rslora": False, "base_model_name_or_path": f"golden-{name}",
-        "target_modules": sorted(LINEARS + ([] if dora else ["lm_head"])),
+        "target_modules": sorted(LINEARS + ([] if dora and not dora_head else ["lm_head"])),
     }
     if dora:
         adapter_config["use_dora"] = True
@@ -419,8 +421,10 @@ def main():
         make_full_case("qwen3-untied-full", {**QWEN3, "tie_word_embeddings": False}, 6, out_dir)
         make_full_case("qwen2-tiny-full", QWEN2, 7, out_dir)
         return
-    if "--dora" in sys.argv:  # only the DoRA case (PEFT use_dora), so the others' files stay as they are
+    if "--dora" in sys.argv:  # only the DoRA cases (PEFT use_dora), so the others' files stay as they are
         make_case("qwen3-tiny-dora", QWEN3, 5, out_dir, dora=True)
+        # DoRA on lm_head too, with an untied head (its own weight, V rows)
+        make_case("qwen3-untied-dora-head", {**QWEN3, "tie_word_embeddings": False}, 8, out_dir, dora=True, dora_head=True)
         return
     make_case("qwen3-tiny", QWEN3, 3, out_dir)
     make_case("gemma3-tiny", GEMMA3, 4, out_dir)

@@ -126,9 +126,6 @@ export const runConfigSchema = z
     if (c.useDora && c.method === 'full') {
       ctx.addIssue({ code: 'custom', path: ['useDora'], message: 'DoRA is a LoRA method: turn it off for full finetuning' });
     }
-    if (c.useDora && c.targets.includes('head')) {
-      ctx.addIssue({ code: 'custom', path: ['useDora'], message: 'DoRA applies to the decoder\'s linear layers: remove the LM head from the targets, or turn DoRA off' });
-    }
   });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;

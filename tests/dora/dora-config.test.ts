@@ -14,12 +14,13 @@ describe('the useDora run-config field', () => {
     expect(parseFieldDocs(readFileSync('src/config/run-config.ts', 'utf8')).useDora).toMatch(/^DoRA: also learn a magnitude/);
   });
 
-  it('is off by default; with the LM head among the targets the form says what to change', () => {
+  it('is off by default; the form takes it with or without the LM head, and refuses it with full finetuning', () => {
     expect(validate({ ...STUDIO_DEFAULTS }).config?.useDora).toBe(false);
-    const bad = validate({ ...STUDIO_DEFAULTS, useDora: true });
-    expect(Object.keys(bad.errors)).toEqual(['useDora']);
-    expect(bad.errors.useDora).toMatch(/remove the LM head from the targets/);
+    expect(validate({ ...STUDIO_DEFAULTS, useDora: true, targets: ['query', 'value', 'head'] }).config?.useDora).toBe(true);
     expect(validate({ ...STUDIO_DEFAULTS, useDora: true, targets: ['query', 'value'] }).config?.useDora).toBe(true);
+    const bad = validate({ ...STUDIO_DEFAULTS, useDora: true, method: 'full' });
+    expect(Object.keys(bad.errors)).toEqual(['useDora']);
+    expect(bad.errors.useDora).toMatch(/DoRA is a LoRA method/);
   });
 
   it('the layout gives each module a 256-byte aligned magnitude (out) after B, counted as trainable, never cut by a chunk', () => {

@@ -19,7 +19,7 @@ import { allocFlat, writeFlat, type FlatVector } from '../graph/lora-state';
 import { maxBindingBytes } from '../graph/dims';
 import { loraChunks } from '../plan/lora-chunks';
 import { allocDoraBuffers } from '../graph/dora';
-import { prepareDecoderHead, prepareTrunk, type DecoderContext, type TaggedOp, type Trunk } from './trunk';
+import { prepareDecoderHead, prepareDoraNorms, prepareTrunk, type DecoderContext, type TaggedOp, type Trunk } from './trunk';
 
 export interface DecoderOptions {
   /** Positions the KV cache holds: prompt + generated tokens. At most max_position_embeddings. */
@@ -83,17 +83,15 @@ export async function createDecoder(
   const dims = decoderDims(model, maxLen, Tc);
   const buf = await createDecoderBuffers(engine, model, dims, lora?.layout ?? null);
   owned.push(...decoderBufferList(buf));
-  if (lora?.layout.slots.some((s) => s.offsetM !== undefined && s.module === 'lm_head')) {
-    throw new RangeError('decoder: DoRA on the LM head is not supported; merge the adapter into the model first');
-  }
-  // DoRA: each module's norms (filled by the prefill) and one (Tc, max out) scratch.
-  const dora = lora ? await allocDoraBuffers(engine, lora.layout.slots, Tc) : null;
+  // DoRA: each module's norms (filled at the start of each sequence) and one (Tc, max out) scratch (the head's: one chunk).
+  const dora = lora ? await allocDoraBuffers(engine, lora.layout.slots, Tc, Tc, Math.max(...base.headChunks.map((w) => w.rows))) : null;
   if (dora) owned.push(...new Set([...dora.values()].flatMap((d) => [d.t, d.norm])));
   const ctx: DecoderContext = { engine, model, dims, base, buf, lora: lora && params ? { layout: lora.layout, params } : null, dora };
   const prefill = await prepareTrunk(ctx, Tc);
   const single = Tc === 1 ? prefill : await prepareTrunk(ctx, 1);
   const head = await prepareDecoderHead(ctx);
-  return new GpuDecoder(engine, model, dims, buf, prefill, single, head, !!lora, owned);
+  const norms = await prepareDoraNorms(ctx);
+  return new GpuDecoder(engine, model, dims, buf, prefill, single, head, norms, !!lora, owned);
 }
 
 /**
@@ -132,6 +130,8 @@ class GpuDecoder implements Decoder {
   constructor(
     private readonly engine: Engine, readonly model: ModelConfig, private readonly dims: DecoderDims, private readonly buf: DecoderBuffers,
     private readonly prefill: Trunk, private readonly single: Trunk, private readonly head: TaggedOp[],
+    /** DoRA's row norms, run before a sequence's first chunk (empty without DoRA) */
+    private readonly doraNorms: TaggedOp[],
     readonly hasAdapter: boolean, private readonly owned: GPUBuffer[],
   ) {
     this.adapterOn = hasAdapter;
@@ -182,6 +182,7 @@ class GpuDecoder implements Decoder {
     writeDecodeStep(engine, buf.step, this.position, ids.length);
     for (const r of trunk.ropes) r.setPosOffset(this.position);
     const enc = engine.gpu.device.createCommandEncoder({ label: `decode at ${this.position}` });
+    if (this.position === 0 && this.doraNorms.length) this.encode(enc, this.doraNorms, 'dora norms');
     this.encode(enc, trunk.ops, trunk.M === 1 ? 'decode' : 'prefill');
     if (last) {
       const C = this.dims.C;
@@ -224,7 +225,7 @@ class GpuDecoder implements Decoder {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const t of [...this.prefill.ops, ...(this.single === this.prefill ? [] : this.single.ops), ...this.head]) t.op.destroy();
+    for (const t of [...this.prefill.ops, ...(this.single === this.prefill ? [] : this.single.ops), ...this.head, ...this.doraNorms]) t.op.destroy();
     for (const b of this.owned) this.engine.pool.destroy(b);
   }
 }

@@ -8,6 +8,8 @@
  *          to the cache; att = attention(q, cache); x1 = x + [norm](o(att)); xn = norm(x1);
  *          x = x1 + [norm](down(act(gate(xn)) * up(xn)))     ([...]: Qwen3 / Gemma, as the training graph)
  *   head:  logits (V) = norm(xLast) W^T [+ scale (xn A^T) B^T], one vocabulary chunk at a time
+ * DoRA: every module's row norms (the head's by vocabulary chunk) are their own ops (prepareDoraNorms),
+ * run once at the start of each sequence, before its first chunk (the adapter is fixed during one).
  */
 import type { Engine } from '../../engine/context';
 import type { BufferRef, PreparedOp } from '../../engine/kernels/common';
@@ -26,7 +28,9 @@ import { prepareEmbeddingShards, type BaseWeights, type LayerLinear } from '../g
 import { layerArchitecture } from '../graph/layer-architecture';
 import type { LoraLayout, LoraSlot } from '../plan/lora-layout';
 import { flatView, type FlatVector } from '../graph/lora-state';
-import { prepareDoraForward, type DoraBuffers } from '../graph/dora';
+import { prepareDoraForward, prepareDoraNorm, type DoraBuffers } from '../graph/dora';
+import { prepareHeadDoraNorm } from '../graph/head-dora';
+import { prepareDoraColScale } from '../../engine/kernels/dora';
 import type { DecoderBuffers, DecoderDims } from './buffers';
 
 export interface TaggedOp {
@@ -77,10 +81,10 @@ async function projection(
   const { r, inFeatures: In, outFeatures: Out, scale } = slot;
   const dora = c.dora?.get(slot.path);
   if (dora) {
-    // DoRA: h = x A^T, then the norms (prefill only: the adapter is fixed while a decoder runs) and
-    // y += (c - 1) x W^T + c s h B^T, as the training graph's forward.
+    // DoRA: h = x A^T, then y += (c - 1) x W^T + c s h B^T, as the training graph's forward (the
+    // norms from prepareDoraNorms, run at the start of the sequence).
     ops.push({ op: await prepareMatmul(engine, { out: buf.loraH, a: x, b: flatView(params, slot.offsetA, r * In), M, N: r, K: In, transB: true, label: `${label} lora h` }), lora: true });
-    for (const op of await prepareDoraForward({ engine, label, N: M, slot, params, weight, dora, src: x, y, h: buf.loraH, withNorm: M === c.dims.Tc })) ops.push({ op, lora: true });
+    for (const op of await prepareDoraForward({ engine, label, N: M, slot, params, weight, dora, src: x, y, h: buf.loraH, withNorm: false })) ops.push({ op, lora: true });
     return;
   }
   if (M === 1) {
@@ -164,7 +168,18 @@ export async function prepareDecoderHead(c: DecoderContext): Promise<TaggedOp[]>
     const range = `[${v0}:${v0 + w.rows}]`;
     const out = f32View(buf.logits, v0);
     ops.push({ op: await prepareMatvecWeight(engine, { out, x: buf.xnLast, weight: w, label: `lm_head ${range}` }), lora: false });
-    if (slot && params && buf.headH) {
+    const dora = slot && c.dora?.get(slot.path);
+    if (slot && params && buf.headH && dora) {
+      // DoRA (no dropout in generation): logits_c = (m / norm) (xn W_c^T + s h B_c^T), through the scratch t (w)
+      const lora = (op: PreparedOp) => ops.push({ op, lora: true });
+      lora(await prepareMatvecWeight(engine, { out: dora.t, x: buf.xnLast, weight: w, label: `lm_head dora base ${range}` }));
+      lora(await prepareMatvecWeight(engine, {
+        out: dora.t, x: buf.headH, weight: loraWeight(params, slot.offsetB + v0 * slot.r, w.rows, slot.r), alpha: slot.scale, accumulate: true, label: `lm_head dora lora ${range}`,
+      }));
+      lora(await prepareDoraColScale(engine, {
+        out, inp: dora.t, m: flatView(params, slot.offsetM! + v0, w.rows), norm: f32View(dora.norm, v0), N: 1, Out: w.rows, delta: 0, accumulate: false, label: `lm_head dora scale ${range}`,
+      }));
+    } else if (slot && params && buf.headH) {
       ops.push({
         op: await prepareMatvecWeight(engine, {
           out, x: buf.headH, weight: loraWeight(params, slot.offsetB + v0 * slot.r, w.rows, slot.r), alpha: slot.scale, accumulate: true, label: `lm_head lora ${range}`,
@@ -173,6 +188,32 @@ export async function prepareDecoderHead(c: DecoderContext): Promise<TaggedOp[]>
       });
     }
     v0 += w.rows;
+  }
+  return ops;
+}
+
+/**
+ * DoRA: every module's row norms ||W + s B A||_row for the current adapter (the head's chunk by
+ * chunk), tagged LoRA; run at the start of each sequence. Empty without DoRA.
+ */
+export async function prepareDoraNorms(c: DecoderContext): Promise<TaggedOp[]> {
+  const ops: TaggedOp[] = [];
+  if (!c.lora || !c.dora) return ops;
+  const { engine, base } = c;
+  const { params } = c.lora;
+  for (const slot of c.lora.layout.slots) {
+    const dora = c.dora.get(slot.path);
+    if (!dora) continue;
+    if (slot.module === 'lm_head') {
+      let v0 = 0;
+      for (const weight of base.headChunks) {
+        for (const op of await prepareHeadDoraNorm({ engine, slot, params, dora, weight, v0, w: weight.rows, N: 1 })) ops.push({ op, lora: true });
+        v0 += weight.rows;
+      }
+    } else {
+      const weight = base.layers[slot.layer!].linears[slot.module as LayerLinear];
+      for (const op of await prepareDoraNorm({ engine, label: `${slot.path} decoder`, N: 1, slot, params, weight, dora })) ops.push({ op, lora: true });
+    }
   }
   return ops;
 }

@@ -106,15 +106,19 @@ export async function prepareDoraBackward(a: DoraArgs & {
  * The DoRA buffers of a run, keyed by module path: each module's norm (out) and one (N, max out)
  * scratch for all (both through the pool, so the memory plan counts them). Null without DoRA.
  * `mlpRows`: the rows of the MLP's token-row chunks (./mlp-chunks.ts) when they are fewer than N:
- * the MLP modules then use only that many rows of the scratch.
+ * the MLP modules then use only that many rows of the scratch. `headRows`: the LM head's vocabulary
+ * chunk (Vc): lm_head uses (N, Vc) of the scratch, never (N, V) (./head-dora.ts).
  */
-export async function allocDoraBuffers(engine: Engine, slots: readonly LoraSlot[], N: number, mlpRows = N): Promise<Map<string, DoraBuffers> | null> {
+export async function allocDoraBuffers(
+  engine: Engine, slots: readonly LoraSlot[], N: number, mlpRows = N, headRows = Infinity,
+): Promise<Map<string, DoraBuffers> | null> {
   const dora = slots.filter((s) => s.offsetM !== undefined);
   if (!dora.length) return null;
   const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
-  const maxOut = Math.max(...dora.map((s) => s.outFeatures));
+  const cols = (s: LoraSlot) => (s.module === 'lm_head' ? Math.min(s.outFeatures, headRows) : s.outFeatures);
+  const maxOut = Math.max(...dora.map(cols));
   const rows = (s: LoraSlot) => (MLP_MODULES.includes(s.module) ? mlpRows : N);
-  const elements = Math.max(...dora.map((s) => rows(s) * s.outFeatures));
+  const elements = Math.max(...dora.map((s) => rows(s) * cols(s)));
   const label = mlpRows === N ? `dora scratch (N, ${maxOut})` : `dora scratch (${elements}): (N, out) or (MLP chunk rows, out)`;
   const t = await engine.pool.alloc({ size: 4 * elements, usage, category: 'workspace', label });
   const out = new Map<string, DoraBuffers>();
@@ -131,12 +135,15 @@ export async function allocDoraBuffers(engine: Engine, slots: readonly LoraSlot[
  */
 export async function initDoraMagnitudes(
   engine: Engine, state: LoraState, buffers: ReadonlyMap<string, DoraBuffers>, weightOf: (slot: LoraSlot) => ShardedWeight,
+  /** the ops that write a module's norm when it is not one ShardedWeight (the LM head's vocabulary chunks) */
+  normOf?: (slot: LoraSlot, dora: DoraBuffers) => Promise<PreparedOp[]> | null,
 ): Promise<void> {
   const ops: PreparedOp[] = [];
   for (const slot of state.layout.slots) {
     const dora = buffers.get(slot.path);
     if (!dora) continue;
-    ops.push(...await prepareDoraNorm({ engine, label: `${slot.path} init`, N: 1, slot, params: state.params, weight: weightOf(slot), dora }));
+    const own = normOf?.(slot, dora);
+    ops.push(...(own ? await own : await prepareDoraNorm({ engine, label: `${slot.path} init`, N: 1, slot, params: state.params, weight: weightOf(slot), dora })));
     ops.push(await prepareAccumulate(engine, { y: magnitudeView(state.params, slot), x: dora.norm, n: slot.outFeatures, alpha: 1, label: `${slot.path} dora m = ||W||` }));
   }
   const enc = engine.gpu.device.createCommandEncoder({ label: 'dora init' });

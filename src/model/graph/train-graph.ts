@@ -18,7 +18,7 @@ import type { ModelConfig } from '../../config/model-config';
 import { ropeSpecsByLayer } from '../../config/architecture-features';
 import type { LoraConfig } from '../../config/lora-config';
 import { modulesForTargets } from '../../config/lora-targets';
-import { loraLayout, type LoraLayout } from '../plan/lora-layout';
+import { loraLayout, type LoraLayout, type LoraSlot } from '../plan/lora-layout';
 import { loraChunks } from '../plan/lora-chunks';
 import { createActivations, type Activations, type Workspace } from './activations';
 import { prepareLoadPacked, prepareRoundWorking } from './bf16-activations';
@@ -34,7 +34,8 @@ import { optimizerBufferCount, prepareHessianPass, prepareRunOptimizer, type Hes
 import type { LoraBranch, ModuleDropout } from './projection';
 import { createFullState, fullLayout, type FullState } from './full-state';
 import { prepareEmbeddingGrads } from './full-grads';
-import { allocDoraBuffers, initDoraMagnitudes } from './dora';
+import { allocDoraBuffers, initDoraMagnitudes, type DoraBuffers } from './dora';
+import { prepareHeadDoraNorm } from './head-dora';
 import { chunkRows, MLP_MODULES } from './mlp-chunks';
 
 /** Floats per row of the metrics buffer: [loss, grad norm, clip coefficient, non-finite flag]. */
@@ -109,9 +110,6 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
   // The MLP's LoRA hiddens (N, r) are bound as row ranges when it runs in token-row chunks: their ranks set the rows' alignment.
   const mlpRanks = layout.slots.filter((s) => MLP_MODULES.includes(s.module)).map((s) => s.r);
   const dims = graphDims(model, run.microBatch, run.maxSeqLen, run.vocabChunk, opts.maxBindingBytes ?? maxBindingBytes(engine.gpu.limits), mlpRanks);
-  if (run.useDora && layout.slots.some((s) => s.module === 'lm_head')) {
-    throw new RangeError('DoRA on the LM head is not supported on the GPU; leave "head" out of the targets or turn DoRA off');
-  }
   const format = run.basePrecision;
   const base = await createBaseWeights(engine, model, format, run.doubleQuant, dims, opts.load);
   // The flat state in chunks that fit a binding (lm_head's B, if it must be cut, at whole vocabulary chunks).
@@ -125,8 +123,13 @@ export async function buildTrainGraph(engine: Engine, model: ModelConfig, run: R
     { qkNorm: model.qkNorm === true, sandwichNorms: model.sandwichNorms === true }, run.activationPrecision);
   // One table per distinct RoPE (Gemma 3's local layers have their own base).
   // DoRA: each module's row norms and one shared scratch; fresh magnitudes start at ||W||_row (PEFT).
-  const dora = await allocDoraBuffers(engine, layout.slots, dims.N, chunkRows(dims.mlpChunks));
-  if (dora && !full && opts.load && !opts.initialLora) await initDoraMagnitudes(engine, lora, dora, (s) => base.layers[s.layer!].linears[s.module as LayerLinear]);
+  const dora = await allocDoraBuffers(engine, layout.slots, dims.N, chunkRows(dims.mlpChunks), dims.Vc);
+  if (dora && !full && opts.load && !opts.initialLora) {
+    // the head's norm chunk by chunk (a tied head reads the embedding table through its chunks)
+    const headNorm = async (slot: LoraSlot, d: DoraBuffers) => (await Promise.all(dims.chunks.map(([v0, w], i) =>
+      prepareHeadDoraNorm({ engine, slot, params: lora.params, dora: d, weight: base.headChunks[i], v0, w, N: 1 })))).flat();
+    await initDoraMagnitudes(engine, lora, dora, (s) => base.layers[s.layer!].linears[s.module as LayerLinear], (s, d) => (s.module === 'lm_head' ? headNorm(s, d) : null));
+  }
   const ropes = ropeSpecsByLayer(model);
   const ropeTables = await Promise.all(ropes.specs.map((s) => uploadRopeTables(engine, dims.T, dims.D, s)));
 
