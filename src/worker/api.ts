@@ -109,6 +109,8 @@ export type TrainEvent =
   /** The validation loss of the starting weights, measured before step 1 (the validation curve starts here). */
   | { type: 'baseline'; evalLoss: number }
   | { type: 'paused' }
+  /** After a pause, the loop has reached the boundary before optimizer step `step` (0-based) and holds there: every earlier step is reported. */
+  | { type: 'held'; step: number }
   | { type: 'resumed' }
   /** Something the person should know that does not stop the run (e.g. its dataset could not be kept for resuming). */
   | { type: 'warning'; message: string };

@@ -198,7 +198,10 @@ async function loop(
     },
     beforeStep: async (step, at) => {
       early.state = at.earlyStopping;
-      if (c.gate.isPaused) await at.flush(); // a paused dashboard shows every step done
+      if (c.gate.isPaused) {
+        await at.flush(); // a paused dashboard shows every step done
+        c.emit({ type: 'held', step });
+      }
       const waited = await c.gate.wait();
       clock.pausedTotal += waited;
       clock.pausedSinceLast += waited;

@@ -156,10 +156,12 @@ describe('studio worker API', () => {
       seen.push(e);
       if (e.type === 'step' && e.point.step === 2 && !paused) {
         paused = true;
-        void studio.pause().then(async () => {
-          await new Promise((r) => setTimeout(r, 300)); // the step in flight may still land
-          const before = count();
-          await new Promise((r) => setTimeout(r, 500));
+        void studio.pause();
+      }
+      // Held: the step in flight when pausing has landed (however slow the machine); none may follow until resume.
+      if (e.type === 'held') {
+        const before = count();
+        void new Promise((r) => setTimeout(r, 500)).then(async () => {
           stepsWhilePaused = count() - before;
           await studio.resume();
         });
