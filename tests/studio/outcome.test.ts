@@ -21,6 +21,11 @@ describe('the outcome of a run, in words', () => {
     expect(outcomeText(o)).toBe('validation loss 6.000 → 4.200 (best, after step 20): 30% lower than the base model');
   });
 
+  it('near 100% it keeps a decimal: the demo\'s 3.471 -> 0.007 is 99.8% lower, not 100%', () => {
+    const o = outcomeOf([point(1, 3.4, undefined), point(100, 0.01, 0.007)], 3.471);
+    expect(outcomeText(o)).toMatch(/: 99\.8% lower than the base model$/);
+  });
+
   it('without validation: the training loss at the start and the end, and why there is no validation loss', () => {
     const pts = Array.from({ length: 30 }, (_, i) => point(i + 1, i < 10 ? 5 : i >= 20 ? 3 : 4));
     expect(outcomeText(outcomeOf(pts, null))).toMatch(/^training loss 5\.000 → 3\.000 \(means of the first and last 10 steps\); no validation loss/);

@@ -34,7 +34,7 @@ const fix = (x: number) => x.toFixed(3);
 export function outcomeText(o: Outcome): string {
   if (o.base !== null && o.best) {
     const change = (100 * (o.base - o.best.loss)) / o.base;
-    const how = change >= 0 ? `${Math.round(change)}% lower than the base model` : `${Math.round(-change)}% higher than the base model`;
+    const how = change >= 0 ? `${percent(change)}% lower than the base model` : `${percent(-change)}% higher than the base model`;
     return `validation loss ${fix(o.base)} → ${fix(o.best.loss)} (best, after step ${o.best.step}): ${how}`;
   }
   if (o.best) return `best validation loss ${fix(o.best.loss)} (after step ${o.best.step})`;
@@ -42,4 +42,9 @@ export function outcomeText(o: Outcome): string {
     return `training loss ${fix(o.trainStart)} → ${fix(o.trainEnd)} (means of the first and last 10 steps); no validation loss was measured (set a validation share in Model & data and "Eval every")`;
   }
   return 'no step was trained';
+}
+
+/** A whole percentage, or one decimal near 100 (a 99.8% fall is not "100% lower": the loss is not 0). */
+function percent(p: number): string {
+  return p >= 99.5 && p < 100 ? p.toFixed(1) : String(Math.round(p));
 }
