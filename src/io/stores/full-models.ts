@@ -8,7 +8,8 @@
  * reads a LoRA adapter (merge, playground, GGUF) can be handed a full model by mistake.
  */
 import type { RunConfig } from '../../config/run-config';
-import { idbKv, newId, type Kv } from './kv';
+import { idbKv, type Kv } from './kv';
+import { createLibraryStore, type LibraryStore } from './library-store';
 
 export interface FullModelMeta {
   id: string;
@@ -44,61 +45,15 @@ export interface FullModelFiles {
 
 export type NewFullModel = Omit<FullModelMeta, 'id' | 'createdAt' | 'sizeBytes'>;
 
-export interface FullModelStore {
-  save(meta: NewFullModel, files: FullModelFiles): Promise<FullModelMeta>;
-  /** Newest first, without the models in the trash. */
-  list(): Promise<FullModelMeta[]>;
-  /** Models deleted with undo still possible. */
-  trashed(): Promise<FullModelMeta[]>;
-  meta(id: string): Promise<FullModelMeta | undefined>;
-  files(id: string): Promise<FullModelFiles>;
-  /** Change the name and/or the note. */
-  edit(id: string, patch: { name?: string; note?: string }): Promise<FullModelMeta>;
-  /** Leave a model out of listings until `restore` (undo) or `delete` (for good). */
-  trash(id: string): Promise<void>;
-  restore(id: string): Promise<void>;
-  delete(id: string): Promise<void>;
-}
+/** save, list, trashed, meta, files, edit (name and note), trash, restore, delete: see library-store.ts. */
+export type FullModelStore = LibraryStore<FullModelMeta, FullModelFiles>;
 
 export const FULL_MODELS_DB = 'finetune-studio-full-models';
 
 export function createFullModelStore(kv: Kv = idbKv(FULL_MODELS_DB, 'the finetuned model')): FullModelStore {
-  const metaKey = (id: string) => `meta:${id}`;
-  const filesKey = (id: string) => `files:${id}`;
-  const mustMeta = async (id: string) => {
-    const m = await kv.get<FullModelMeta>(metaKey(id));
-    if (!m) throw new Error(`finetuned model ${id} is not in the library (deleted in another tab?)`);
-    return m;
-  };
-  const all = async () => (await kv.entries<FullModelMeta>()).filter(([k]) => k.startsWith('meta:')).map(([, v]) => v).sort((a, b) => b.createdAt - a.createdAt);
-  const patchMeta = async (id: string, patch: Partial<FullModelMeta>) => {
-    const next = { ...(await mustMeta(id)), ...patch };
-    await kv.set(metaKey(id), next);
-    return next;
-  };
-  return {
-    async save(meta, files) {
-      const full: FullModelMeta = { ...meta, id: newId('model'), createdAt: Date.now(), sizeBytes: files.weights.byteLength };
-      const stored: FullModelFiles = { weights: files.weights, configJson: files.configJson, generationConfigJson: files.generationConfigJson, tokenizer: files.tokenizer };
-      await kv.setMany([[filesKey(full.id), stored], [metaKey(full.id), full]]);
-      return full;
-    },
-    list: async () => (await all()).filter((m) => m.trashedAt === undefined),
-    trashed: async () => (await all()).filter((m) => m.trashedAt !== undefined),
-    meta: (id) => kv.get<FullModelMeta>(metaKey(id)),
-    async files(id) {
-      await mustMeta(id);
-      const f = await kv.get<FullModelFiles>(filesKey(id));
-      if (!f) throw new Error(`finetuned model ${id} has no stored files`);
-      return f;
-    },
-    async edit(id, patch) {
-      const name = patch.name?.trim();
-      if (patch.name !== undefined && !name) throw new Error('a finetuned model needs a name');
-      return patchMeta(id, { ...(name ? { name } : {}), ...(patch.note !== undefined ? { note: patch.note.trim() || undefined } : {}) });
-    },
-    trash: async (id) => { await patchMeta(id, { trashedAt: Date.now() }); },
-    restore: async (id) => { await patchMeta(id, { trashedAt: undefined }); },
-    delete: (id) => kv.delMany([metaKey(id), filesKey(id)]),
-  };
+  return createLibraryStore<FullModelMeta, FullModelFiles>(kv, {
+    noun: 'finetuned model', withArticle: 'a finetuned model', idPrefix: 'model',
+    sizeOf: (f) => f.weights.byteLength,
+    stored: (f) => ({ weights: f.weights, configJson: f.configJson, generationConfigJson: f.generationConfigJson, tokenizer: f.tokenizer }),
+  });
 }
