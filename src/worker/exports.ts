@@ -14,10 +14,11 @@ import { bytesSource } from '../io/safetensors';
 import type { AdapterStore } from '../io/stores/adapters';
 import type { RunRecord } from '../io/stores/runs';
 import { exportForTrainers, noteText, prepareExportDataset, type TrainerName } from '../io/trainers';
-import { exportGguf, type GgufWhat } from '../model/export/gguf-export';
+import type { GgufWhat } from '../model/export/gguf-export';
 import type { GgufDownload, TrainerDownload } from './api';
 import type { LoadedDataset } from './dataset';
 import { readDatasetFile } from './dataset';
+import { ggufBlob } from './gguf-blob';
 import { fileStem } from './library';
 import type { LoadedModel } from './model';
 import type { StoredInputs } from './run-inputs';
@@ -45,19 +46,8 @@ export async function ggufDownload(
   }
   const fileName = `${stem}-${req.what === 'adapter' ? 'lora' : req.what}-${req.type}.gguf`;
   const baseFileName = `${fileStem(model.info.name)}-base-f16.gguf`;
-  const chunks: Blob[] = [];
-  const r = await exportGguf({
-    model: model.source, adapter, what: req.what, type: req.type, fileName, baseFileName,
-    sink: (chunk) => { chunks.push(new Blob([chunk as Uint8Array<ArrayBuffer>])); }, // copied now: the chunk may be reused
-    onProgress: (p) => onProgress?.({ bytes: p.bytes, totalBytes: p.totalBytes }),
-  });
-  onProgress?.({ bytes: r.totalBytes, totalBytes: r.totalBytes });
-  return {
-    gguf: new Blob(chunks, { type: 'application/octet-stream' }), fileName, bytes: r.totalBytes,
-    modelfile: { name: fileName.replace(/\.gguf$/, '.Modelfile'), bytes: new TextEncoder().encode(r.modelfile) },
-    baseFileName: req.what === 'adapter' ? baseFileName : null,
-    warnings: r.warnings,
-  };
+  const blob = await ggufBlob({ model: model.source, adapter, what: req.what, type: req.type, fileName, baseFileName }, onProgress);
+  return { ...blob, baseFileName: req.what === 'adapter' ? baseFileName : null };
 }
 
 /** Where a run's dataset comes from: its kept copy (for resuming), else the loaded dataset when it is the same file. */

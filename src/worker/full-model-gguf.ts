@@ -7,9 +7,9 @@
 import type { GgufExportType } from '../io/gguf/tensor-types';
 import { openModel } from '../io/model-source/model';
 import type { FullModelStore } from '../io/stores/full-models';
-import { exportGguf } from '../model/export/gguf-export';
 import type { GgufDownload } from './api';
 import { storedModelFiles, storedTokenizer } from './full-model-source';
+import { ggufBlob } from './gguf-blob';
 import { fileStem } from './library';
 import type { LoadedModel } from './model';
 
@@ -22,17 +22,5 @@ export async function fullModelGguf(
   const files = await store.files(id);
   const model = await openModel(storedModelFiles(meta.name, files, await storedTokenizer(meta, files, loaded)));
   const fileName = `${fileStem(meta.name)}-${type}.gguf`;
-  const chunks: Blob[] = [];
-  const r = await exportGguf({
-    model, what: 'base', type, fileName,
-    sink: (chunk) => { chunks.push(new Blob([chunk as Uint8Array<ArrayBuffer>])); }, // copied now: the chunk may be reused
-    onProgress: (p) => onProgress?.({ bytes: p.bytes, totalBytes: p.totalBytes }),
-  });
-  onProgress?.({ bytes: r.totalBytes, totalBytes: r.totalBytes });
-  return {
-    gguf: new Blob(chunks, { type: 'application/octet-stream' }), fileName, bytes: r.totalBytes,
-    modelfile: { name: fileName.replace(/\.gguf$/, '.Modelfile'), bytes: new TextEncoder().encode(r.modelfile) },
-    baseFileName: null,
-    warnings: r.warnings,
-  };
+  return { ...(await ggufBlob({ model, what: 'base', type, fileName }, onProgress)), baseFileName: null };
 }
