@@ -5,32 +5,15 @@
  * transaction, so an adapter is either whole or absent; listings never load the weights.
  */
 import type { LoraConfig } from '../../config/lora-config';
-import type { RunConfig } from '../../config/run-config';
 import { idbKv, type Kv } from './kv';
-import { createLibraryStore, type LibraryStore } from './library-store';
+import { createLibraryStore, type LibraryMeta, type LibraryStore, type TrainedFrom } from './library-store';
 
-export interface AdapterMeta {
-  id: string;
-  name: string;
-  /** The person's note about the adapter. */
-  note?: string;
-  /** base_model_name_or_path of the adapter. */
-  baseModel: string;
-  createdAt: number;
-  /** Bytes of adapter_model.safetensors. */
-  sizeBytes: number;
+/** An adapter of the library (sizeBytes: adapter_model.safetensors). */
+export interface AdapterMeta extends LibraryMeta, TrainedFrom {
   lora: LoraConfig;
-  trainableParams: number;
   origin: 'trained' | 'imported' | 'combined';
-  /** The run that produced it, with that run's config. */
-  runId?: string;
-  runConfig?: RunConfig;
-  /** The training step these weights are from and its validation loss, when not the run's last (early stopping keeps the best evaluation's). */
-  fromStep?: { step: number; valLoss: number };
   /** Combined adapters: the sources and their weights. */
   combinedFrom?: { id: string; name: string; weight: number }[];
-  /** Deleted, with undo still possible: listings leave it out until it is deleted for good or restored. */
-  trashedAt?: number;
 }
 
 export interface AdapterFiles {

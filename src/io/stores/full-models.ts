@@ -7,30 +7,11 @@
  * nothing; listings never load the weights. Kept apart from the adapters library: nothing that
  * reads a LoRA adapter (merge, playground, GGUF) can be handed a full model by mistake.
  */
-import type { RunConfig } from '../../config/run-config';
 import { idbKv, type Kv } from './kv';
-import { createLibraryStore, type LibraryStore } from './library-store';
+import { createLibraryStore, type LibraryMeta, type LibraryStore, type TrainedFrom } from './library-store';
 
-export interface FullModelMeta {
-  id: string;
-  name: string;
-  /** The person's note about the model. */
-  note?: string;
-  /** The base model it was finetuned from (its name as loaded). */
-  baseModel: string;
-  createdAt: number;
-  /** Bytes of model.safetensors. */
-  sizeBytes: number;
-  /** Every base weight was trained: the base model's parameter count. */
-  trainableParams: number;
-  /** The run that produced it, with that run's config. */
-  runId?: string;
-  runConfig?: RunConfig;
-  /** The training step these weights are from and its validation loss, when not the run's last (early stopping keeps the best evaluation's). */
-  fromStep?: { step: number; valLoss: number };
-  /** Deleted, with undo still possible: listings leave it out until it is deleted for good or restored. */
-  trashedAt?: number;
-}
+/** A fully finetuned model of the library (sizeBytes: model.safetensors; trainableParams: the base model's count, every weight trained). */
+export type FullModelMeta = LibraryMeta & TrainedFrom;
 
 export interface FullModelFiles {
   /** model.safetensors (F32), byte for byte. */

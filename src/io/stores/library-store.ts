@@ -4,6 +4,7 @@
  * written in one transaction, so an entry is either whole or absent; listings never load the
  * files. Deleting goes through the trash first (undo), as a person expects of a library.
  */
+import type { RunConfig } from '../../config/run-config';
 import { newId, type Kv } from './kv';
 
 /** What every library entry has. */
@@ -17,6 +18,18 @@ export interface LibraryMeta {
   sizeBytes: number;
   /** Deleted, with undo still possible: listings leave it out until it is deleted for good or restored. */
   trashedAt?: number;
+}
+
+/** A trained entry's origin: the base model, its trainable parameters, the run and step it came from. */
+export interface TrainedFrom {
+  /** The base model (base_model_name_or_path for an adapter; the name as loaded for a finetuned model). */
+  baseModel: string;
+  trainableParams: number;
+  /** The run that produced it, with that run's config. */
+  runId?: string;
+  runConfig?: RunConfig;
+  /** The training step these weights are from and its validation loss, when not the run's last (early stopping keeps the best evaluation's). */
+  fromStep?: { step: number; valLoss: number };
 }
 
 export interface LibraryStore<M extends LibraryMeta, F> {
