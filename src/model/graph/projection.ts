@@ -136,14 +136,16 @@ export async function prepareProjectionBackward(engine: Engine, a: ProjectionBac
   const dropout = (out: BufferRef, inp: BufferRef, accumulate: boolean, what: string) => prepareDropout(engine, {
     out, inp, n: N * K, p: b.dropout!.p, seed: b.dropout!.seed, stream: 0, accumulate, elementOffset: row0 * K, label: `${a.label} lora dropout ${what}`,
   });
+  /** dropout(x) recomputed from the forward's stream (it is not stored), or x itself without dropout. */
+  const droppedInput = async (): Promise<BufferRef> => {
+    if (!withDropout) return a.x;
+    const d = await dropout(b.xd!, a.x, false, 'recompute');
+    ops.push(d);
+    dropouts.push(moduleDropout(d, slot));
+    return b.xd!;
+  };
   if (b.dora) {
-    let src: BufferRef = a.x;
-    if (withDropout) {
-      const d = await dropout(b.xd!, a.x, false, 'recompute');
-      ops.push(d);
-      dropouts.push(moduleDropout(d, slot));
-      src = b.xd!;
-    }
+    const src = await droppedInput();
     const dxd = withDropout && a.dx ? b.dxd! : null;
     ops.push(...await prepareDoraBackward({ engine, label: a.label, N, slot, params: b.state.params, grads: b.state.grads, weight: a.weight, dora: b.dora, src, h, dh: b.dh, dy: a.dy, dx: a.dx, dxd }));
     if (dxd && a.dx) {
@@ -158,13 +160,7 @@ export async function prepareProjectionBackward(engine: Engine, a: ProjectionBac
   ops.push(await prepareMatmul(engine, { out: grads.B, a: a.dy, b: h, M: O, N: r, K: N, transA: true, alpha: scale, accumulate: true, label: `${a.label} lora dB` }));
   // dh (N, r) = scale * dy B
   ops.push(await prepareMatmul(engine, { out: b.dh, a: a.dy, b: B, M: N, N: r, K: O, alpha: scale, label: `${a.label} lora dh` }));
-  let src: BufferRef = a.x;
-  if (withDropout) {
-    const d = await dropout(b.xd!, a.x, false, 'recompute');
-    ops.push(d);
-    dropouts.push(moduleDropout(d, slot));
-    src = b.xd!;
-  }
+  const src = await droppedInput();
   // dA (r, K) += dh^T src
   ops.push(await prepareMatmul(engine, { out: grads.A, a: b.dh, b: src, M: r, N: K, K: N, transA: true, accumulate: true, label: `${a.label} lora dA` }));
   if (a.dx) {
