@@ -52,6 +52,21 @@ export async function offerUndo(message: string, undo: () => Promise<void>, comm
   timer = setTimeout(() => void commitPending(), UNDO_MS);
 }
 
+/**
+ * Delete an entry of a library (an adapter, a finetuned model) as a person expects: into the trash
+ * now, every view told (`changed`), with an offer to undo; deleted for good when the offer ends.
+ */
+export async function trashWithUndo(o: {
+  what: string; trash(): Promise<void>; restore(): Promise<void>; deleteForGood(): Promise<void>; changed(): Promise<void>;
+}): Promise<void> {
+  await o.trash();
+  await o.changed();
+  await offerUndo(`Deleted ${o.what}.`, async () => {
+    await o.restore();
+    await o.changed();
+  }, o.deleteForGood);
+}
+
 export async function undoPending(): Promise<void> {
   const o = clear();
   if (o) await o.undo().catch((e: unknown) => useUndo.setState({ error: `could not undo: ${messageOf(e)}` }));

@@ -6,7 +6,7 @@ import { bytes } from '../../components/format';
 import { toShown } from '../../components/ErrorBox';
 import { saveBlob, saveFile } from '../../components/download';
 import { useSession } from '../../stores/session';
-import { offerUndo } from '../../stores/undo';
+import { trashWithUndo } from '../../stores/undo';
 
 interface FullModelsState {
   models: FullModelMeta[];
@@ -80,14 +80,13 @@ export const useFullModels = create<FullModelsState>()((set, get) => {
     },
     remove: (id) => run('Deleting', async () => {
       const name = get().models.find((m) => m.id === id)?.name ?? id;
-      await studio().trashFullModel(id);
-      useSession.getState().libraryChanged();
-      await get().refresh();
-      await offerUndo(`Deleted finetuned model "${name}".`, async () => {
-        await studio().restoreFullModel(id);
-        useSession.getState().libraryChanged();
-        await get().refresh();
-      }, () => studio().deleteFullModel(id));
+      await trashWithUndo({
+        what: `finetuned model "${name}"`, trash: () => studio().trashFullModel(id), restore: () => studio().restoreFullModel(id), deleteForGood: () => studio().deleteFullModel(id),
+        changed: async () => {
+          useSession.getState().libraryChanged();
+          await get().refresh();
+        },
+      });
     }),
     async edit(id, patch) {
       await studio().editFullModel(id, patch);

@@ -6,7 +6,7 @@ import { bytes } from '../../components/format';
 import { toShown } from '../../components/ErrorBox';
 import { saveBlob, saveFile } from '../../components/download';
 import { useSession } from '../../stores/session';
-import { offerUndo } from '../../stores/undo';
+import { trashWithUndo } from '../../stores/undo';
 
 interface LibraryState {
   adapters: AdapterMeta[];
@@ -80,14 +80,13 @@ export const useLibrary = create<LibraryState>()((set, get) => ({
   }),
   remove: (id) => get().run('Deleting', async () => {
     const name = get().adapters.find((a) => a.id === id)?.name ?? id;
-    await studio().trashAdapter(id);
-    useSession.getState().libraryChanged();
-    await get().refresh();
-    await offerUndo(`Deleted adapter "${name}".`, async () => {
-      await studio().restoreAdapter(id);
-      useSession.getState().libraryChanged();
-      await get().refresh();
-    }, () => studio().deleteAdapter(id));
+    await trashWithUndo({
+      what: `adapter "${name}"`, trash: () => studio().trashAdapter(id), restore: () => studio().restoreAdapter(id), deleteForGood: () => studio().deleteAdapter(id),
+      changed: async () => {
+        useSession.getState().libraryChanged();
+        await get().refresh();
+      },
+    });
   }),
   async edit(id, patch) {
     await studio().editAdapter(id, patch);
